@@ -1,0 +1,5 @@
+import sys
+
+from morlbench.cli import main
+
+sys.exit(main())

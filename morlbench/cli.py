@@ -1,0 +1,191 @@
+"""Command-line interface: argument parsing only; the work is done by the library."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from morlbench.errors import UsageError
+
+DEFAULT_RUNS = Path("runs")
+
+
+def _options(pairs: Sequence[str] | None, flag: str) -> dict[str, str]:
+    options = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"{flag} {pair!r}: expected key=value")
+        options[key.strip()] = value.strip()
+    return options
+
+
+def add_run_arguments(p: argparse.ArgumentParser) -> None:
+    from morlbench.engine.engine import EngineSettings
+    from morlbench.engine.estimators import ESTIMATORS
+    from morlbench.spec import RunSpec
+
+    d, e = RunSpec(), EngineSettings()
+    p.add_argument("--method", default=d.method, help=f"registered method (default {d.method}; see `morlbench list methods`)")
+    p.add_argument("--task", default=d.task, help=f"registered task (default {d.task})")
+    p.add_argument("--model", default=d.model, help=f"registered model (default {d.model})")
+    p.add_argument("--seed", type=int, default=d.seed, help=f"seed of the whole run (default {d.seed})")
+    p.add_argument("--steps", type=int, default=d.steps, help=f"budget in training steps (default {d.steps})")
+    p.add_argument("--weights", default=None, help="comma-separated objective weights, e.g. 0.5,0.25,0.25 "
+                   "(normalised to sum 1; default uniform)")
+    p.add_argument("--estimator", default=d.estimator, choices=ESTIMATORS, help=f"advantage estimator (default {d.estimator})")
+    p.add_argument("--out", type=Path, default=None, help="run directory (default runs/TASK-METHOD-seedS)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    g = p.add_argument_group("batch and evaluation")
+    g.add_argument("--prompts-per-step", type=int, default=d.prompts_per_step, help=f"prompts per step (default {d.prompts_per_step})")
+    g.add_argument("--group-size", type=int, default=d.group_size, help=f"rollouts per prompt (default {d.group_size})")
+    g.add_argument("--max-new-tokens", type=int, default=None, help="generation limit L (default: the task's)")
+    g.add_argument("--eval-every", type=int, default=d.eval_every, help=f"steps between evaluations (default {d.eval_every})")
+    g.add_argument("--eval-split", default=d.eval_split, help=f"split evaluated greedily (default {d.eval_split})")
+    g.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every, help=f"steps between checkpoints (default {d.checkpoint_every})")
+    g = p.add_argument_group("optimisation")
+    g.add_argument("--lr", type=float, default=e.lr, help=f"AdamW learning rate (default {e.lr})")
+    g.add_argument("--kl-coef", type=float, default=e.kl_coef, help=f"KL penalty to the initial policy (default {e.kl_coef})")
+    g.add_argument("--clip-eps", type=float, default=e.clip_eps, help=f"PPO clip range, 0 disables (default {e.clip_eps})")
+    g.add_argument("--grad-clip", type=float, default=e.grad_clip, help=f"gradient-norm clip (default {e.grad_clip})")
+    g.add_argument("--ppo-epochs", type=int, default=e.ppo_epochs, help=f"updates per batch (default {e.ppo_epochs})")
+    g.add_argument("--temperature", type=float, default=e.temperature, help=f"sampling temperature (default {e.temperature})")
+    g.add_argument("--loss-aggregation", default=e.loss_aggregation, help=f"token-mean or sequence-mean (default {e.loss_aggregation})")
+    g = p.add_argument_group("machine and plug-in settings")
+    g.add_argument("--threads", type=int, default=d.threads, help=f"torch threads (default {d.threads})")
+    g.add_argument("--device", default=d.device, help=f"cpu, cuda or auto (default {d.device})")
+    g.add_argument("--task-opt", action="append", metavar="KEY=VALUE", help="task setting (repeatable)")
+    g.add_argument("--method-opt", action="append", metavar="KEY=VALUE", help="method setting (repeatable)")
+    g.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def spec_from_args(args: argparse.Namespace):
+    from morlbench.engine.engine import EngineSettings
+    from morlbench.spec import RunSpec, parse_weights
+
+    engine = EngineSettings(lr=args.lr, kl_coef=args.kl_coef, clip_eps=args.clip_eps, grad_clip=args.grad_clip,
+                            ppo_epochs=args.ppo_epochs, temperature=args.temperature,
+                            loss_aggregation=args.loss_aggregation)
+    return RunSpec(
+        task=args.task, method=args.method, model=args.model, seed=args.seed, steps=args.steps,
+        prompts_per_step=args.prompts_per_step, group_size=args.group_size,
+        weights=parse_weights(args.weights) if args.weights else None, estimator=args.estimator, engine=engine,
+        max_new_tokens=args.max_new_tokens, eval_every=args.eval_every, eval_split=args.eval_split,
+        checkpoint_every=args.checkpoint_every, threads=args.threads, device=args.device,
+        task_options=_options(args.task_opt, "--task-opt"), method_options=_options(args.method_opt, "--method-opt"),
+    )
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from morlbench.runner import execute
+
+    spec = spec_from_args(args)
+    out = args.out or DEFAULT_RUNS / f"{spec.task}-{spec.method}-seed{spec.seed}"
+    execute(spec, out, resume=args.resume, progress=not args.no_progress)
+    report = (out / "report.md").read_text()
+    print(report.split("## Metrics")[0].rstrip())
+    print(f"\nrun directory: {out}  (report.md, report.json, curves.png, front.png)")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from morlbench import registry
+
+    kinds = [args.kind] if args.kind else list(registry.KINDS)
+    for kind in kinds:
+        rows = registry.entries(kind)
+        print(f"{kind}:")
+        width = max([len(e.name) for e in rows] + [4])
+        pwidth = max([len(e.package) for e in rows] + [7])
+        for entry in rows:
+            print(f"  {entry.name:<{width}}  {entry.package:<{pwidth}}  {entry.description}{_extra(kind, entry)}")
+        if not rows:
+            print("  (none registered)")
+    return 0
+
+
+def _extra(kind: str, entry) -> str:
+    """Version and split sizes of a task, so `list tasks` tells what a result would be compared on."""
+    if kind != "tasks" or entry.error:
+        return ""
+    try:
+        task = entry.value()
+        sizes = ", ".join(f"{k} {v}" for k, v in task.split_sizes().items())
+        return f"  [version {task.version}; {sizes}]"
+    except Exception as exc:  # a task that cannot build its splits here still lists
+        return f"  [unavailable: {exc}]"
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from morlbench.report.run_report import write_run_report
+
+    for path in args.runs:
+        try:
+            write_run_report(path, hv_ref=args.hv_ref)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        print(f"wrote {path / 'report.md'}")
+    return 0
+
+
+def cmd_pretrain(args: argparse.Namespace) -> int:
+    from morlbench.models.card import write_card
+    from morlbench.models.tiny_arith import PretrainRecipe, pretrain
+
+    if (args.out / "model.safetensors").exists() and not args.force:
+        raise UsageError(f"--out {args.out} already holds a checkpoint; pass --force to overwrite it")
+    recipe = PretrainRecipe(seed=args.seed, steps=args.steps, threads=args.threads)
+    record = pretrain(recipe, args.out, progress=not args.no_progress)
+    card = write_card(args.out, record)
+    print(f"tiny-arith rebuilt in {record['build_seconds']} s: {args.out}")
+    print(f"greedy eval objectives (accuracy, conciseness, clarity): {card['eval']['objectives']}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from morlbench.models.tiny_arith import PretrainRecipe
+
+    parser = argparse.ArgumentParser(prog="morlbench", description="Benchmark for multi-objective RL alignment of language models.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("run", help="train a policy with RL under a fixed budget and write its report",
+                       description="Train a policy with RL under a fixed budget and write a run directory.")
+    add_run_arguments(p)
+    p.set_defaults(func=cmd_run)
+    p = sub.add_parser("list", help="registered tasks, methods, metrics and models",
+                       description="List registered entries with their source package and description.")
+    p.add_argument("kind", nargs="?", choices=("tasks", "methods", "metrics", "models"))
+    p.set_defaults(func=cmd_list)
+    p = sub.add_parser("report", help="rebuild the report of run directories",
+                       description="Rebuild report.json, report.md and plots from run directories.")
+    p.add_argument("runs", nargs="+", type=Path, help="run directories")
+    p.add_argument("--hv-ref", type=float, default=None, help="reference hypervolume for steps-to-front")
+    p.set_defaults(func=cmd_report)
+    r = PretrainRecipe()
+    p = sub.add_parser("pretrain", help="rebuild the embedded tiny-arith checkpoint",
+                       description="Rebuild tiny-arith with morlbench's deterministic supervised recipe.")
+    p.add_argument("--out", type=Path, default=DEFAULT_RUNS / "pretrain" / "tiny-arith", help="checkpoint directory")
+    p.add_argument("--steps", type=int, default=r.steps, help=f"optimiser steps (default {r.steps})")
+    p.add_argument("--seed", type=int, default=r.seed, help=f"seed (default {r.seed})")
+    p.add_argument("--threads", type=int, default=r.threads, help=f"torch threads (default {r.threads})")
+    p.add_argument("--force", action="store_true", help="overwrite an existing checkpoint in --out")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_pretrain)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        print(f"morlbench {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("morlbench: interrupted; continue a run with --resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

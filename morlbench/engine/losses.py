@@ -1,0 +1,46 @@
+"""Token log-probabilities, the clipped surrogate, the low-variance KL estimate, and loss aggregation."""
+from __future__ import annotations
+
+import torch
+from transformers import PreTrainedModel
+
+from morlbench.engine.sampling import Generation
+
+AGGREGATIONS = ("token-mean", "sequence-mean")
+
+
+def completion_logprobs(model: PreTrainedModel, gen: Generation) -> torch.Tensor:
+    """log pi(token | prefix) for every completion position, shape (N, C)."""
+    logits = model(input_ids=gen.sequences, attention_mask=gen.attention_mask, position_ids=gen.position_ids,
+                   use_cache=False).logits
+    # The logit at position i predicts token i + 1: completions start at prompt_width.
+    logits = logits[:, gen.prompt_width - 1 : -1, :].float()
+    return torch.log_softmax(logits, dim=-1).gather(-1, gen.completion_ids.unsqueeze(-1)).squeeze(-1)
+
+
+def aggregate(values: torch.Tensor, mask: torch.Tensor, how: str) -> torch.Tensor:
+    """Mean of per-token ``values`` over the batch: over all tokens, or per sequence then over sequences."""
+    mask = mask.to(values.dtype)
+    if how == "token-mean":
+        return (values * mask).sum() / mask.sum().clamp(min=1)
+    if how == "sequence-mean":
+        return ((values * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1)).mean()
+    raise ValueError(f"unknown loss aggregation {how!r}; accepted: {', '.join(AGGREGATIONS)}")
+
+
+def surrogate(logp: torch.Tensor, old_logp: torch.Tensor, advantages: torch.Tensor, clip_eps: float | None
+              ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-token PPO objective to minimise, and where clipping was active. ``clip_eps=None`` disables it."""
+    ratio = torch.exp(logp - old_logp)
+    adv = advantages.to(logp.dtype).unsqueeze(1)
+    unclipped = ratio * adv
+    if clip_eps is None:
+        return -unclipped, torch.zeros_like(unclipped, dtype=torch.bool)
+    clipped = torch.clamp(ratio, 1 - clip_eps, 1 + clip_eps) * adv
+    return -torch.min(unclipped, clipped), clipped < unclipped
+
+
+def kl_k3(logp: torch.Tensor, ref_logp: torch.Tensor) -> torch.Tensor:
+    """Low-variance unbiased estimate of KL(pi || pi_ref) per token (Schulman's k3)."""
+    delta = ref_logp - logp
+    return torch.exp(delta) - delta - 1

@@ -1,0 +1,54 @@
+"""Greedy evaluation of a policy on a fixed split: the normalised objective vector of spec section 1."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from morlbench.engine.sampling import Generation, generate
+from morlbench.models.base import LoadedModel
+from morlbench.tasks.base import Problem, Sample, Task
+
+
+@dataclass
+class Evaluation:
+    objectives: np.ndarray  # (K,)
+    by_difficulty: dict[int, list[float]]
+    generated_tokens: int
+    samples: list[Sample]
+
+    def to_record(self, names: tuple[str, ...]) -> dict[str, Any]:
+        return {
+            "objectives": [round(float(v), 6) for v in self.objectives],
+            "objective_names": list(names),
+            "by_difficulty": {str(d): [round(v, 6) for v in vec] for d, vec in sorted(self.by_difficulty.items())},
+            "eval_tokens": self.generated_tokens,
+        }
+
+
+def to_samples(tokenizer, problems: list[Problem], gen: Generation) -> list[Sample]:
+    """Decode completions (EOS and padding dropped) into samples the objectives score."""
+    samples = []
+    for row, problem in enumerate(problems):
+        ids = gen.completion_ids[row, : gen.lengths[row]].tolist()
+        samples.append(Sample(problem, tokenizer.decode(ids, skip_special_tokens=True), gen.lengths[row]))
+    return samples
+
+
+def evaluate(model: LoadedModel, task: Task, problems: list[Problem], max_new_tokens: int, batch_size: int
+             ) -> Evaluation:
+    model.policy.eval()
+    samples: list[Sample] = []
+    tokens = 0
+    for start in range(0, len(problems), batch_size):
+        chunk = problems[start : start + batch_size]
+        gen = generate(model.policy, [model.encode_prompt(p.prompt) for p in chunk], max_new_tokens=max_new_tokens,
+                       eos_id=model.eos_token_id, pad_id=model.pad_token_id, greedy=True)
+        samples.extend(to_samples(model.tokenizer, chunk, gen))
+        tokens += gen.generated_tokens
+    by_difficulty = {}
+    for d in sorted({p.difficulty for p in problems}):
+        subset = [s for s in samples if s.problem.difficulty == d]
+        by_difficulty[d] = [float(v) for v in task.eval_vector(subset)]
+    return Evaluation(task.eval_vector(samples), by_difficulty, tokens, samples)

@@ -1,0 +1,54 @@
+"""Registry entries of the built-in metrics. A metric has a ``kind`` that says what it takes:
+
+- ``front``: a set of points (n, K) -> a number;
+- ``pair``: two sets of points -> a number;
+- ``trajectory``: a run's eval records, a reference hypervolume and tau -> first step reaching it, or None.
+"""
+from __future__ import annotations
+
+from typing import Any, ClassVar, Sequence
+
+from morlbench.metrics import pareto
+
+
+class Metric:
+    name: ClassVar[str]
+    description: ClassVar[str]
+    kind: ClassVar[str]
+
+
+class Hypervolume(Metric):
+    name = "hypervolume"
+    description = "exact hypervolume of the points' front above the origin (moocore)"
+    kind = "front"
+
+    def __call__(self, points: Any) -> float:
+        return pareto.hypervolume(points)
+
+
+class FrontSize(Metric):
+    name = "front"
+    description = "non-dominated front of the points; its value is the cardinality"
+    kind = "front"
+
+    def __call__(self, points: Any) -> float:
+        return float(len(pareto.nondominated(points)))
+
+
+class CMetric(Metric):
+    name = "c-metric"
+    description = "Pareto dominance C(A,B): share of B's front weakly dominated by A's front"
+    kind = "pair"
+
+    def __call__(self, a: Any, b: Any) -> float:
+        return pareto.c_metric(a, b)
+
+
+class StepsToFront(Metric):
+    name = "steps-to-front"
+    description = "first eval step whose cumulative front reaches tau * HV_ref (steps, rollouts, tokens)"
+    kind = "trajectory"
+
+    def __call__(self, evals: Sequence[dict[str, Any]], hv_ref: float, tau: float) -> dict[str, int] | None:
+        return pareto.steps_to_front(evals, hv_ref, tau)
+

@@ -1,0 +1,77 @@
+"""Pareto-front indicators on normalised objective vectors (higher is better, reference point 0).
+
+Hypervolume and non-dominance come from moocore (exact algorithms); nothing here re-implements them.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import moocore
+import numpy as np
+
+
+def as_points(points: Any) -> np.ndarray:
+    arr = np.asarray(points, dtype=np.float64)
+    if arr.ndim == 1:
+        arr = arr.reshape(1, -1) if arr.size else arr.reshape(0, 0)
+    return arr
+
+
+def hypervolume(points: Any, ref: Sequence[float] | None = None) -> float:
+    """Exact hypervolume dominated by ``points`` above ``ref`` (default: the origin)."""
+    pts = as_points(points)
+    if pts.size == 0:
+        return 0.0
+    reference = np.zeros(pts.shape[1]) if ref is None else np.asarray(ref, dtype=np.float64)
+    # moocore counts only points strictly better than the reference in every objective.
+    inside = pts[(pts > reference).all(axis=1)]
+    if len(inside) == 0:
+        return 0.0
+    return float(moocore.hypervolume(inside, ref=reference, maximise=True))
+
+
+def nondominated(points: Any) -> np.ndarray:
+    """The non-dominated subset (duplicates collapsed to one point), in input order."""
+    pts = as_points(points)
+    if pts.size == 0:
+        return pts
+    unique = np.unique(pts, axis=0)
+    return unique[moocore.is_nondominated(unique, maximise=True)]
+
+
+def weakly_dominates(a: np.ndarray, b: np.ndarray) -> bool:
+    return bool(np.all(a >= b))
+
+
+def c_metric(a: Any, b: Any) -> float:
+    """C(A, B): share of B's front points weakly dominated by at least one point of A's front."""
+    front_a, front_b = nondominated(a), nondominated(b)
+    if len(front_b) == 0:
+        return 0.0
+    covered = sum(any(weakly_dominates(p, q) for p in front_a) for q in front_b)
+    return covered / len(front_b)
+
+
+def steps_to_front(evals: Sequence[dict[str, Any]], hv_ref: float, tau: float) -> dict[str, int] | None:
+    """First evaluation at which the hypervolume of all points evaluated so far reaches tau * hv_ref.
+
+    ``evals`` are eval records (step, rollouts, tokens, objectives). None means unreached.
+    """
+    seen: list[list[float]] = []
+    for record in sorted(evals, key=lambda r: r["step"]):
+        seen.extend(record_points(record))
+        if hypervolume(seen) >= tau * hv_ref:
+            return {"step": record["step"], "rollouts": record["rollouts"], "tokens": record["tokens"]}
+    return None
+
+
+def record_points(record: dict[str, Any]) -> list[list[float]]:
+    """The objective vectors of one eval record: one per served policy (``points``) or the single one."""
+    if "points" in record:
+        return [p["objectives"] for p in record["points"]]
+    return [record["objectives"]]
+
+
+def front_points(evals: Sequence[dict[str, Any]]) -> np.ndarray:
+    """Every point a run evaluated, over all its eval records, shape (n, K)."""
+    return as_points([p for record in evals for p in record_points(record)])

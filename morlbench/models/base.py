@@ -1,0 +1,43 @@
+"""The model surface: a registry entry returns a policy and its tokenizer, ready for the engine."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import torch
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+
+@dataclass
+class LoadedModel:
+    policy: PreTrainedModel
+    tokenizer: PreTrainedTokenizerBase
+    name: str
+    info: dict[str, Any]  # recorded in config.json: parameters, source, checkpoint digest
+
+    @property
+    def eos_token_id(self) -> int:
+        return int(self.tokenizer.eos_token_id)
+
+    @property
+    def pad_token_id(self) -> int:
+        pad = self.tokenizer.pad_token_id
+        return int(pad if pad is not None else self.tokenizer.eos_token_id)
+
+    def encode_prompt(self, prompt: str) -> list[int]:
+        return list(self.tokenizer(prompt, add_special_tokens=False)["input_ids"])
+
+
+class ModelSource(ABC):
+    """A registry entry for ``--model``: knows how to load one policy."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+
+    @abstractmethod
+    def load(self, device: torch.device, dtype: torch.dtype) -> LoadedModel: ...
+
+
+def count_parameters(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

@@ -1,0 +1,33 @@
+"""``--model PATH``: any causal LM saved with ``save_pretrained`` in a local directory."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from morlbench.models.base import LoadedModel, ModelSource, count_parameters
+
+
+def directory_digest(directory: Path) -> str:
+    """Digest of the weight files, so results from different weights never compare."""
+    digest = hashlib.sha256()
+    for path in sorted(directory.glob("*.safetensors")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+class LocalDirectory(ModelSource):
+    name = "local"
+    description = "a causal LM and tokenizer in a local directory"
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def load(self, device: torch.device, dtype: torch.dtype) -> LoadedModel:
+        tokenizer = AutoTokenizer.from_pretrained(self.path)
+        policy = AutoModelForCausalLM.from_pretrained(self.path, dtype=dtype).to(device)
+        info = {"source": str(self.path.resolve()), "parameters": count_parameters(policy),
+                "checkpoint_sha256": directory_digest(self.path)}
+        return LoadedModel(policy=policy, tokenizer=tokenizer, name=self.path.name, info=info)

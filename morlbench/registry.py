@@ -1,0 +1,83 @@
+"""Registries of tasks, methods, metrics and models, filled only from Python entry points.
+
+Built-ins are declared in morlbench's own ``pyproject.toml`` under the same groups as plugins, so a plugin
+is looked up, listed and loaded exactly like a built-in.
+"""
+from __future__ import annotations
+
+import difflib
+import sys
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any
+
+from morlbench.errors import UsageError
+
+KINDS = ("tasks", "methods", "metrics", "models")
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    package: str
+    value: Any = None
+    error: str | None = None
+
+    @property
+    def description(self) -> str:
+        if self.error:
+            return f"FAILED TO LOAD: {self.error}"
+        return str(getattr(self.value, "description", "")).strip().splitlines()[0] if self.value else ""
+
+
+def _package_of(ep: EntryPoint) -> str:
+    dist = getattr(ep, "dist", None)
+    return dist.name if dist is not None else "?"
+
+
+def _load(ep: EntryPoint) -> Entry:
+    try:
+        return Entry(ep.name, _package_of(ep), value=ep.load())
+    except Exception as exc:  # a broken plugin must not break the others
+        return Entry(ep.name, _package_of(ep), error=f"{type(exc).__name__}: {exc}")
+
+
+@lru_cache(maxsize=None)
+def entries(kind: str) -> tuple[Entry, ...]:
+    """Every entry point of ``morlbench.<kind>``, loaded; failures are kept with their error."""
+    if kind not in KINDS:
+        raise UsageError(f"unknown registry {kind!r}; accepted: {', '.join(KINDS)}")
+    found: dict[str, Entry] = {}
+    for ep in sorted(entry_points(group=f"morlbench.{kind}"), key=lambda e: e.name):
+        entry = _load(ep)
+        if ep.name in found:
+            entry = Entry(ep.name, entry.package, error=f"name already registered by {found[ep.name].package}")
+            _warn(kind, entry)
+            continue
+        found[ep.name] = entry
+        if entry.error:
+            _warn(kind, entry)
+    return tuple(found.values())
+
+
+def _warn(kind: str, entry: Entry) -> None:
+    print(f"morlbench: warning: {kind[:-1]} plugin {entry.name!r} from {entry.package} failed: {entry.error}",
+          file=sys.stderr)
+
+
+def lookup(kind: str, name: str) -> Any:
+    """The registered object called ``name``; unknown names raise with the closest registered names."""
+    available = {e.name: e for e in entries(kind)}
+    entry = available.get(name)
+    if entry is None:
+        close = difflib.get_close_matches(name, list(available), n=3, cutoff=0.5)
+        hint = f"did you mean {', '.join(close)}?" if close else f"registered: {', '.join(available) or 'none'}"
+        raise UsageError(f"unknown {kind[:-1]} {name!r}; {hint}")
+    if entry.error:
+        raise UsageError(f"{kind[:-1]} {name!r} from {entry.package} failed to load: {entry.error}")
+    return entry.value
+
+
+def names(kind: str) -> list[str]:
+    return [e.name for e in entries(kind) if not e.error]

@@ -1,0 +1,82 @@
+"""Plots of one run: objectives and hypervolume over steps, weights, and front projections."""
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from morlbench.metrics.pareto import nondominated  # noqa: E402
+
+
+def _save(fig, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    tmp.replace(path)
+
+
+def plot_curves(path: Path, names: Sequence[str], evals: list[dict[str, Any]], metrics: list[dict[str, Any]],
+                hv_by_step: list[tuple[int, float, float]]) -> None:
+    """One panel per objective (greedy eval and training reward), hypervolume, and weights if logged."""
+    has_weights = any(m.get("weights") for m in metrics)
+    panels = len(names) + 1 + int(has_weights)
+    fig, axes = plt.subplots(1, panels, figsize=(3.6 * panels, 3.2), squeeze=False)
+    axes = axes[0]
+    eval_steps = [e["step"] for e in evals]
+    train_steps = [m["step"] for m in metrics]
+    for k, (ax, name) in enumerate(zip(axes, names)):
+        ax.plot(eval_steps, [e["objectives"][k] for e in evals], "o-", color="C0", label="eval (greedy)")
+        if metrics:
+            ax.plot(train_steps, [m["rewards"][name] for m in metrics], color="C1", alpha=0.45, lw=1,
+                    label="train reward")
+        ax.set_title(name)
+        ax.set_xlabel("step")
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7, loc="best")
+    ax = axes[len(names)]
+    steps, hv_point, hv_front = zip(*hv_by_step) if hv_by_step else ((), (), ())
+    ax.plot(steps, hv_front, "o-", color="C2", label="front so far")
+    ax.plot(steps, hv_point, "s--", color="C3", alpha=0.7, label="current policy")
+    ax.set_title("hypervolume")
+    ax.set_xlabel("step")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="best")
+    if has_weights:
+        ax = axes[-1]
+        weights = np.array([m["weights"] for m in metrics if m.get("weights")])
+        for k, name in enumerate(names):
+            ax.plot([m["step"] for m in metrics if m.get("weights")], weights[:, k], label=name)
+        ax.set_title("weights")
+        ax.set_xlabel("step")
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="best")
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def plot_front(path: Path, names: Sequence[str], points: np.ndarray, steps: Sequence[int]) -> None:
+    """Pairwise projections of every evaluated point, coloured by step, with the front circled."""
+    pairs = list(itertools.combinations(range(len(names)), 2))
+    fig, axes = plt.subplots(1, len(pairs), figsize=(3.8 * len(pairs), 3.4), squeeze=False)
+    front = nondominated(points)
+    for ax, (i, j) in zip(axes[0], pairs):
+        scatter = ax.scatter(points[:, i], points[:, j], c=steps, cmap="viridis", s=28, zorder=2)
+        ax.scatter(front[:, i], front[:, j], facecolors="none", edgecolors="red", s=90, lw=1.2, zorder=3,
+                   label="front (all K objectives)")
+        ax.scatter(points[0, i], points[0, j], marker="x", color="black", s=60, zorder=4, label="step 0")
+        ax.set_xlabel(names[i])
+        ax.set_ylabel(names[j])
+        ax.set_xlim(-0.02, 1.02)
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=7, loc="best")
+    fig.colorbar(scatter, ax=axes[0].tolist(), label="step", shrink=0.85)
+    _save(fig, path)

@@ -1,0 +1,58 @@
+"""The run directory: every file a run writes, and how it is read back.
+
+config.json    every setting with its default, package versions, seed, task version, comparability key
+metrics.jsonl  one record per training step
+eval.jsonl     one record per evaluation (step 0, every eval_every steps, and the last step)
+checkpoint/    policy and optimizer (safetensors) and run state (JSON) of the last checkpoint
+report.json, report.md, *.png   written by morlbench.report
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from morlbench.errors import UsageError
+from morlbench.results.atomic import atomic_write_json, atomic_write_jsonl, read_jsonl
+
+CONFIG, METRICS, EVALS, CHECKPOINT = "config.json", "metrics.jsonl", "eval.jsonl", "checkpoint"
+
+
+@dataclass
+class RunDir:
+    path: Path
+    metrics: list[dict[str, Any]] = field(default_factory=list)
+    evals: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.path / CHECKPOINT
+
+    def config(self) -> dict[str, Any]:
+        return json.loads((self.path / CONFIG).read_text())
+
+    def write_config(self, config: dict[str, Any]) -> None:
+        atomic_write_json(self.path / CONFIG, config)
+
+    def add_metrics(self, record: dict[str, Any]) -> None:
+        self.metrics.append(record)
+        atomic_write_jsonl(self.path / METRICS, self.metrics)
+
+    def add_eval(self, record: dict[str, Any]) -> None:
+        self.evals.append(record)
+        atomic_write_jsonl(self.path / EVALS, self.evals)
+
+    def truncate_to(self, step: int) -> None:
+        """Drop records after ``step`` (the checkpoint a resumed run restarts from)."""
+        self.metrics = [r for r in self.metrics if r["step"] <= step]
+        self.evals = [r for r in self.evals if r["step"] <= step]
+        atomic_write_jsonl(self.path / METRICS, self.metrics)
+        atomic_write_jsonl(self.path / EVALS, self.evals)
+
+
+def open_run(path: Path) -> RunDir:
+    """An existing run directory, with its records loaded."""
+    if not (path / CONFIG).exists():
+        raise UsageError(f"{path} is not a run directory (no {CONFIG})")
+    return RunDir(path, read_jsonl(path / METRICS), read_jsonl(path / EVALS))

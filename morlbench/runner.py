@@ -1,0 +1,271 @@
+"""One run: resolve a RunSpec, train under its fixed budget, evaluate, checkpoint, report."""
+from __future__ import annotations
+
+import dataclasses
+import platform
+import random
+import sys
+import time
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from morlbench import registry
+from morlbench.engine.checkpoint import load_checkpoint, save_checkpoint
+from morlbench.engine.engine import Engine
+from morlbench.engine.estimators import estimate
+from morlbench.errors import UsageError
+from morlbench.evaluation import evaluate, to_samples
+from morlbench.methods.base import Method, MethodContext, RewardBatch, StepInfo
+from morlbench.models.base import LoadedModel, ModelSource
+from morlbench.models.local import LocalDirectory
+from morlbench.results.rundir import CONFIG, RunDir, open_run
+from morlbench.spec import SCHEMA_VERSION, RunSpec, comparability_key, normalise_weights
+from morlbench.tasks.base import Problem, Task
+from morlbench.tasks.objectives import RunningMeanLength, ScoreContext
+
+PACKAGES = ("morlbench", "torch", "transformers", "tokenizers", "moocore", "numpy", "safetensors")
+
+
+@dataclass
+class Resolved:
+    """A RunSpec turned into objects, validated before anything touches the disk."""
+
+    spec: RunSpec
+    task: Task
+    method: Method
+    model_source: ModelSource
+    weights: list[float]
+    max_new_tokens: int
+    device: torch.device
+
+
+def resolve(spec: RunSpec) -> Resolved:
+    spec.validate()
+    task = registry.lookup("tasks", spec.task).from_options(spec.task_options)
+    method = registry.lookup("methods", spec.method).from_options(spec.method_options)
+    model_source = LocalDirectory(Path(spec.model)) if Path(spec.model).is_dir() else \
+        registry.lookup("models", spec.model)()
+    weights = normalise_weights(spec.weights, task.objective_names)
+    task.split(spec.eval_split)  # raises on an unknown split
+    max_new_tokens = spec.max_new_tokens or task.max_new_tokens
+    return Resolved(spec, task, method, model_source, weights, max_new_tokens, pick_device(spec.device))
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise UsageError("--device cuda: no CUDA device is available here; use --device cpu or auto")
+    return torch.device(name)
+
+
+def package_versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def build_config(r: Resolved, model: LoadedModel) -> dict[str, Any]:
+    task_info = r.task.describe()
+    eval_size = len(r.task.split(r.spec.eval_split))
+    model_id = f"{model.name}@{model.info.get('checkpoint_sha256', 'unknown')}"
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "spec": r.spec.to_dict(),
+        "resolved": {
+            "weights": r.weights,
+            "max_new_tokens": r.max_new_tokens,
+            "device": str(r.device),
+            "method_settings": dataclasses.asdict(r.method.settings),
+        },
+        "task": task_info,
+        "model": {"name": model.name, **model.info},
+        "comparability": comparability_key(r.spec, r.task.version, model_id, eval_size, r.max_new_tokens),
+        "versions": package_versions(),
+        "command": sys.argv,
+    }
+
+
+def prepare_run_dir(out: Path, resume: bool, config: dict[str, Any]) -> RunDir:
+    """A new run directory, or the existing one when resuming a run with the same settings."""
+    if (out / CONFIG).exists():
+        if not resume:
+            raise UsageError(f"--out {out} already holds a run; pass --resume to continue it or choose another --out")
+        run = open_run(out)
+        stored = run.config()
+        if stored["spec"] != config["spec"]:
+            changed = sorted(k for k in config["spec"] if stored["spec"].get(k) != config["spec"][k])
+            raise UsageError(f"--resume: settings differ from the stored run in {', '.join(changed)}")
+        return run
+    if resume:
+        raise UsageError(f"--resume: {out} holds no run to resume")
+    if out.exists() and any(out.iterdir()):
+        raise UsageError(f"--out {out} exists and is not empty; choose a new directory")
+    out.mkdir(parents=True, exist_ok=True)
+    run = RunDir(out)
+    run.write_config(config)
+    return run
+
+
+def step_seed(seed: int, step: int) -> int:
+    """Seed of the sampling at ``step``: resuming at any step reproduces the same rollouts."""
+    return (seed * 1_000_003 + step * 7_919 + 17) % (2**63)
+
+
+def draw_prompts(train: list[Problem], seed: int, step: int, count: int) -> list[Problem]:
+    return random.Random(step_seed(seed, step)).sample(train, count)
+
+
+class Trainer:
+    """The training loop of a weighting method over the engine."""
+
+    def __init__(self, r: Resolved, model: LoadedModel, run: RunDir, progress: bool) -> None:
+        self.r, self.spec, self.task, self.method = r, r.spec, r.task, r.method
+        self.model, self.run, self.progress = model, run, progress
+        self.engine = Engine(model, r.spec.engine)
+        self.train_split = r.task.split("train")
+        self.eval_split = r.task.split(r.spec.eval_split)
+        self.running_len = RunningMeanLength()
+        self.counters = {"step": 0, "rollouts": 0, "train_tokens": 0, "method_tokens": 0, "seconds": 0.0}
+        self.method.setup(MethodContext(
+            objectives=r.task.objective_names, initial_weights=np.asarray(r.weights), estimator=r.spec.estimator,
+            group_size=r.spec.group_size, total_steps=r.spec.steps, lr=r.spec.engine.lr, seed=r.spec.seed,
+            validate=self.validate,
+        ))
+
+    # -- what methods may ask for ------------------------------------------------------------
+    def validate(self) -> np.ndarray:
+        """Greedy evaluation on the val split, counted in the budget as method-internal tokens."""
+        result = evaluate(self.model, self.task, self.task.split("val"), self.r.max_new_tokens,
+                          self.spec.eval_batch_size)
+        self.counters["method_tokens"] += result.generated_tokens
+        return result.objectives
+
+    # -- the loop ------------------------------------------------------------------------------
+    def train(self) -> None:
+        start = self.counters["step"]
+        if start == 0 and not self.run.evals:
+            self.evaluate_now()
+        bar = tqdm(range(start, self.spec.steps), desc=f"{self.spec.method} on {self.spec.task}",
+                   disable=not self.progress, unit="step", initial=start, total=self.spec.steps)
+        for step in bar:
+            began = time.perf_counter()
+            record = self.train_step(step)
+            self.counters["seconds"] += time.perf_counter() - began
+            record["seconds"] = round(time.perf_counter() - began, 4)
+            self.run.add_metrics(record)
+            done = step + 1
+            if done % self.spec.eval_every == 0 or done == self.spec.steps:
+                self.evaluate_now()
+            if done % self.spec.checkpoint_every == 0 or done == self.spec.steps:
+                self.save()
+            bar.set_postfix(self.postfix(record))
+
+    def train_step(self, step: int) -> dict[str, Any]:
+        spec = self.spec
+        problems = draw_prompts(self.train_split, spec.seed, step, spec.prompts_per_step)
+        grouped = [p for p in problems for _ in range(spec.group_size)]
+        gen = self.engine.sample([self.model.encode_prompt(p.prompt) for p in grouped], self.r.max_new_tokens,
+                                 step_seed(spec.seed, step))
+        samples = to_samples(self.model.tokenizer, grouped, gen)
+        mean_len = self.running_len.update(gen.lengths)
+        rewards = self.task.train_rewards(samples, ScoreContext(self.r.max_new_tokens, mean_len))
+        batch = RewardBatch(
+            rewards=torch.as_tensor(rewards, dtype=torch.float64),
+            group_size=spec.group_size,
+            step=step,
+            estimate=lambda column: estimate(spec.estimator, column, spec.group_size),
+            objective_gradients=(lambda adv, prefixes=None: self.engine.objective_gradients(gen, adv, prefixes))
+            if self.method.needs_objective_gradients else None,
+        )
+        advantages = self.method.advantages(batch)
+        stats = self.engine.update(gen, advantages)
+        self.counters["step"] = step + 1
+        self.counters["rollouts"] += len(grouped)
+        self.counters["train_tokens"] += gen.generated_tokens
+        reward_means = rewards.mean(axis=0)
+        method_log = self.method.after_step(StepInfo(step + 1, reward_means, stats))
+        weights = self.method.weights()
+        return {
+            "step": step + 1,
+            "rewards": {n: round(float(v), 6) for n, v in zip(self.task.objective_names, reward_means)},
+            "weights": None if weights is None else [round(float(w), 6) for w in weights],
+            **{k: round(v, 6) for k, v in stats.items()},
+            "mean_length": round(float(np.mean(gen.lengths)), 3),
+            "running_mean_length": round(mean_len, 3),
+            "rollouts": self.counters["rollouts"],
+            "tokens": self.total_tokens(),
+            "method": method_log,
+        }
+
+    def total_tokens(self) -> int:
+        return self.counters["train_tokens"] + self.counters["method_tokens"]
+
+    def evaluate_now(self) -> None:
+        result = evaluate(self.model, self.task, self.eval_split, self.r.max_new_tokens, self.spec.eval_batch_size)
+        record = {
+            "step": self.counters["step"],
+            "rollouts": self.counters["rollouts"],
+            "tokens": self.total_tokens(),
+            "train_seconds": round(self.counters["seconds"], 3),
+            **result.to_record(self.task.objective_names),
+        }
+        weights = self.method.weights()
+        if weights is not None:
+            record["weights"] = [round(float(w), 6) for w in weights]
+        self.run.add_eval(record)
+
+    @staticmethod
+    def postfix(record: dict[str, Any]) -> dict[str, str]:
+        shown = {k[:3]: f"{v:.2f}" for k, v in record["rewards"].items()}
+        shown["len"] = f"{record['mean_length']:.0f}"
+        return shown
+
+    # -- checkpoints ------------------------------------------------------------------------------
+    def save(self) -> None:
+        weights, opt_tensors, opt_meta = self.engine.state_tensors()
+        state = {
+            "counters": self.counters,
+            "running_mean_length": self.running_len.state_dict(),
+            "method": self.method.state_dict(),
+            "complete": self.counters["step"] >= self.spec.steps,
+        }
+        save_checkpoint(self.run.checkpoint_dir, weights, opt_tensors, opt_meta, state)
+
+    def restore(self) -> None:
+        if not (self.run.checkpoint_dir / "state.json").exists():
+            self.run.truncate_to(-1)  # interrupted before the first checkpoint: start over
+            return
+        weights, opt_tensors, opt_meta, state = load_checkpoint(self.run.checkpoint_dir)
+        self.engine.load_state_tensors(weights, opt_tensors, opt_meta)
+        self.counters = state["counters"]
+        self.running_len.load_state_dict(state["running_mean_length"])
+        self.method.load_state_dict(state["method"])
+        self.run.truncate_to(self.counters["step"])
+
+
+def execute(spec: RunSpec, out: Path, resume: bool = False, progress: bool = True) -> Path:
+    """Run ``spec`` into ``out`` (or continue it with ``resume``) and write its report."""
+    from morlbench.report.run_report import write_run_report
+
+    r = resolve(spec)
+    torch.set_num_threads(spec.threads)
+    torch.manual_seed(spec.seed)
+    model = r.model_source.load(r.device, torch.float32)
+    run = prepare_run_dir(out, resume, build_config(r, model))
+    trainer = Trainer(r, model, run, progress)
+    if resume:
+        trainer.restore()
+    trainer.train()
+    write_run_report(out)
+    return out

@@ -1,0 +1,204 @@
+"""Embedded task ``arith``: procedurally generated multi-step arithmetic word problems.
+
+Problems have 1-4 operations on 2-digit numbers (difficulty = number of operations), integer answers,
+and are generated deterministically from a seed. Solutions in three styles (numbered steps, an inline
+chain, a direct answer) are used by the embedded model's supervised recipe.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Iterator
+
+from morlbench.errors import UsageError
+from morlbench.tasks.base import Problem, Task
+from morlbench.tasks.objectives import Accuracy, Clarity, Conciseness, Objective
+
+# Bump when problem generation changes (invalidates every stored result and the embedded checkpoint).
+DATA_VERSION = 1
+# Bump when scoring changes.
+SCORING_VERSION = 1
+
+SPLIT_SEEDS = {"train": 1_000, "val": 2_000, "eval": 3_000}
+STYLES = ("numbered", "inline", "direct")
+MAX_VALUE = 999
+
+_NAMES = ("Ana", "Ben", "Cara", "Dev", "Eli", "Fay", "Gus", "Hana", "Ivo", "Jon", "Kim", "Leo")
+_ITEMS = ("apples", "coins", "books", "stamps", "shells", "cards", "pens", "beads", "eggs", "rocks")
+
+
+@dataclass(frozen=True)
+class Step:
+    op: str  # one of + - * /
+    operand: int
+    before: int
+    after: int
+
+    def equation(self) -> str:
+        return f"{self.before} {self.op} {self.operand} = {self.after}"
+
+
+@dataclass(frozen=True)
+class ArithProblem:
+    name: str
+    item: str
+    start: int
+    steps: tuple[Step, ...]
+
+    @property
+    def answer(self) -> int:
+        return self.steps[-1].after
+
+    def text(self) -> str:
+        sentences = [f"{self.name} has {self.start} {self.item}."]
+        for step in self.steps:
+            sentences.append(_sentence(step))
+        sentences.append(f"How many {self.item} does {self.name} have now?")
+        return " ".join(sentences)
+
+    def solution(self, style: str) -> str:
+        boxed = f"\\boxed{{{self.answer}}}"
+        if style == "numbered":
+            lines = [f"Step {i}: {s.equation()}." for i, s in enumerate(self.steps, 1)]
+            return "\n".join(lines) + f"\nThe answer is {boxed}."
+        if style == "inline":
+            return ", ".join(s.equation() for s in self.steps) + f". {boxed}"
+        if style == "direct":
+            return boxed
+        raise ValueError(f"unknown solution style {style!r}; accepted: {', '.join(STYLES)}")
+
+
+def _sentence(step: Step) -> str:
+    if step.op == "+":
+        return f"Then {step.operand} more are added."
+    if step.op == "-":
+        return f"Then {step.operand} are taken away."
+    if step.op == "*":
+        return f"Then the amount is multiplied by {step.operand}."
+    return f"Then it is split into {step.operand} equal parts and one part is kept."
+
+
+def _random_step(rng: random.Random, value: int) -> Step:
+    while True:
+        op = rng.choice("+-*/")
+        if op == "+":
+            operand = rng.randint(10, 99)
+            after = value + operand
+        elif op == "-":
+            if value < 11:
+                continue
+            operand = rng.randint(10, min(99, value))
+            after = value - operand
+        elif op == "*":
+            operand = rng.randint(2, 5)
+            after = value * operand
+        else:
+            divisors = [d for d in range(2, 6) if value % d == 0 and value > 0]
+            if not divisors:
+                continue
+            operand = rng.choice(divisors)
+            after = value // operand
+        if after <= MAX_VALUE:
+            return Step(op, operand, value, after)
+
+
+def generate_problem(rng: random.Random, num_ops: int | None = None) -> ArithProblem:
+    num_ops = num_ops if num_ops is not None else rng.randint(1, 4)
+    value = rng.randint(10, 99)
+    start, steps = value, []
+    for _ in range(num_ops):
+        step = _random_step(rng, value)
+        steps.append(step)
+        value = step.after
+    return ArithProblem(rng.choice(_NAMES), rng.choice(_ITEMS), start, tuple(steps))
+
+
+PROMPT_SUFFIX = " Give the final answer in \\boxed{}.\n"
+
+
+def prompt_of(problem: ArithProblem) -> str:
+    return problem.text() + PROMPT_SUFFIX
+
+
+def generate_split(seed: int, size: int, exclude: frozenset[str] = frozenset()) -> list[ArithProblem]:
+    """``size`` distinct problems, difficulties balanced 1..4, none whose text is in ``exclude``."""
+    rng = random.Random(seed)
+    seen = set(exclude)
+    problems: list[ArithProblem] = []
+    while len(problems) < size:
+        problem = generate_problem(rng, num_ops=1 + len(problems) % 4)
+        if problem.text() not in seen:
+            seen.add(problem.text())
+            problems.append(problem)
+    return problems
+
+
+@dataclass
+class ArithSettings:
+    train_size: int = 4000
+    val_size: int = 64
+    eval_size: int = 128
+    max_new_tokens: int = 96
+    clarity_rule: str = "loose"
+    conciseness_rule: str = "running-mean"
+
+    def validate(self) -> None:
+        Clarity(self.clarity_rule), Conciseness(self.conciseness_rule)  # raise on a bad rule
+        for name in ("train_size", "val_size", "eval_size", "max_new_tokens"):
+            if getattr(self, name) < 1:
+                raise UsageError(f"arith setting {name}={getattr(self, name)} must be at least 1")
+
+
+class ArithTask(Task):
+    name = "arith"
+    description = "synthetic multi-step arithmetic word problems (embedded, CPU-sized)"
+    Settings = ArithSettings
+
+    @property
+    def version(self) -> str:
+        s = self.settings
+        return f"arith-d{DATA_VERSION}s{SCORING_VERSION}-{s.clarity_rule}-{s.conciseness_rule}"
+
+    @cached_property
+    def objectives(self) -> tuple[Objective, ...]:
+        return (Accuracy(), Conciseness(self.settings.conciseness_rule), Clarity(self.settings.clarity_rule))
+
+    @property
+    def max_new_tokens(self) -> int:
+        return self.settings.max_new_tokens
+
+    @cached_property
+    def _splits(self) -> dict[str, list[Problem]]:
+        # Eval is generated first and excluded from the others, so eval problems are never trained on.
+        eval_problems = generate_split(SPLIT_SEEDS["eval"], self.settings.eval_size)
+        held_out = frozenset(p.text() for p in eval_problems)
+        val_problems = generate_split(SPLIT_SEEDS["val"], self.settings.val_size, held_out)
+        held_out |= frozenset(p.text() for p in val_problems)
+        train_problems = generate_split(SPLIT_SEEDS["train"], self.settings.train_size, held_out)
+        return {
+            name: [self._to_problem(name, i, p) for i, p in enumerate(problems)]
+            for name, problems in (("train", train_problems), ("val", val_problems), ("eval", eval_problems))
+        }
+
+    @staticmethod
+    def _to_problem(split: str, index: int, p: ArithProblem) -> Problem:
+        return Problem(id=f"{split}-{index}", prompt=prompt_of(p), answer=str(p.answer), difficulty=len(p.steps))
+
+    def split(self, name: str) -> list[Problem]:
+        if name not in self._splits:
+            raise UsageError(f"unknown split {name!r} for task arith; accepted: {', '.join(self.split_names)}")
+        return self._splits[name]
+
+    def held_out_texts(self) -> frozenset[str]:
+        """Problem texts of the val and eval splits, which supervised pretraining must never see."""
+        return frozenset(p.prompt for name in ("val", "eval") for p in self.split(name))
+
+
+def training_stream(seed: int, held_out_prompts: frozenset[str]) -> Iterator[ArithProblem]:
+    """Fresh seeded problems for supervised pretraining, skipping held-out prompts."""
+    rng = random.Random(seed)
+    while True:
+        problem = generate_problem(rng)
+        if prompt_of(problem) not in held_out_prompts:
+            yield problem

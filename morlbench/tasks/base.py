@@ -1,0 +1,90 @@
+"""The task surface: problems in fixed splits, objectives that score completions."""
+from __future__ import annotations
+
+import dataclasses
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar, Sequence
+
+import numpy as np
+
+from morlbench.settings import settings_from_options
+from morlbench.tasks.objectives import Objective, ScoreContext
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One prompt with its reference answer; ``difficulty`` is task-defined (number of operations for arith)."""
+
+    id: str
+    prompt: str
+    answer: str
+    difficulty: int = 0
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One completion of a problem, as the objectives see it."""
+
+    problem: Problem
+    text: str
+    num_tokens: int
+
+
+class Task(ABC):
+    """A benchmark task. Subclasses set ``name``, ``description`` and a ``Settings`` dataclass."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    Settings: ClassVar[type]
+    split_names: ClassVar[tuple[str, ...]] = ("train", "val", "eval")
+
+    def __init__(self, settings: Any | None = None) -> None:
+        self.settings = settings if settings is not None else self.Settings()
+
+    @classmethod
+    def from_options(cls, options: dict[str, Any]) -> "Task":
+        return cls(settings_from_options(cls.Settings, options, owner=f"task {cls.name}"))
+
+    @property
+    @abstractmethod
+    def version(self) -> str:
+        """Changes whenever data generation or scoring changes; results with different versions never compare."""
+
+    @property
+    @abstractmethod
+    def objectives(self) -> tuple[Objective, ...]: ...
+
+    @property
+    @abstractmethod
+    def max_new_tokens(self) -> int:
+        """L: the generation limit, also the length bound of the conciseness objective."""
+
+    @abstractmethod
+    def split(self, name: str) -> list[Problem]: ...
+
+    @property
+    def objective_names(self) -> tuple[str, ...]:
+        return tuple(o.name for o in self.objectives)
+
+    def split_sizes(self) -> dict[str, int]:
+        return {name: len(self.split(name)) for name in self.split_names}
+
+    def train_rewards(self, samples: Sequence[Sample], ctx: ScoreContext) -> np.ndarray:
+        """Training rewards, shape (N, K), in objective order."""
+        return np.stack([o.train_rewards(samples, ctx) for o in self.objectives], axis=1)
+
+    def eval_vector(self, samples: Sequence[Sample]) -> np.ndarray:
+        """Normalised evaluation vector, shape (K,), every coordinate in [0, 1]."""
+        ctx = ScoreContext(max_new_tokens=self.max_new_tokens, running_mean_len=float("nan"))
+        return np.array([o.eval_value(samples, ctx) for o in self.objectives], dtype=np.float64)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "objectives": list(self.objective_names),
+            "max_new_tokens": self.max_new_tokens,
+            "split_sizes": self.split_sizes(),
+            "settings": dataclasses.asdict(self.settings),
+        }

@@ -1,0 +1,169 @@
+"""Scoring rules of the math-reasoning objectives (spec section 1).
+
+Each objective gives a training reward per completion and a normalised evaluation value in [0, 1].
+Evaluation never uses the running mean length, so points from different runs stay comparable.
+"""
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Sequence
+
+import numpy as np
+
+from morlbench.errors import UsageError
+
+if TYPE_CHECKING:
+    from morlbench.tasks.base import Sample
+
+
+@dataclass(frozen=True)
+class ScoreContext:
+    """What a reward may depend on beyond the completion itself."""
+
+    max_new_tokens: int
+    running_mean_len: float  # mean completion length over all training rollouts so far, current batch included
+
+
+class Objective(ABC):
+    name: str
+    description: str
+
+    @abstractmethod
+    def train_rewards(self, samples: Sequence["Sample"], ctx: ScoreContext) -> np.ndarray: ...
+
+    @abstractmethod
+    def eval_value(self, samples: Sequence["Sample"], ctx: ScoreContext) -> float: ...
+
+
+def last_boxed(text: str) -> str | None:
+    """Content of the last brace-matched ``\\boxed{...}``; None when absent or unterminated."""
+    start = text.rfind("\\boxed{")
+    while start != -1:
+        depth, i = 1, start + len("\\boxed{")
+        begin = i
+        while i < len(text):
+            if text[i] == "{":
+                depth += 1
+            elif text[i] == "}":
+                depth -= 1
+                if depth == 0:
+                    return text[begin:i]
+            i += 1
+        start = text.rfind("\\boxed{", 0, start)  # unterminated: fall back to an earlier one
+    return None
+
+
+_INTEGER = re.compile(r"^[+-]?\d+$")
+
+
+def integer_equal(boxed: str | None, answer: str) -> bool:
+    if boxed is None:
+        return False
+    value = boxed.strip().replace(" ", "").replace(",", "")
+    return bool(_INTEGER.match(value)) and int(value) == int(answer)
+
+
+class Accuracy(Objective):
+    name = "accuracy"
+    description = "1 if the last \\boxed{} equals the reference answer"
+
+    def __init__(self, equal: Callable[[str | None, str], bool] = integer_equal) -> None:
+        self.equal = equal
+
+    def correct(self, samples: Sequence["Sample"]) -> np.ndarray:
+        return np.array([float(self.equal(last_boxed(s.text), s.problem.answer)) for s in samples])
+
+    def train_rewards(self, samples, ctx):
+        return self.correct(samples)
+
+    def eval_value(self, samples, ctx):
+        return float(self.correct(samples).mean())
+
+
+class Conciseness(Objective):
+    """Training: ``running-mean`` (the paper's rule: 1 if shorter than the running mean length) or
+    ``continuous`` (1 - min(len, L)/L). Evaluation: 1 - mean(len)/L."""
+
+    name = "conciseness"
+    rules = ("running-mean", "continuous")
+
+    def __init__(self, rule: str = "running-mean") -> None:
+        if rule not in self.rules:
+            raise UsageError(f"conciseness rule {rule!r} is not one of {', '.join(self.rules)}")
+        self.rule = rule
+        self.description = f"shorter completions ({rule} training reward)"
+
+    def train_rewards(self, samples, ctx):
+        lengths = np.array([s.num_tokens for s in samples], dtype=np.float64)
+        if self.rule == "continuous":
+            return 1.0 - np.minimum(lengths, ctx.max_new_tokens) / ctx.max_new_tokens
+        return (lengths < ctx.running_mean_len).astype(np.float64)
+
+    def eval_value(self, samples, ctx):
+        lengths = np.array([min(s.num_tokens, ctx.max_new_tokens) for s in samples], dtype=np.float64)
+        return float(1.0 - lengths.mean() / ctx.max_new_tokens)
+
+
+# The paper's loose rule: enumerators anywhere in the text ("Step 1:", "1.", "a)", bullets) or ordinal words.
+_ENUMERATOR = re.compile(r"Step\s*\d+\s*:|\b\d+\.(?!\d)|\b[a-z]\)|(?:^|\s)[-*\u2022]\s", re.MULTILINE)
+_ORDINAL = re.compile(
+    r"\b(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|next|then)\b", re.IGNORECASE
+)
+_STRICT_STEP = re.compile(r"^Step\s+\d+:", re.MULTILINE)
+
+
+def is_clear(text: str, rule: str = "loose") -> bool:
+    boxed = last_boxed(text)
+    if not boxed or not boxed.strip():
+        return False
+    if rule == "strict":
+        return len(_STRICT_STEP.findall(text)) >= 2
+    return len(_ENUMERATOR.findall(text)) >= 2 or len(_ORDINAL.findall(text)) >= 2
+
+
+class Clarity(Objective):
+    """A non-empty ``\\boxed{}`` and step structure; ``loose`` is the paper's rule, ``strict`` needs
+    at least two lines starting "Step N:"."""
+
+    name = "clarity"
+    rules = ("loose", "strict")
+
+    def __init__(self, rule: str = "loose") -> None:
+        if rule not in self.rules:
+            raise UsageError(f"clarity rule {rule!r} is not one of {', '.join(self.rules)}")
+        self.rule = rule
+        self.description = f"boxed answer with step structure ({rule} rule)"
+
+    def clear(self, samples) -> np.ndarray:
+        return np.array([float(is_clear(s.text, self.rule)) for s in samples])
+
+    def train_rewards(self, samples, ctx):
+        return self.clear(samples)
+
+    def eval_value(self, samples, ctx):
+        return float(self.clear(samples).mean())
+
+
+class RunningMeanLength:
+    """Mean completion length over all training rollouts so far; part of a run's checkpointed state."""
+
+    def __init__(self) -> None:
+        self.total_tokens = 0
+        self.count = 0
+
+    def update(self, lengths: Sequence[int]) -> float:
+        self.total_tokens += int(sum(lengths))
+        self.count += len(lengths)
+        return self.value
+
+    @property
+    def value(self) -> float:
+        return self.total_tokens / self.count if self.count else float("nan")
+
+    def state_dict(self) -> dict[str, int]:
+        return {"total_tokens": self.total_tokens, "count": self.count}
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        self.total_tokens, self.count = int(state["total_tokens"]), int(state["count"])

@@ -1,0 +1,26 @@
+import os
+
+import pytest
+import torch
+
+# One thread: deterministic and free of busy-waiting on the shared 2-core machines.
+torch.set_num_threads(1)
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def tiny_random_model():
+    """A 2-layer random Llama with the embedded tokenizer: fast, for engine tests."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from morlbench.models.base import LoadedModel
+    from morlbench.models.tiny_arith import PretrainRecipe, build_tokenizer
+
+    tokenizer = build_tokenizer(PretrainRecipe())
+    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                         num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=256,
+                         tie_word_embeddings=True, pad_token_id=tokenizer.pad_token_id,
+                         eos_token_id=tokenizer.eos_token_id)
+    torch.manual_seed(0)
+    return LoadedModel(LlamaForCausalLM(config), tokenizer, "random", {"checkpoint_sha256": "random"})

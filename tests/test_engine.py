@@ -1,0 +1,117 @@
+import pytest
+import torch
+
+from morlbench.engine.engine import Engine, EngineSettings
+from morlbench.engine.losses import aggregate, completion_logprobs, kl_k3, surrogate
+from morlbench.engine.sampling import generate
+
+PROMPTS = ["Ana has 12 coins. How many coins does Ana have now? Give the final answer in \\boxed{}.\n",
+           "Ben has 40 pens. Then 13 more are added. How many pens does Ben have now?"]
+
+
+def encode(model, group=3):
+    return [model.encode_prompt(p) for p in PROMPTS for _ in range(group)]
+
+
+def test_sampling_is_reproducible_and_respects_eos(tiny_random_model):
+    m = tiny_random_model
+    kwargs = dict(max_new_tokens=12, eos_id=m.eos_token_id, pad_id=m.pad_token_id)
+    a = generate(m.policy, encode(m), generator=torch.Generator().manual_seed(3), **kwargs)
+    b = generate(m.policy, encode(m), generator=torch.Generator().manual_seed(3), **kwargs)
+    assert torch.equal(a.sequences, b.sequences)
+    for row in range(a.sequences.shape[0]):
+        comp, mask = a.completion_ids[row], a.completion_mask[row]
+        ends = (comp == m.eos_token_id).nonzero()
+        if len(ends):
+            first = int(ends[0])
+            assert mask[: first + 1].all() and not mask[first + 1 :].any()
+            assert a.lengths[row] == first and not a.truncated[row]
+        else:
+            assert mask.all() and a.lengths[row] == 12 and a.truncated[row]
+
+
+def test_kv_cache_sampling_matches_a_full_forward(tiny_random_model):
+    """Greedy tokens from the cached loop are the argmax of one uncached forward over the whole sequence."""
+    m = tiny_random_model
+    gen = generate(m.policy, encode(m, 1), max_new_tokens=10, eos_id=m.eos_token_id, pad_id=m.pad_token_id,
+                   greedy=True)
+    logp = completion_logprobs(m.policy, gen)
+    with torch.no_grad():
+        logits = m.policy(input_ids=gen.sequences, attention_mask=gen.attention_mask,
+                          position_ids=gen.position_ids).logits[:, gen.prompt_width - 1 : -1]
+    argmax = logits.argmax(-1)
+    mask = gen.completion_mask.bool()
+    assert torch.equal(argmax[mask], gen.completion_ids[mask])
+    assert logp.shape == gen.completion_ids.shape
+
+
+def test_surrogate_clipping_and_kl():
+    logp = torch.log(torch.tensor([[0.5, 0.5]]))
+    old = torch.log(torch.tensor([[0.25, 0.5]]))  # ratio 2 then 1
+    loss, clipped = surrogate(logp, old, torch.tensor([1.0]), 0.2)
+    assert loss[0].tolist() == pytest.approx([-1.2, -1.0])
+    assert clipped.tolist() == [[True, False]]
+    loss, _ = surrogate(logp, old, torch.tensor([-1.0]), 0.2)
+    assert loss[0].tolist() == pytest.approx([2.0, 1.0])  # negative advantage: the pessimistic unclipped term
+    assert kl_k3(logp, logp).abs().max() == 0
+    assert (kl_k3(logp, old) > 0).any()
+
+
+def test_aggregations():
+    values = torch.tensor([[1.0, 3.0, 0.0], [2.0, 0.0, 0.0]])
+    mask = torch.tensor([[1, 1, 0], [1, 0, 0]])
+    assert aggregate(values, mask, "token-mean").item() == pytest.approx(2.0)
+    assert aggregate(values, mask, "sequence-mean").item() == pytest.approx(2.0)
+    values[1, 0] = 4.0
+    assert aggregate(values, mask, "token-mean").item() == pytest.approx(8 / 3)
+    assert aggregate(values, mask, "sequence-mean").item() == pytest.approx(3.0)
+
+
+@pytest.mark.parametrize("aggregation", ["token-mean", "sequence-mean"])
+def test_per_objective_gradients_are_exact(tiny_random_model, aggregation):
+    """sum_k w_k g_k equals the gradient of the policy loss with advantages sum_k w_k A_k."""
+    m = tiny_random_model
+    engine = Engine(m, EngineSettings(kl_coef=0.0, loss_aggregation=aggregation))
+    gen = engine.sample(encode(m), 16, seed=1)
+    torch.manual_seed(0)
+    adv = torch.randn(gen.sequences.shape[0], 3, dtype=torch.float64)
+    w = torch.tensor([0.5, 0.2, 0.3], dtype=torch.float64)
+    per_objective = engine.objective_gradients(gen, adv)
+    combined = engine.objective_gradients(gen, (adv @ w).unsqueeze(1))[0]
+    mixed = (w.to(per_objective.dtype).unsqueeze(1) * per_objective).sum(0)
+    assert per_objective.shape == (3, sum(p.numel() for p in m.policy.parameters()))
+    assert torch.allclose(mixed, combined, rtol=1e-5, atol=1e-8)
+    # and it is the gradient the update would follow (at ratio 1 clipping is inactive)
+    engine.policy.zero_grad()
+    logp = completion_logprobs(engine.policy, gen)
+    loss, _ = surrogate(logp, logp.detach(), adv @ w, 0.2)
+    aggregate(loss, gen.completion_mask, aggregation).backward()
+    direct = torch.cat([p.grad.reshape(-1) for p in engine.policy.parameters()])
+    assert torch.allclose(direct, combined, rtol=1e-5, atol=1e-8)
+
+
+def test_parameter_subset_selects_blocks(tiny_random_model):
+    engine = Engine(tiny_random_model, EngineSettings(kl_coef=0.0))
+    gen = engine.sample(encode(tiny_random_model), 8, seed=2)
+    g = engine.objective_gradients(gen, torch.ones(gen.sequences.shape[0], 2), ["model.layers.1."])
+    expected = sum(p.numel() for n, p in tiny_random_model.policy.named_parameters() if n.startswith("model.layers.1."))
+    assert g.shape == (2, expected)
+
+
+def test_update_moves_probability_toward_positive_advantage(tiny_random_model):
+    import copy
+
+    from morlbench.models.base import LoadedModel
+
+    m = tiny_random_model
+    model = LoadedModel(copy.deepcopy(m.policy), m.tokenizer, "copy", {})
+    engine = Engine(model, EngineSettings(lr=1e-2, kl_coef=1e-3))
+    gen = engine.sample(encode(model), 8, seed=4)
+    adv = torch.tensor([1.0, -1.0, 0.0] * 2, dtype=torch.float64)
+    with torch.no_grad():
+        before = (completion_logprobs(model.policy, gen) * gen.completion_mask).sum(1)
+    stats = engine.update(gen, adv)
+    with torch.no_grad():
+        after = (completion_logprobs(model.policy, gen) * gen.completion_mask).sum(1)
+    assert after[0] > before[0] and after[1] < before[1]
+    assert set(stats) >= {"loss", "kl", "grad_norm", "clip_fraction"}

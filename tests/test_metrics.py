@@ -1,0 +1,47 @@
+import numpy as np
+import pytest
+
+from morlbench.metrics.pareto import c_metric, hypervolume, nondominated, steps_to_front
+
+
+def test_hypervolume_2d_hand_checked():
+    # staircase: [0,.5]x[0,.5] + [.5,1]x[0,.2] = .25 + .1
+    assert hypervolume([[0.5, 0.5], [1.0, 0.2]]) == pytest.approx(0.35)
+    assert hypervolume([[0.5, 0.5], [1.0, 0.2], [0.4, 0.4]]) == pytest.approx(0.35)  # dominated point adds nothing
+
+
+def test_hypervolume_3d_hand_checked():
+    # two boxes: .5*.5*.5 + 1*.2*.2 - overlap .5*.2*.2
+    assert hypervolume([[0.5, 0.5, 0.5], [1.0, 0.2, 0.2]]) == pytest.approx(0.125 + 0.04 - 0.02)
+    assert hypervolume([[1, 1, 1]]) == pytest.approx(1.0)
+
+
+def test_hypervolume_ignores_points_on_or_below_the_reference():
+    assert hypervolume([[0.0, 0.7, 0.7]]) == 0.0
+    assert hypervolume(np.zeros((0, 3))) == 0.0
+    assert hypervolume([[0.5, 0.5]], ref=[0.2, 0.2]) == pytest.approx(0.09)
+
+
+def test_nondominated_front():
+    pts = [[0.5, 0.5], [1.0, 0.2], [0.4, 0.4], [0.5, 0.5], [0.2, 1.0]]
+    front = nondominated(pts)
+    assert sorted(map(tuple, front)) == [(0.2, 1.0), (0.5, 0.5), (1.0, 0.2)]
+
+
+def test_c_metric_hand_checked():
+    a = [[0.6, 0.6], [1.0, 0.1]]
+    b = [[0.5, 0.5], [0.1, 1.0], [1.0, 0.1]]
+    assert c_metric(a, b) == pytest.approx(2 / 3)  # (.5,.5) dominated, (1,.1) weakly, (.1,1) not
+    assert c_metric(b, a) == pytest.approx(1 / 2)  # only (1,.1) is weakly covered
+    assert c_metric(a, a) == 1.0
+
+
+def test_steps_to_front():
+    evals = [
+        {"step": 0, "rollouts": 0, "tokens": 0, "objectives": [0.2, 0.2]},
+        {"step": 10, "rollouts": 640, "tokens": 9000, "objectives": [0.5, 0.5]},
+        {"step": 20, "rollouts": 1280, "tokens": 18000, "objectives": [1.0, 0.2]},
+    ]
+    assert steps_to_front(evals, hv_ref=0.35, tau=0.7) == {"step": 10, "rollouts": 640, "tokens": 9000}
+    assert steps_to_front(evals, hv_ref=0.35, tau=1.0) == {"step": 20, "rollouts": 1280, "tokens": 18000}
+    assert steps_to_front(evals, hv_ref=0.35, tau=1.01) is None
