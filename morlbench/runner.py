@@ -136,7 +136,8 @@ class Trainer:
         self.train_split = r.task.split("train")
         self.eval_split = r.task.split(r.spec.eval_split)
         self.running_len = RunningMeanLength()
-        self.counters = {"step": 0, "rollouts": 0, "train_tokens": 0, "method_tokens": 0, "seconds": 0.0}
+        self.counters = {"step": 0, "rollouts": 0, "train_tokens": 0, "method_tokens": 0, "seconds": 0.0,
+                         "eval_seconds": 0.0}
         self.method.setup(MethodContext(
             objectives=r.task.objective_names, initial_weights=np.asarray(r.weights), estimator=r.spec.estimator,
             group_size=r.spec.group_size, total_steps=r.spec.steps, lr=r.spec.engine.lr, seed=r.spec.seed,
@@ -161,12 +162,15 @@ class Trainer:
         for step in bar:
             began = time.perf_counter()
             record = self.train_step(step)
-            self.counters["seconds"] += time.perf_counter() - began
             record["seconds"] = round(time.perf_counter() - began, 4)
-            self.run.add_metrics(record)
+            self.counters["seconds"] += time.perf_counter() - began
             done = step + 1
             if done % self.spec.eval_every == 0 or done == self.spec.steps:
                 self.evaluate_now()
+            # Wall time lives here, never in eval.jsonl, which must be identical across identical runs.
+            record["train_seconds"] = round(self.counters["seconds"], 3)
+            record["eval_seconds"] = round(self.counters["eval_seconds"], 3)
+            self.run.add_metrics(record)
             if done % self.spec.checkpoint_every == 0 or done == self.spec.steps:
                 self.save()
             bar.set_postfix(self.postfix(record))
@@ -212,12 +216,13 @@ class Trainer:
         return self.counters["train_tokens"] + self.counters["method_tokens"]
 
     def evaluate_now(self) -> None:
+        began = time.perf_counter()
         result = evaluate(self.model, self.task, self.eval_split, self.r.max_new_tokens, self.spec.eval_batch_size)
+        self.counters["eval_seconds"] += time.perf_counter() - began
         record = {
             "step": self.counters["step"],
             "rollouts": self.counters["rollouts"],
             "tokens": self.total_tokens(),
-            "train_seconds": round(self.counters["seconds"], 3),
             **result.to_record(self.task.objective_names),
         }
         weights = self.method.weights()

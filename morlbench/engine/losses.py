@@ -11,10 +11,12 @@ AGGREGATIONS = ("token-mean", "sequence-mean")
 
 def completion_logprobs(model: PreTrainedModel, gen: Generation) -> torch.Tensor:
     """log pi(token | prefix) for every completion position, shape (N, C)."""
+    width = gen.completion_ids.shape[1]
+    # Completions are the last C columns and the logit at position i predicts token i + 1, so only the
+    # last C + 1 positions need the vocabulary projection.
     logits = model(input_ids=gen.sequences, attention_mask=gen.attention_mask, position_ids=gen.position_ids,
-                   use_cache=False).logits
-    # The logit at position i predicts token i + 1: completions start at prompt_width.
-    logits = logits[:, gen.prompt_width - 1 : -1, :].float()
+                   use_cache=False, logits_to_keep=width + 1).logits
+    logits = logits[:, :-1, :].float()
     return torch.log_softmax(logits, dim=-1).gather(-1, gen.completion_ids.unsqueeze(-1)).squeeze(-1)
 
 

@@ -7,6 +7,10 @@ from typing import Any, ClassVar
 
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
+from transformers.utils import logging as hf_logging
+
+# morlbench draws its own progress bars; the per-file loading bars of transformers are noise here.
+hf_logging.disable_progress_bar()
 
 
 @dataclass

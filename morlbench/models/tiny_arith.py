@@ -36,7 +36,7 @@ class PretrainRecipe:
     weight_decay: float = 0.1
     betas: tuple[float, float] = (0.9, 0.95)
     bucket_batches: int = 8  # a pool of this many batches is sorted by length, then cut into batches
-    style_mix: tuple[float, float, float] = (0.4, 0.3, 0.3)  # numbered, inline, direct
+    style_mix: tuple[float, float, float] = (0.5, 0.25, 0.25)  # numbered, inline, direct
     vocab_size: int = 512
     hidden_size: int = 128
     layers: int = 4
@@ -155,7 +155,7 @@ def pretrain(recipe: PretrainRecipe, out_dir: Path, progress: bool = True) -> di
         optimizer.step()
         scheduler.step()
         tokens_seen += int(attention.sum())
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
         if len(losses) % 50 == 0:
             bar.set_postfix(loss=f"{sum(losses[-50:]) / 50:.3f}")
     seconds = time.perf_counter() - started

@@ -1,6 +1,6 @@
 """Embedded task ``arith``: procedurally generated multi-step arithmetic word problems.
 
-Problems have 1-4 operations on 2-digit numbers (difficulty = number of operations), integer answers,
+Problems have 1-4 operations on numbers of at most 2 digits (difficulty = number of operations), integer answers,
 and are generated deterministically from a seed. Solutions in three styles (numbered steps, an inline
 chain, a direct answer) are used by the embedded model's supervised recipe.
 """
@@ -22,7 +22,7 @@ SCORING_VERSION = 1
 
 SPLIT_SEEDS = {"train": 1_000, "val": 2_000, "eval": 3_000}
 STYLES = ("numbered", "inline", "direct")
-MAX_VALUE = 999
+MAX_VALUE = 99
 
 _NAMES = ("Ana", "Ben", "Cara", "Dev", "Eli", "Fay", "Gus", "Hana", "Ivo", "Jon", "Kim", "Leo")
 _ITEMS = ("apples", "coins", "books", "stamps", "shells", "cards", "pens", "beads", "eggs", "rocks")
@@ -80,27 +80,23 @@ def _sentence(step: Step) -> str:
 
 
 def _random_step(rng: random.Random, value: int) -> Step:
+    """One operation keeping every value a 2-digit-or-less integer (spec section 6: 3-digit is far harder)."""
     while True:
         op = rng.choice("+-*/")
-        if op == "+":
-            operand = rng.randint(10, 99)
-            after = value + operand
-        elif op == "-":
-            if value < 11:
-                continue
-            operand = rng.randint(10, min(99, value))
-            after = value - operand
-        elif op == "*":
-            operand = rng.randint(2, 5)
-            after = value * operand
-        else:
-            divisors = [d for d in range(2, 6) if value % d == 0 and value > 0]
-            if not divisors:
-                continue
-            operand = rng.choice(divisors)
-            after = value // operand
-        if after <= MAX_VALUE:
-            return Step(op, operand, value, after)
+        if op == "+" and value <= MAX_VALUE - 10:
+            operand = rng.randint(10, MAX_VALUE - value)
+            return Step(op, operand, value, value + operand)
+        if op == "-" and value >= 10:
+            operand = rng.randint(10, value)
+            return Step(op, operand, value, value - operand)
+        if op == "*" and 0 < value * 2 <= MAX_VALUE:
+            operand = rng.choice([k for k in (2, 3) if value * k <= MAX_VALUE])
+            return Step(op, operand, value, value * operand)
+        if op == "/" and value > 0:
+            divisors = [d for d in range(2, 6) if value % d == 0]
+            if divisors:
+                operand = rng.choice(divisors)
+                return Step(op, operand, value, value // operand)
 
 
 def generate_problem(rng: random.Random, num_ops: int | None = None) -> ArithProblem:

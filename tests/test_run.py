@@ -1,0 +1,104 @@
+"""End-to-end runs on the embedded model: run directory contents, determinism, resume, bad input."""
+import json
+
+import pytest
+
+from morlbench.cli import main
+from morlbench.errors import UsageError
+from morlbench.runner import Trainer, execute
+from morlbench.spec import RunSpec
+
+
+def small_spec(**overrides):
+    base = dict(steps=4, prompts_per_step=2, group_size=4, eval_every=2, checkpoint_every=2, eval_batch_size=16,
+                task_options={"eval_size": 12, "val_size": 4}, max_new_tokens=48)
+    base.update(overrides)
+    return RunSpec(**base)
+
+
+def read(path):
+    return path.read_text()
+
+
+@pytest.fixture(scope="module")
+def reference_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "a"
+    execute(small_spec(), out, progress=False)
+    return out
+
+
+def test_run_directory_is_complete(reference_run):
+    out = reference_run
+    for name in ("config.json", "metrics.jsonl", "eval.jsonl", "report.json", "report.md", "curves.png", "front.png",
+                 "checkpoint/policy.safetensors", "checkpoint/optimizer.safetensors", "checkpoint/state.json"):
+        assert (out / name).exists(), name
+    config = json.loads(read(out / "config.json"))
+    assert config["spec"]["engine"]["lr"] > 0 and config["spec"]["estimator"] == "grpo"
+    assert config["task"]["version"].startswith("arith-")
+    assert config["versions"]["torch"] and config["comparability"]["batch"] == "2x4"
+    metrics = [json.loads(l) for l in read(out / "metrics.jsonl").splitlines()]
+    assert [m["step"] for m in metrics] == [1, 2, 3, 4]
+    assert set(metrics[0]["rewards"]) == {"accuracy", "conciseness", "clarity"}
+    assert metrics[-1]["rollouts"] == 4 * 8 and metrics[0]["weights"] == pytest.approx([1 / 3] * 3, abs=1e-6)
+    evals = [json.loads(l) for l in read(out / "eval.jsonl").splitlines()]
+    assert [e["step"] for e in evals] == [0, 2, 4]
+    assert all(0 <= v <= 1 for e in evals for v in e["objectives"])
+    report = json.loads(read(out / "report.json"))
+    assert report["initial"] == evals[0]["objectives"] and report["final"] == evals[-1]["objectives"]
+    assert report["metrics"]["hypervolume"] >= max(r["policy"] for r in report["hypervolume_by_step"]) - 1e-9
+
+
+def test_same_seed_gives_identical_evaluations(reference_run, tmp_path):
+    execute(small_spec(), tmp_path / "b", progress=False)
+    assert read(tmp_path / "b" / "eval.jsonl") == read(reference_run / "eval.jsonl")
+
+
+def test_resume_continues_to_the_same_result(reference_run, tmp_path, monkeypatch):
+    out = tmp_path / "c"
+    original = Trainer.train_step
+
+    def crash_at_step_three(self, step):
+        if step == 3:  # after the checkpoint at step 2 and one more (lost) step
+            raise KeyboardInterrupt
+        return original(self, step)
+
+    monkeypatch.setattr(Trainer, "train_step", crash_at_step_three)
+    with pytest.raises(KeyboardInterrupt):
+        execute(small_spec(), out, progress=False)
+    monkeypatch.setattr(Trainer, "train_step", original)
+    execute(small_spec(), out, resume=True, progress=False)
+    assert read(out / "eval.jsonl") == read(reference_run / "eval.jsonl")
+    assert [json.loads(l)["step"] for l in read(out / "metrics.jsonl").splitlines()] == [1, 2, 3, 4]
+
+
+def test_existing_run_directory_needs_resume(reference_run):
+    with pytest.raises(UsageError, match="already holds a run; pass --resume"):
+        execute(small_spec(), reference_run, progress=False)
+    with pytest.raises(UsageError, match="settings differ from the stored run in seed"):
+        execute(small_spec(seed=1), reference_run, resume=True, progress=False)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--weights", "1,-1,1"], "every weight must be a finite number >= 0"),
+    (["--weights", "a,b,c"], "expected comma-separated numbers"),
+    (["--weights", "0,0,0"], "at least one weight must be positive"),
+    (["--steps", "0"], "--steps 0 must be at least 1"),
+    (["--task", "arithm"], "unknown task 'arithm'; did you mean arith?"),
+    (["--model", "tiny"], "unknown model 'tiny'"),
+    (["--task-opt", "clarity_rule=pretty"], "clarity rule 'pretty' is not one of loose, strict"),
+    (["--method-opt", "scalarisation=max"], "scalarisation 'max' is not one of linear, tchebycheff"),
+    (["--device", "tpu"], "--device 'tpu' is not one of cpu, cuda, auto"),
+])
+def test_bad_input_is_one_line_and_writes_nothing(args, message, tmp_path, capsys):
+    out = tmp_path / "never"
+    assert main(["run", *args, "--out", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+    assert not out.exists()
+
+
+def test_tchebycheff_static_runs(tmp_path):
+    out = tmp_path / "t"
+    execute(small_spec(steps=2, method_options={"scalarisation": "tchebycheff"}), out, progress=False)
+    config = json.loads(read(out / "config.json"))
+    assert config["resolved"]["method_settings"]["scalarisation"] == "tchebycheff"
