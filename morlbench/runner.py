@@ -142,6 +142,7 @@ class Trainer:
             objectives=r.task.objective_names, initial_weights=np.asarray(r.weights), estimator=r.spec.estimator,
             group_size=r.spec.group_size, total_steps=r.spec.steps, lr=r.spec.engine.lr, seed=r.spec.seed,
             validate=self.validate,
+            parameter_names=tuple(n for n, p in model.policy.named_parameters() if p.requires_grad),
         ))
 
     # -- what methods may ask for ------------------------------------------------------------
@@ -189,7 +190,7 @@ class Trainer:
             group_size=spec.group_size,
             step=step,
             estimate=lambda column: estimate(spec.estimator, column, spec.group_size),
-            objective_gradients=(lambda adv, prefixes=None: self.engine.objective_gradients(gen, adv, prefixes))
+            objective_gradients=(lambda adv, names=None: self.engine.objective_gradients(gen, adv, names))
             if self.method.needs_objective_gradients else None,
         )
         advantages = self.method.advantages(batch)

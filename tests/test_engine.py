@@ -4,6 +4,7 @@ import torch
 from morlbench.engine.engine import Engine, EngineSettings
 from morlbench.engine.losses import aggregate, completion_logprobs, kl_k3, surrogate
 from morlbench.engine.sampling import generate
+from morlbench.errors import UsageError
 
 PROMPTS = ["Ana has 12 coins. How many coins does Ana have now? Give the final answer in \\boxed{}.\n",
            "Ben has 40 pens. Then 13 more are added. How many pens does Ben have now?"]
@@ -98,9 +99,12 @@ def test_per_objective_gradients_are_exact(tiny_random_model, aggregation):
 def test_parameter_subset_selects_blocks(tiny_random_model):
     engine = Engine(tiny_random_model, EngineSettings(kl_coef=0.0))
     gen = engine.sample(encode(tiny_random_model), 8, seed=2)
-    g = engine.objective_gradients(gen, torch.ones(gen.sequences.shape[0], 2), ["model.layers.1."])
-    expected = sum(p.numel() for n, p in tiny_random_model.policy.named_parameters() if n.startswith("model.layers.1."))
+    names = [n for n, _ in tiny_random_model.policy.named_parameters() if n.startswith("model.layers.1.")]
+    g = engine.objective_gradients(gen, torch.ones(gen.sequences.shape[0], 2), names)
+    expected = sum(p.numel() for n, p in tiny_random_model.policy.named_parameters() if n in names)
     assert g.shape == (2, expected)
+    with pytest.raises(UsageError, match="not trainable parameters"):
+        engine.objective_gradients(gen, torch.ones(gen.sequences.shape[0], 2), ["model.nope"])
 
 
 def test_update_moves_probability_toward_positive_advantage(tiny_random_model):

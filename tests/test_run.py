@@ -102,3 +102,24 @@ def test_tchebycheff_static_runs(tmp_path):
     execute(small_spec(steps=2, method_options={"scalarisation": "tchebycheff"}), out, progress=False)
     config = json.loads(read(out / "config.json"))
     assert config["resolved"]["method_settings"]["scalarisation"] == "tchebycheff"
+
+
+@pytest.mark.parametrize("method", ["hypervolume", "gradient", "hv-meta-reward"])
+def test_dynamic_methods_run_log_weights_and_count_validation(method, tmp_path):
+    out = tmp_path / method
+    execute(small_spec(method=method, steps=3, eval_every=3, checkpoint_every=3), out, progress=False)
+    metrics = [json.loads(l) for l in read(out / "metrics.jsonl").splitlines()]
+    assert all(len(m["weights"]) == 3 for m in metrics)
+    generated_in_training = sum(m["mean_length"] * 8 for m in metrics)
+    if method == "gradient":
+        assert all(len(m["method"]["influences"]) == 3 for m in metrics)
+        assert metrics[-1]["tokens"] == pytest.approx(generated_in_training, abs=3 * 8)  # EOS counted in tokens
+    else:
+        assert all(len(m["method"]["validation"]) == 3 for m in metrics)
+        # validation generations (initial + one per step) are counted in the budget
+        assert metrics[-1]["tokens"] > generated_in_training + 4 * 4
+    moved = max(abs(w - 1 / 3) for w in metrics[-1]["weights"])
+    if method == "hv-meta-reward":
+        assert moved < 1e-6  # the released rule never changes the weights
+    else:
+        assert moved > 1e-3

@@ -66,24 +66,25 @@ class Engine:
                         pad_id=self.model.pad_token_id, temperature=self.settings.temperature,
                         generator=generator)
 
-    def named_trainable(self, names: list[str] | None = None) -> list[tuple[str, torch.nn.Parameter]]:
-        params = [(n, p) for n, p in self.policy.named_parameters() if p.requires_grad]
+    def trainable(self, names: list[str] | None = None) -> list[torch.nn.Parameter]:
+        """Trainable parameters, all of them or those named in ``names``."""
+        params = {n: p for n, p in self.policy.named_parameters() if p.requires_grad}
         if names is None:
-            return params
-        chosen = [(n, p) for n, p in params if any(n.startswith(prefix) for prefix in names)]
-        if not chosen:
-            raise UsageError(f"no trainable parameter matches {names}")
-        return chosen
+            return list(params.values())
+        unknown = [n for n in names if n not in params]
+        if unknown or not names:
+            raise UsageError(f"not trainable parameters of this model: {unknown[:3] or 'an empty selection'}")
+        return [params[n] for n in names]
 
     def objective_gradients(self, gen: Generation, advantages: torch.Tensor,
-                            parameter_prefixes: list[str] | None = None) -> torch.Tensor:
+                            parameter_names: list[str] | None = None) -> torch.Tensor:
         """Policy gradient of the surrogate for each advantage column, shape (K, D), D = chosen parameters.
 
         Gradients are taken at the current policy (ratio 1, where clipping is inactive), so they are linear
         in the advantages: sum_k w_k g_k equals the gradient of the loss with advantages sum_k w_k A_k.
         """
         self.policy.train()
-        params = [p for _, p in self.named_trainable(parameter_prefixes)]
+        params = self.trainable(parameter_names)
         logp = completion_logprobs(self.policy, gen)
         ratio = torch.exp(logp - logp.detach())
         grads = []

@@ -35,6 +35,8 @@ class MethodContext:
     # Greedy evaluation of the current policy on the validation split (normalised objective vector).
     # Its generated tokens are counted in the run's budget.
     validate: Callable[[], np.ndarray] | None = None
+    # Names of the policy's trainable parameters, to choose a subset for objective_gradients.
+    parameter_names: tuple[str, ...] = ()
 
 
 @dataclass
@@ -45,8 +47,8 @@ class RewardBatch:
     group_size: int
     step: int
     estimate: Callable[[torch.Tensor], torch.Tensor]  # the run's estimator applied to one column (N,)
-    # Exact per-objective policy gradients for advantage columns (N, K) -> (K, D); only for methods
-    # that set needs_objective_gradients.
+    # Exact per-objective policy gradients: (advantages (N, K), parameter names or None) -> (K, D); only for
+    # methods that set needs_objective_gradients.
     objective_gradients: Callable[..., torch.Tensor] | None = None
 
     @property

@@ -1,0 +1,173 @@
+"""Hypervolume-guided methods of arXiv 2509.11452 (spec section 3).
+
+``hv-meta-reward`` is the paper's released rule, kept faithfully: after every step the policy is validated
+greedily on the val split, the hypervolume contribution c of the new point to the buffer of earlier
+non-dominated validated points (reference: the initial policy's point) gives m = 0.5 + 1.5 tanh(c), and m
+multiplies the NEXT step's rewards. The weights never change, and GRPO's group normalisation and REINFORCE++'s
+whitening remove any global reward scale, so the rule is a no-op under those estimators (only RLOO sees m).
+Fix of the released code: it crashed when a point was worse than the reference in one objective (a negative
+box volume); here volumes come from moocore, where a point not strictly better than the reference in every
+objective simply adds no volume.
+
+``hypervolume`` changes the weights from the hypervolume signal: per objective k the marginal gain
+g_k = HV(F + {p + delta e_k}) - HV(F + {p}) of the current validated point p against the buffer front F
+(reference: the origin, or the initial point, shifted by -delta), then a mirror-ascent step
+w <- softmax(log w + eta g / |g|_1) on the simplex, with a floor on every weight.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from morlbench.errors import UsageError
+from morlbench.methods.base import Method, MethodContext, RewardBatch, StepInfo
+from morlbench.methods.simplex import check_floor, mirror_ascent, with_floor
+from morlbench.metrics.pareto import hypervolume, nondominated
+
+
+class ValidatedFront:
+    """The buffer: non-dominated points of every validation so far."""
+
+    def __init__(self, points: list[list[float]] | None = None) -> None:
+        self.points = [list(p) for p in points or []]
+
+    def add(self, point: np.ndarray) -> None:
+        self.points = nondominated(self.points + [list(map(float, point))]).tolist()
+
+    def contribution(self, point: np.ndarray, ref: np.ndarray) -> float:
+        """Hypervolume ``point`` adds to the buffer above ``ref``; 0 when it adds nothing, never negative."""
+        return max(0.0, hypervolume(self.points + [list(point)], ref) - hypervolume(self.points, ref))
+
+
+def _require_validation(context: MethodContext, name: str) -> None:
+    if context.validate is None:
+        raise UsageError(f"method {name} needs validation generations, which this engine does not provide")
+
+
+@dataclass
+class HvMetaRewardSettings:
+    base: float = 0.5  # m = base + scale * tanh(c), as released
+    scale: float = 1.5
+
+
+class HvMetaReward(Method):
+    name = "hv-meta-reward"
+    description = "paper's released rule: rewards scaled by 0.5 + 1.5 tanh(HV contribution); weights fixed"
+    Settings = HvMetaRewardSettings
+
+    def setup(self, context: MethodContext) -> None:
+        super().setup(context)
+        _require_validation(context, self.name)
+        self._weights = np.asarray(context.initial_weights, dtype=np.float64)
+        self.reference = np.asarray(context.validate(), dtype=np.float64)  # the initial policy's point
+        self.front = ValidatedFront()
+        self.multiplier = 1.0
+
+    def advantages(self, batch: RewardBatch) -> torch.Tensor:
+        scalar = batch.rewards @ torch.as_tensor(self._weights, dtype=batch.rewards.dtype)
+        return batch.estimate(self.multiplier * scalar)
+
+    def after_step(self, info: StepInfo) -> dict[str, Any]:
+        point = np.asarray(self.context.validate(), dtype=np.float64)
+        contribution = self.front.contribution(point, self.reference)
+        self.front.add(point)
+        self.multiplier = self.settings.base + self.settings.scale * math.tanh(contribution)
+        return {"validation": point.round(6).tolist(), "contribution": round(contribution, 8),
+                "multiplier": round(self.multiplier, 8)}
+
+    def weights(self) -> np.ndarray:
+        return self._weights
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"weights": self._weights.tolist(), "reference": self.reference.tolist(),
+                "front": self.front.points, "multiplier": self.multiplier}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self._weights = np.asarray(state["weights"], dtype=np.float64)
+        self.reference = np.asarray(state["reference"], dtype=np.float64)
+        self.front = ValidatedFront(state["front"])
+        self.multiplier = float(state["multiplier"])
+
+
+@dataclass
+class HypervolumeSettings:
+    delta: float = 0.05  # probe step in normalised units
+    eta: float = 0.5  # mirror-ascent step on the L1-normalised gains
+    floor: float = 0.05  # every weight stays >= floor
+    update_every: int = 1  # steps between weight updates (validation happens at each update)
+    reference: str = "origin"  # "origin" (the benchmark's reference point) or "initial" (the initial policy's point)
+
+    def validate(self) -> None:
+        if self.reference not in ("origin", "initial"):
+            raise UsageError(f"reference {self.reference!r} is not one of origin, initial")
+        if self.delta <= 0 or self.eta < 0 or self.update_every < 1:
+            raise UsageError("hypervolume needs delta > 0, eta >= 0 and update_every >= 1")
+
+
+def marginal_gains(point: np.ndarray, front: list[list[float]], ref: np.ndarray, delta: float) -> np.ndarray:
+    """g_k = HV(F + {p + delta e_k}) - HV(F + {p}), objectives capped at their bound 1."""
+    base = hypervolume(front + [list(point)], ref)
+    gains = []
+    for k in range(len(point)):
+        probe = point.copy()
+        probe[k] = min(1.0, probe[k] + delta)
+        gains.append(hypervolume(front + [list(probe)], ref) - base)
+    return np.maximum(np.asarray(gains), 0.0)
+
+
+class HypervolumeWeighting(Method):
+    name = "hypervolume"
+    description = "weights move toward the objective whose improvement adds most hypervolume (mirror ascent)"
+    Settings = HypervolumeSettings
+
+    def setup(self, context: MethodContext) -> None:
+        super().setup(context)
+        _require_validation(context, self.name)
+        k = len(context.objectives)
+        check_floor(self.settings.floor, k)
+        initial = np.maximum(np.asarray(context.initial_weights, dtype=np.float64), self.settings.floor)
+        initial /= initial.sum()
+        # Free weights v with w = floor-mix(v), so that training starts from --weights exactly.
+        free = np.clip((initial - self.settings.floor) / (1 - k * self.settings.floor), 1e-12, None)
+        self.free = free / free.sum()
+        first = np.asarray(context.validate(), dtype=np.float64)
+        base = first if self.settings.reference == "initial" else np.zeros(k)
+        # Gains are measured above the reference shifted by -delta: otherwise a point with two objectives at
+        # the reference gets zero gain from every single-objective probe, and the weights freeze.
+        self.reference = base - self.settings.delta
+        self.front = ValidatedFront([first.tolist()])
+        self.last_gains = np.zeros(k)
+
+    def weights(self) -> np.ndarray:
+        return with_floor(self.free, self.settings.floor)
+
+    def advantages(self, batch: RewardBatch) -> torch.Tensor:
+        return batch.estimate(batch.rewards @ torch.as_tensor(self.weights(), dtype=batch.rewards.dtype))
+
+    def after_step(self, info: StepInfo) -> dict[str, Any]:
+        if info.step % self.settings.update_every:
+            return {}
+        point = np.asarray(self.context.validate(), dtype=np.float64)
+        return self.update(point)
+
+    def update(self, point: np.ndarray) -> dict[str, Any]:
+        """One weight update from a validated point; the buffer then takes the point in."""
+        gains = marginal_gains(point, self.front.points, self.reference, self.settings.delta)
+        total = gains.sum()
+        if total > 0:
+            self.free = mirror_ascent(self.free, gains / total, self.settings.eta)
+        self.front.add(point)
+        self.last_gains = gains
+        return {"validation": point.round(6).tolist(), "gains": gains.round(8).tolist()}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"free": self.free.tolist(), "reference": self.reference.tolist(), "front": self.front.points}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.free = np.asarray(state["free"], dtype=np.float64)
+        self.reference = np.asarray(state["reference"], dtype=np.float64)
+        self.front = ValidatedFront(state["front"])
