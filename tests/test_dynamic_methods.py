@@ -16,7 +16,7 @@ W = np.array([0.5, 0.25, 0.25])
 NAMES = tuple(f"model.layers.{i}.mlp.up_proj.weight" for i in range(4)) + ("model.embed_tokens.weight",)
 
 
-def context(estimator="grpo", validations=(), weights=W, lr=3e-4, names=NAMES):
+def context(estimator="grpo", validations=(), weights=W, lr=1e-4, names=NAMES):
     points = iter([np.asarray(p, dtype=float) for p in validations])
     return MethodContext(OBJECTIVES, np.asarray(weights), estimator, 4, 10, lr, 0,
                          validate=lambda: next(points), parameter_names=names)
@@ -158,7 +158,7 @@ def test_gradient_raises_agreeing_and_lowers_conflicting_objective():
     advantages = method.advantages(b)
     w = method.weights()
     assert w[0] > 1 / 3 and w[1] > 1 / 3 and w[2] < 1 / 3 and w.sum() == pytest.approx(1.0)
-    expected = mirror_ascent(np.full(3, 1 / 3), influences(KNOWN, 1.0, False), 3e-4 / 3e-3)
+    expected = mirror_ascent(np.full(3, 1 / 3), influences(KNOWN, 1.0, False), 1e-4 / 1e-3)
     assert w == pytest.approx(expected)
     # The update uses the NEW weights over per-objective advantages: its gradient is sum_k w_k g_k.
     assert torch.allclose(advantages, seen["advantages"] @ torch.as_tensor(w))

@@ -25,8 +25,8 @@ _LAYER = re.compile(r"\.layers\.(\d+)\.")
 @dataclass
 class GradientSettings:
     # eta = lr / reg. The paper uses reg 1e-5 with lr 1e-6 (eta 0.1) on Qwen3-8B; the default keeps eta = 0.1
-    # at morlbench's default lr 3e-4 for the embedded model.
-    reg: float = 3e-3
+    # at morlbench's default lr 1e-4 for the embedded model.
+    reg: float = 1e-3
     layers: str = "last-half"  # "all", "last-half", or comma-separated block indices such as "2,3"
     clip_norm: float = 1.0  # clip each g_k to this norm before the inner products; 0 disables
     normalize: bool = False  # use unit-norm g_k (influences become sums of cosines)
