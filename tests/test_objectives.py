@@ -90,3 +90,4 @@ def test_running_mean_length_state_roundtrip():
     other = RunningMeanLength()
     other.load_state_dict(r.state_dict())
     assert other.value == 20
+

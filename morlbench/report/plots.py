@@ -51,8 +51,10 @@ def plot_curves(path: Path, names: Sequence[str], evals: list[dict[str, Any]], m
     if has_weights:
         ax = axes[-1]
         weights = np.array([m["weights"] for m in metrics if m.get("weights")])
+        styles = ("-", "--", ":", "-.")  # equal weights overlap; line styles keep each one visible
         for k, name in enumerate(names):
-            ax.plot([m["step"] for m in metrics if m.get("weights")], weights[:, k], label=name)
+            ax.plot([m["step"] for m in metrics if m.get("weights")], weights[:, k], styles[k % 4], lw=1.6,
+                    label=name)
         ax.set_title("weights")
         ax.set_xlabel("step")
         ax.set_ylim(-0.02, 1.02)
