@@ -123,3 +123,27 @@ def test_dynamic_methods_run_log_weights_and_count_validation(method, tmp_path):
         assert moved < 1e-6  # the released rule never changes the weights
     else:
         assert moved > 1e-3
+
+
+@pytest.mark.parametrize("method", ["hypervolume", "gradient"])
+def test_dynamic_methods_resume_exactly(method, tmp_path, monkeypatch):
+    """Method state (weights, buffer front, reference point) survives an interruption."""
+    spec = dict(method=method, steps=4, eval_every=2, checkpoint_every=2)
+    execute(small_spec(**spec), tmp_path / "whole", progress=False)
+    original = Trainer.train_step
+
+    def crash_at_step_three(self, step):
+        if step == 3:
+            raise KeyboardInterrupt
+        return original(self, step)
+
+    monkeypatch.setattr(Trainer, "train_step", crash_at_step_three)
+    with pytest.raises(KeyboardInterrupt):
+        execute(small_spec(**spec), tmp_path / "cut", progress=False)
+    monkeypatch.setattr(Trainer, "train_step", original)
+    execute(small_spec(**spec), tmp_path / "cut", resume=True, progress=False)
+    assert read(tmp_path / "cut" / "eval.jsonl") == read(tmp_path / "whole" / "eval.jsonl")
+    whole = [json.loads(l) for l in read(tmp_path / "whole" / "metrics.jsonl").splitlines()]
+    cut = [json.loads(l) for l in read(tmp_path / "cut" / "metrics.jsonl").splitlines()]
+    assert [m["weights"] for m in cut] == [m["weights"] for m in whole]
+    assert [m["tokens"] for m in cut] == [m["tokens"] for m in whole]

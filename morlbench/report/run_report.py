@@ -10,7 +10,7 @@ from morlbench import registry
 from morlbench.metrics.pareto import front_points, hypervolume, nondominated, steps_to_front
 from morlbench.report.plots import plot_curves, plot_front
 from morlbench.results.atomic import atomic_write_json, atomic_write_text
-from morlbench.results.rundir import open_run
+from morlbench.results.rundir import RunDir, open_run
 from morlbench.spec import SCHEMA_VERSION
 
 TAUS = (0.8, 0.9, 0.95, 1.0)
@@ -36,11 +36,10 @@ def front_metrics(points: np.ndarray) -> dict[str, float]:
     return values
 
 
-def build_report(path: Path, hv_ref: float | None = None) -> dict[str, Any]:
-    run = open_run(path)
+def build_report(run: RunDir, hv_ref: float | None = None) -> dict[str, Any]:
     config = run.config()
     if not run.evals:
-        raise ValueError(f"{path} has no evaluations yet")
+        raise ValueError(f"{run.path} has no evaluations yet")
     names = config["task"]["objectives"]
     points = front_points(run.evals)
     front = nondominated(points)
@@ -80,8 +79,8 @@ def build_report(path: Path, hv_ref: float | None = None) -> dict[str, Any]:
 
 
 def write_run_report(path: Path, hv_ref: float | None = None) -> dict[str, Any]:
-    report = build_report(path, hv_ref)
     run = open_run(path)
+    report = build_report(run, hv_ref)
     names = report["objective_names"]
     hv_rows = [(r["step"], r["policy"], r["front"]) for r in report["hypervolume_by_step"]]
     plot_curves(path / "curves.png", names, run.evals, run.metrics, hv_rows)
