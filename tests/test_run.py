@@ -53,20 +53,25 @@ def test_same_seed_gives_identical_evaluations(reference_run, tmp_path):
     assert read(tmp_path / "b" / "eval.jsonl") == read(reference_run / "eval.jsonl")
 
 
-def test_resume_continues_to_the_same_result(reference_run, tmp_path, monkeypatch):
-    out = tmp_path / "c"
+def interrupt_then_resume(spec, out, monkeypatch, crash_step=3):
+    """Run until ``crash_step`` raises (after a checkpoint and a lost step), then continue with --resume."""
     original = Trainer.train_step
 
-    def crash_at_step_three(self, step):
-        if step == 3:  # after the checkpoint at step 2 and one more (lost) step
+    def crash(self, step):
+        if step == crash_step:
             raise KeyboardInterrupt
         return original(self, step)
 
-    monkeypatch.setattr(Trainer, "train_step", crash_at_step_three)
+    monkeypatch.setattr(Trainer, "train_step", crash)
     with pytest.raises(KeyboardInterrupt):
-        execute(small_spec(), out, progress=False)
+        execute(spec, out, progress=False)
     monkeypatch.setattr(Trainer, "train_step", original)
-    execute(small_spec(), out, resume=True, progress=False)
+    execute(spec, out, resume=True, progress=False)
+
+
+def test_resume_continues_to_the_same_result(reference_run, tmp_path, monkeypatch):
+    out = tmp_path / "c"
+    interrupt_then_resume(small_spec(), out, monkeypatch)
     assert read(out / "eval.jsonl") == read(reference_run / "eval.jsonl")
     assert [json.loads(l)["step"] for l in read(out / "metrics.jsonl").splitlines()] == [1, 2, 3, 4]
 
@@ -130,18 +135,7 @@ def test_dynamic_methods_resume_exactly(method, tmp_path, monkeypatch):
     """Method state (weights, buffer front, reference point) survives an interruption."""
     spec = dict(method=method, steps=4, eval_every=2, checkpoint_every=2)
     execute(small_spec(**spec), tmp_path / "whole", progress=False)
-    original = Trainer.train_step
-
-    def crash_at_step_three(self, step):
-        if step == 3:
-            raise KeyboardInterrupt
-        return original(self, step)
-
-    monkeypatch.setattr(Trainer, "train_step", crash_at_step_three)
-    with pytest.raises(KeyboardInterrupt):
-        execute(small_spec(**spec), tmp_path / "cut", progress=False)
-    monkeypatch.setattr(Trainer, "train_step", original)
-    execute(small_spec(**spec), tmp_path / "cut", resume=True, progress=False)
+    interrupt_then_resume(small_spec(**spec), tmp_path / "cut", monkeypatch)
     assert read(tmp_path / "cut" / "eval.jsonl") == read(tmp_path / "whole" / "eval.jsonl")
     whole = [json.loads(l) for l in read(tmp_path / "whole" / "metrics.jsonl").splitlines()]
     cut = [json.loads(l) for l in read(tmp_path / "cut" / "metrics.jsonl").splitlines()]
