@@ -8,7 +8,6 @@ Usage: python scripts/arith_dynamic.py [--out runs/arith-dynamic] [--seeds 0 1 2
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
