@@ -26,6 +26,7 @@ import torch
 from morlbench.errors import UsageError
 from morlbench.methods.base import Method, MethodContext, RewardBatch, StepInfo
 from morlbench.methods.simplex import check_floor, mirror_ascent, with_floor
+from morlbench.methods.static import scalarise
 from morlbench.metrics.pareto import hypervolume, nondominated
 
 
@@ -68,7 +69,7 @@ class HvMetaReward(Method):
         self.multiplier = 1.0
 
     def advantages(self, batch: RewardBatch) -> torch.Tensor:
-        scalar = batch.rewards @ torch.as_tensor(self._weights, dtype=batch.rewards.dtype)
+        scalar = scalarise(batch.rewards, torch.as_tensor(self._weights, dtype=batch.rewards.dtype))
         return batch.estimate(self.multiplier * scalar)
 
     def after_step(self, info: StepInfo) -> dict[str, Any]:
@@ -146,7 +147,7 @@ class HypervolumeWeighting(Method):
         return with_floor(self.free, self.settings.floor)
 
     def advantages(self, batch: RewardBatch) -> torch.Tensor:
-        return batch.estimate(batch.rewards @ torch.as_tensor(self.weights(), dtype=batch.rewards.dtype))
+        return batch.estimate(scalarise(batch.rewards, torch.as_tensor(self.weights(), dtype=batch.rewards.dtype)))
 
     def after_step(self, info: StepInfo) -> dict[str, Any]:
         if info.step % self.settings.update_every:
