@@ -142,7 +142,7 @@ class Trainer:
             objectives=r.task.objective_names, initial_weights=np.asarray(r.weights), estimator=r.spec.estimator,
             group_size=r.spec.group_size, total_steps=r.spec.steps, lr=r.spec.engine.lr, seed=r.spec.seed,
             validate=self.validate,
-            parameter_names=tuple(n for n, p in model.policy.named_parameters() if p.requires_grad),
+            parameter_names=self.engine.trainable_names(),
         ))
 
     # -- what methods may ask for ------------------------------------------------------------
@@ -163,8 +163,9 @@ class Trainer:
         for step in bar:
             began = time.perf_counter()
             record = self.train_step(step)
-            record["seconds"] = round(time.perf_counter() - began, 4)
-            self.counters["seconds"] += time.perf_counter() - began
+            elapsed = time.perf_counter() - began
+            record["seconds"] = round(elapsed, 4)
+            self.counters["seconds"] += elapsed
             done = step + 1
             if done % self.spec.eval_every == 0 or done == self.spec.steps:
                 self.evaluate_now()

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from morlbench.metrics.pareto import c_metric, front_points, hypervolume, nondominated, steps_to_front
-from morlbench.metrics.stats import bootstrap_ci
+from morlbench.metrics.stats import bootstrap_ci, format_ci
 from morlbench.results.rundir import open_run
 
 GRID = {"static-uniform": "0.334,0.333,0.333", "static-acc": "0.5,0.25,0.25", "static-con-cla": "0.25,0.375,0.375"}
@@ -48,8 +48,7 @@ def run_all(root: Path, seeds: list[int], jobs: int) -> None:
 
 
 def fmt(values: list[float], digits: int = 4) -> str:
-    mean, lo, hi = bootstrap_ci(values)
-    return f"{mean:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
+    return format_ci(values, digits)
 
 
 def fmt_steps(hits: list[dict | None]) -> str:

@@ -8,7 +8,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from morlbench.metrics.stats import bootstrap_ci
+from morlbench.metrics.stats import format_ci as ci
 
 
 def load(path: Path) -> dict:
@@ -25,11 +25,6 @@ def load(path: Path) -> dict:
         "seconds": report["budget"]["train_seconds"],
         "names": report["objective_names"],
     }
-
-
-def ci(values, digits=3):
-    mean, lo, hi = bootstrap_ci(values)
-    return f"{mean:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
 
 
 def main(paths: list[str]) -> None:

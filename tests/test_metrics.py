@@ -45,3 +45,12 @@ def test_steps_to_front():
     assert steps_to_front(evals, hv_ref=0.35, tau=0.7) == {"step": 10, "rollouts": 640, "tokens": 9000}
     assert steps_to_front(evals, hv_ref=0.35, tau=1.0) == {"step": 20, "rollouts": 1280, "tokens": 18000}
     assert steps_to_front(evals, hv_ref=0.35, tau=1.01) is None
+
+
+def test_bootstrap_interval_and_format():
+    from morlbench.metrics.stats import bootstrap_ci, format_ci
+
+    assert bootstrap_ci([0.5, 0.5, 0.5]) == (0.5, 0.5, 0.5)
+    mean, low, high = bootstrap_ci([0.1, 0.2, 0.9])
+    assert mean == pytest.approx(0.4) and 0.1 <= low < mean < high <= 0.9
+    assert format_ci([1.0, 1.0], digits=2) == "1.00 [1.00, 1.00]"

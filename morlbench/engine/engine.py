@@ -68,6 +68,9 @@ class Engine:
                         pad_id=self.model.pad_token_id, temperature=self.settings.temperature,
                         generator=generator)
 
+    def trainable_names(self) -> tuple[str, ...]:
+        return tuple(n for n, p in self.policy.named_parameters() if p.requires_grad)
+
     def trainable(self, names: list[str] | None = None) -> list[torch.nn.Parameter]:
         """Trainable parameters, all of them or those named in ``names``."""
         params = {n: p for n, p in self.policy.named_parameters() if p.requires_grad}
