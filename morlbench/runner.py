@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 import torch
@@ -21,7 +21,7 @@ from morlbench.engine.engine import Engine
 from morlbench.engine.estimators import estimate
 from morlbench.errors import UsageError
 from morlbench.evaluation import evaluate, to_samples
-from morlbench.methods.base import Method, MethodContext, RewardBatch, StepInfo
+from morlbench.methods.base import Method, MethodContext, PreferenceSweep, RewardBatch, Rollout
 from morlbench.models.base import LoadedModel, ModelSource
 from morlbench.models.local import LocalDirectory
 from morlbench.results.rundir import CONFIG, RunDir, open_run
@@ -29,7 +29,7 @@ from morlbench.spec import SCHEMA_VERSION, RunSpec, comparability_key, normalise
 from morlbench.tasks.base import Problem, Task
 from morlbench.tasks.objectives import RunningMeanLength, ScoreContext
 
-PACKAGES = ("morlbench", "torch", "transformers", "tokenizers", "moocore", "numpy", "safetensors")
+PACKAGES = ("morlbench", "torch", "transformers", "tokenizers", "moocore", "pymoo", "scipy", "numpy", "safetensors")
 
 
 @dataclass
@@ -52,6 +52,7 @@ def resolve(spec: RunSpec) -> Resolved:
     model_source = LocalDirectory(Path(spec.model)) if Path(spec.model).is_dir() else \
         registry.lookup("models", spec.model)()
     weights = normalise_weights(spec.weights, task.objective_names)
+    method.validate_run(task.objective_names, spec.steps)
     task.split(spec.eval_split)  # raises on an unknown split
     max_new_tokens = spec.max_new_tokens or task.max_new_tokens
     return Resolved(spec, task, method, model_source, weights, max_new_tokens, pick_device(spec.device))
@@ -127,17 +128,23 @@ def draw_prompts(train: list[Problem], seed: int, step: int, count: int) -> list
 
 
 class Trainer:
-    """The training loop of a weighting method over the engine."""
+    """The training loop's primitives over the engine (``TrainingLoop``); the method drives them."""
 
     def __init__(self, r: Resolved, model: LoadedModel, run: RunDir, progress: bool) -> None:
         self.r, self.spec, self.task, self.method = r, r.spec, r.task, r.method
         self.model, self.run, self.progress = model, run, progress
-        self.engine = Engine(model, r.spec.engine)
+        self.prompts_per_step, self.group_size, self.total_steps = r.spec.prompts_per_step, r.spec.group_size, \
+            r.spec.steps
+        self.engine = Engine(model, r.spec.engine)  # copies the KL reference before the method changes the policy
+        groups = self.method.prepare_policy(model.policy, r.task.objective_names)
+        if groups is not None:
+            self.engine.set_parameter_groups(groups)
         self.train_split = r.task.split("train")
         self.eval_split = r.task.split(r.spec.eval_split)
         self.running_len = RunningMeanLength()
         self.counters = {"step": 0, "rollouts": 0, "train_tokens": 0, "method_tokens": 0, "seconds": 0.0,
                          "eval_seconds": 0.0}
+        self._step_began = 0.0
         self.method.setup(MethodContext(
             objectives=r.task.objective_names, initial_weights=np.asarray(r.weights), estimator=r.spec.estimator,
             group_size=r.spec.group_size, total_steps=r.spec.steps, lr=r.spec.engine.lr, seed=r.spec.seed,
@@ -155,29 +162,22 @@ class Trainer:
 
     # -- the loop ------------------------------------------------------------------------------
     def train(self) -> None:
-        start = self.counters["step"]
-        if start == 0 and not self.run.evals:
+        if self.counters["step"] == 0 and not self.run.evals:
             self.evaluate_now()
+        self.method.train(self)
+
+    def remaining_steps(self) -> Iterator[int]:
+        start = self.counters["step"]
         bar = tqdm(range(start, self.spec.steps), desc=f"{self.spec.method} on {self.spec.task}",
                    disable=not self.progress, unit="step", initial=start, total=self.spec.steps)
         for step in bar:
-            began = time.perf_counter()
-            record = self.train_step(step)
-            elapsed = time.perf_counter() - began
-            record["seconds"] = round(elapsed, 4)
-            self.counters["seconds"] += elapsed
-            done = step + 1
-            if done % self.spec.eval_every == 0 or done == self.spec.steps:
-                self.evaluate_now()
-            # Wall time lives here, never in eval.jsonl, which must be identical across identical runs.
-            record["train_seconds"] = round(self.counters["seconds"], 3)
-            record["eval_seconds"] = round(self.counters["eval_seconds"], 3)
-            self.run.add_metrics(record)
-            if done % self.spec.checkpoint_every == 0 or done == self.spec.steps:
-                self.save()
-            bar.set_postfix(self.postfix(record))
+            yield step
+            if self.counters["step"] != step + 1:
+                raise RuntimeError(f"method {self.spec.method} did not finish step {step + 1} with end_step")
+            bar.set_postfix(self.postfix(self.run.metrics[-1]))
 
-    def train_step(self, step: int) -> dict[str, Any]:
+    def rollout(self, step: int) -> Rollout:
+        self._step_began = time.perf_counter()
         spec = self.spec
         problems = draw_prompts(self.train_split, spec.seed, step, spec.prompts_per_step)
         grouped = [p for p in problems for _ in range(spec.group_size)]
@@ -186,51 +186,95 @@ class Trainer:
         samples = to_samples(self.model.tokenizer, grouped, gen)
         mean_len = self.running_len.update(gen.lengths)
         rewards = self.task.train_rewards(samples, ScoreContext(self.r.max_new_tokens, mean_len))
-        batch = RewardBatch(
-            rewards=torch.as_tensor(rewards, dtype=torch.float64),
+        return Rollout(step, grouped, gen, np.asarray(rewards, dtype=np.float64), mean_len)
+
+    def reward_batch(self, rollout: Rollout, with_gradients: bool = False) -> RewardBatch:
+        spec, gen = self.spec, rollout.generation
+        return RewardBatch(
+            rewards=torch.as_tensor(rollout.rewards, dtype=torch.float64),
             group_size=spec.group_size,
-            step=step,
+            step=rollout.step,
             estimate=lambda column: estimate(spec.estimator, column, spec.group_size),
             objective_gradients=(lambda adv, names=None: self.engine.objective_gradients(gen, adv, names))
-            if self.method.needs_objective_gradients else None,
+            if with_gradients else None,
         )
-        advantages = self.method.advantages(batch)
-        stats = self.engine.update(gen, advantages)
-        self.counters["step"] = step + 1
-        self.counters["rollouts"] += len(grouped)
+
+    def update(self, rollout: Rollout, advantages: torch.Tensor) -> dict[str, float]:
+        return self.engine.update(rollout.generation, advantages)
+
+    def end_step(self, rollout: Rollout, stats: dict[str, float], method_log: dict[str, Any]) -> None:
+        """Count the step, log it, and evaluate and checkpoint when due."""
+        elapsed = time.perf_counter() - self._step_began
+        gen, done = rollout.generation, rollout.step + 1
+        self.counters["step"] = done
+        self.counters["rollouts"] += len(rollout.problems)
         self.counters["train_tokens"] += gen.generated_tokens
-        reward_means = rewards.mean(axis=0)
-        method_log = self.method.after_step(StepInfo(step + 1, reward_means, stats))
+        self.counters["seconds"] += elapsed
+        reward_means = rollout.rewards.mean(axis=0)
         weights = self.method.weights()
-        return {
-            "step": step + 1,
+        record = {
+            "step": done,
             "rewards": {n: round(float(v), 6) for n, v in zip(self.task.objective_names, reward_means)},
             "weights": None if weights is None else [round(float(w), 6) for w in weights],
             **{k: round(v, 6) for k, v in stats.items()},
             "mean_length": round(float(np.mean(gen.lengths)), 3),
-            "running_mean_length": round(mean_len, 3),
+            "running_mean_length": round(rollout.mean_length, 3),
             "rollouts": self.counters["rollouts"],
             "tokens": self.total_tokens(),
             "method": method_log,
+            "seconds": round(elapsed, 4),
         }
+        if done % self.spec.eval_every == 0 or done == self.spec.steps:
+            self.evaluate_now()
+        # Wall time lives here, never in eval.jsonl, which must be identical across identical runs.
+        record["train_seconds"] = round(self.counters["seconds"], 3)
+        record["eval_seconds"] = round(self.counters["eval_seconds"], 3)
+        self.run.add_metrics(record)
+        if done % self.spec.checkpoint_every == 0 or done == self.spec.steps:
+            self.save()
 
     def total_tokens(self) -> int:
         return self.counters["train_tokens"] + self.counters["method_tokens"]
 
     def evaluate_now(self) -> None:
+        """Greedy evaluation on the eval split: the single policy, or every preference the method serves."""
         began = time.perf_counter()
-        result = evaluate(self.model, self.task, self.eval_split, self.r.max_new_tokens, self.spec.eval_batch_size)
+        done = self.counters["step"]
+        record: dict[str, Any] = {"step": done, "rollouts": self.counters["rollouts"], "tokens": self.total_tokens()}
+        sweep = self.method.evaluation_preferences(done, final=done >= self.spec.steps)
+        if sweep is None:
+            result = evaluate(self.model, self.task, self.eval_split, self.r.max_new_tokens,
+                              self.spec.eval_batch_size)
+            record.update(result.to_record(self.task.objective_names))
+            weights = self.method.weights()
+            if weights is not None:
+                record["weights"] = [round(float(w), 6) for w in weights]
+        else:
+            record.update(self.evaluate_sweep(sweep))
         self.counters["eval_seconds"] += time.perf_counter() - began
-        record = {
-            "step": self.counters["step"],
-            "rollouts": self.counters["rollouts"],
-            "tokens": self.total_tokens(),
-            **result.to_record(self.task.objective_names),
-        }
-        weights = self.method.weights()
-        if weights is not None:
-            record["weights"] = [round(float(w), 6) for w in weights]
         self.run.add_eval(record)
+
+    def evaluate_sweep(self, sweep: PreferenceSweep) -> dict[str, Any]:
+        """One objective vector per served preference; held-out preferences are scored apart from the front."""
+        tokens = 0
+
+        def served(preferences: np.ndarray) -> list[dict[str, Any]]:
+            nonlocal tokens
+            rows = []
+            for preference in preferences:
+                self.method.serve(np.asarray(preference, dtype=np.float64))
+                result = evaluate(self.model, self.task, self.eval_split, self.r.max_new_tokens,
+                                  self.spec.eval_batch_size)
+                tokens += result.generated_tokens
+                rows.append({"preference": [round(float(v), 6) for v in preference],
+                             "objectives": [round(float(v), 6) for v in result.objectives]})
+            return rows
+
+        record: dict[str, Any] = {"objective_names": list(self.task.objective_names), "points": served(sweep.grid)}
+        if sweep.held_out is not None:
+            record["held_out"] = served(sweep.held_out)
+        record["eval_tokens"] = tokens
+        return record
 
     @staticmethod
     def postfix(record: dict[str, Any]) -> dict[str, str]:

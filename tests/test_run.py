@@ -55,17 +55,17 @@ def test_same_seed_gives_identical_evaluations(reference_run, tmp_path):
 
 def interrupt_then_resume(spec, out, monkeypatch, crash_step=3):
     """Run until ``crash_step`` raises (after a checkpoint and a lost step), then continue with --resume."""
-    original = Trainer.train_step
+    original = Trainer.rollout
 
     def crash(self, step):
         if step == crash_step:
             raise KeyboardInterrupt
         return original(self, step)
 
-    monkeypatch.setattr(Trainer, "train_step", crash)
+    monkeypatch.setattr(Trainer, "rollout", crash)
     with pytest.raises(KeyboardInterrupt):
         execute(spec, out, progress=False)
-    monkeypatch.setattr(Trainer, "train_step", original)
+    monkeypatch.setattr(Trainer, "rollout", original)
     execute(spec, out, resume=True, progress=False)
 
 

@@ -51,10 +51,13 @@ class Engine:
         if settings.kl_coef > 0:
             self.reference = copy.deepcopy(model.policy).eval()
             self.reference.requires_grad_(False)
-        self.optimizer = torch.optim.AdamW(
-            [p for p in self.policy.parameters() if p.requires_grad],
-            lr=settings.lr, betas=(settings.beta1, settings.beta2), weight_decay=settings.weight_decay,
-        )
+        self.set_parameter_groups([{"params": [p for p in self.policy.parameters() if p.requires_grad]}])
+
+    def set_parameter_groups(self, groups: list[dict[str, Any]]) -> None:
+        """A fresh optimizer over these groups (each may set its own ``lr``; default: the run's lr).
+        Parameters whose gradient stays None in a step (``requires_grad`` off) are left untouched by AdamW."""
+        s = self.settings
+        self.optimizer = torch.optim.AdamW(groups, lr=s.lr, betas=(s.beta1, s.beta2), weight_decay=s.weight_decay)
 
     @property
     def device(self) -> torch.device:
