@@ -129,6 +129,25 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_generate(args: argparse.Namespace) -> int:
+    from morlbench.serving import load_run
+
+    questions = list(args.prompt or [])
+    if args.prompts_file is not None:
+        if not args.prompts_file.is_file():
+            raise UsageError(f"--prompts-file {args.prompts_file}: no such file")
+        questions += [line for line in args.prompts_file.read_text().splitlines() if line.strip()]
+    if not questions:
+        raise UsageError("no prompts: pass --prompt TEXT (repeatable) or --prompts-file FILE (one per line)")
+    if args.temperature < 0:
+        raise UsageError(f"--temperature {args.temperature} must be >= 0 (0 is greedy)")
+    served = load_run(args.run, args.preference, args.device)
+    completions = served.complete(questions, args.max_new_tokens, args.temperature, args.seed)
+    for question, completion in zip(questions, completions):
+        print(f"### {question}\n{completion}\n")
+    return 0
+
+
 def cmd_pretrain(args: argparse.Namespace) -> int:
     from morlbench.models.card import write_card
     from morlbench.models.tiny_arith import PretrainRecipe, pretrain
@@ -161,6 +180,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("runs", nargs="+", type=Path, help="run directories")
     p.add_argument("--hv-ref", type=float, default=None, help="reference hypervolume for steps-to-front")
     p.set_defaults(func=cmd_report)
+    p = sub.add_parser("generate", help="completions from a trained run, for a preference if it serves any",
+                       description="Print completions of a run's final policy. Runs of methods that serve "
+                       "preferences (meta-policy, soups) need --preference.")
+    p.add_argument("--run", type=Path, required=True, help="run directory")
+    p.add_argument("--preference", default=None, help="comma-separated weights, one per objective, e.g. 0.6,0.2,0.2")
+    p.add_argument("--prompt", action="append", help="a question (repeatable); the task's prompt format is applied")
+    p.add_argument("--prompts-file", type=Path, default=None, help="a text file with one question per line")
+    p.add_argument("--max-new-tokens", type=int, default=None, help="generation limit (default: the run's)")
+    p.add_argument("--temperature", type=float, default=0.0, help="0 decodes greedily (default); >0 samples")
+    p.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
+    p.add_argument("--device", default="cpu", help="cpu, cuda or auto (default cpu)")
+    p.set_defaults(func=cmd_generate)
     r = PretrainRecipe()
     p = sub.add_parser("pretrain", help="rebuild the embedded tiny-arith checkpoint",
                        description="Rebuild tiny-arith with morlbench's deterministic supervised recipe.")

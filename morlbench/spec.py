@@ -61,26 +61,27 @@ class RunSpec:
         return cls(**data)
 
 
-def parse_weights(text: str) -> list[float]:
+def parse_weights(text: str, flag: str = "--weights") -> list[float]:
     try:
         values = [float(v) for v in text.split(",") if v.strip()]
     except ValueError:
-        raise UsageError(f"--weights {text!r}: expected comma-separated numbers such as 0.5,0.25,0.25") from None
+        raise UsageError(f"{flag} {text!r}: expected comma-separated numbers such as 0.5,0.25,0.25") from None
     return values
 
 
-def normalise_weights(weights: list[float] | None, objectives: tuple[str, ...]) -> list[float]:
+def normalise_weights(weights: list[float] | None, objectives: tuple[str, ...], flag: str = "--weights"
+                      ) -> list[float]:
     """Validated weights summing to 1, one per objective; uniform when not given."""
     k = len(objectives)
     if weights is None:
         return [1.0 / k] * k
     if len(weights) != k:
-        raise UsageError(f"--weights has {len(weights)} values; the task has {k} objectives ({', '.join(objectives)})")
+        raise UsageError(f"{flag} has {len(weights)} values; the task has {k} objectives ({', '.join(objectives)})")
     if any(w < 0 or not math.isfinite(w) for w in weights):
-        raise UsageError(f"--weights {weights}: every weight must be a finite number >= 0")
+        raise UsageError(f"{flag} {weights}: every weight must be a finite number >= 0")
     total = sum(weights)
     if total <= 0:
-        raise UsageError(f"--weights {weights}: at least one weight must be positive")
+        raise UsageError(f"{flag} {weights}: at least one weight must be positive")
     return [w / total for w in weights]
 
 

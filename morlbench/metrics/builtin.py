@@ -3,6 +3,7 @@
 - ``front``: a set of points (n, K) -> a number;
 - ``pair``: two sets of points -> a number;
 - ``trajectory``: a run's eval records, a reference hypervolume and tau -> first step reaching it, or None.
+- ``served``: preferences (n, K) and the objectives J(w) of the policies served for them (n, K) -> a value.
 """
 from __future__ import annotations
 
@@ -52,3 +53,21 @@ class StepsToFront(Metric):
     def __call__(self, evals: Sequence[dict[str, Any]], hv_ref: float, tau: float) -> dict[str, int] | None:
         return pareto.steps_to_front(evals, hv_ref, tau)
 
+
+
+class ServedUtility(Metric):
+    name = "served-utility"
+    description = "mean over preferences w of w . J(w), J(w) the objectives of the policy served for w"
+    kind = "served"
+
+    def __call__(self, preferences: Any, objectives: Any) -> float:
+        return pareto.served_utility(preferences, objectives)
+
+
+class Controllability(Metric):
+    name = "controllability"
+    description = "per objective, Spearman correlation of w_k with J_k(w) across served preferences"
+    kind = "served"
+
+    def __call__(self, preferences: Any, objectives: Any) -> list[float | None]:
+        return pareto.controllability(preferences, objectives)

@@ -75,3 +75,29 @@ def record_points(record: dict[str, Any]) -> list[list[float]]:
 def front_points(evals: Sequence[dict[str, Any]]) -> np.ndarray:
     """Every point a run evaluated, over all its eval records, shape (n, K)."""
     return as_points([p for record in evals for p in record_points(record)])
+
+
+def served_utility(preferences: Any, objectives: Any) -> float:
+    """Mean over preferences of w . J(w): what users with these preferences get from the policies served to them."""
+    w, j = as_points(preferences), as_points(objectives)
+    return float(np.mean(np.sum(w * j, axis=1))) if len(w) else float("nan")
+
+
+def best_stored_utility(preferences: Any, points: Any) -> float:
+    """Mean over preferences of max_a w . a: each user picks the best of a fixed set of stored policies."""
+    w, a = as_points(preferences), as_points(points)
+    return float(np.mean((w @ a.T).max(axis=1))) if len(w) and len(a) else float("nan")
+
+
+def controllability(preferences: Any, objectives: Any) -> list[float | None]:
+    """Per objective k, Spearman's rank correlation of w_k with J_k across served preferences (None if constant)."""
+    from scipy.stats import spearmanr
+
+    w, j = as_points(preferences), as_points(objectives)
+    values: list[float | None] = []
+    for k in range(w.shape[1]):
+        if np.ptp(w[:, k]) == 0 or np.ptp(j[:, k]) == 0:
+            values.append(None)  # undefined: one side does not vary
+        else:
+            values.append(float(spearmanr(w[:, k], j[:, k]).statistic))
+    return values

@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from morlbench.metrics.pareto import nondominated  # noqa: E402
+from morlbench.metrics.pareto import nondominated, record_points  # noqa: E402
 
 
 def _save(fig, path: Path) -> None:
@@ -30,8 +30,15 @@ def plot_curves(path: Path, names: Sequence[str], evals: list[dict[str, Any]], m
     axes = axes[0]
     eval_steps = [e["step"] for e in evals]
     train_steps = [m["step"] for m in metrics]
+    served = [np.array(record_points(e)) for e in evals]  # (1, K) for one policy, (n, K) for a sweep
+    swept = any(len(points) > 1 for points in served)
     for k, (ax, name) in enumerate(zip(axes, names)):
-        ax.plot(eval_steps, [e["objectives"][k] for e in evals], "o-", color="C0", label="eval (greedy)")
+        mean = [points[:, k].mean() for points in served]
+        ax.plot(eval_steps, mean, "o-", color="C0",
+                label="eval (greedy; mean and range over served preferences)" if swept else "eval (greedy)")
+        if swept:
+            ax.vlines(eval_steps, [p[:, k].min() for p in served], [p[:, k].max() for p in served], color="C0",
+                      alpha=0.5, lw=3)
         if metrics:
             ax.plot(train_steps, [m["rewards"][name] for m in metrics], color="C1", alpha=0.45, lw=1,
                     label="train reward")
@@ -43,7 +50,7 @@ def plot_curves(path: Path, names: Sequence[str], evals: list[dict[str, Any]], m
     ax = axes[len(names)]
     steps, hv_point, hv_front = zip(*hv_by_step) if hv_by_step else ((), (), ())
     ax.plot(steps, hv_front, "o-", color="C2", label="front so far")
-    ax.plot(steps, hv_point, "s--", color="C3", alpha=0.7, label="current policy")
+    ax.plot(steps, hv_point, "s--", color="C3", alpha=0.7, label="current policy (or served set)")
     ax.set_title("hypervolume")
     ax.set_xlabel("step")
     ax.grid(alpha=0.3)
@@ -83,4 +90,27 @@ def plot_front(path: Path, names: Sequence[str], points: np.ndarray, steps: Sequ
     fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=8, bbox_to_anchor=(0.45, -0.04))
     fig.subplots_adjust(wspace=0.35, bottom=0.22)
     fig.colorbar(scatter, ax=axes[0].tolist(), label="step", shrink=0.85)
+    _save(fig, path)
+
+
+def plot_preference_map(path: Path, names: Sequence[str], served: dict[str, Any]) -> None:
+    """Preference -> objective map of one artifact: per objective k, J_k(w) against w_k over the served grid."""
+    grid_w = np.array([p["preference"] for p in served["grid"]])
+    grid_j = np.array([p["objectives"] for p in served["grid"]])
+    held = served.get("held_out") or []
+    fig, axes = plt.subplots(1, len(names), figsize=(3.6 * len(names), 3.3), squeeze=False)
+    for k, (ax, name) in enumerate(zip(axes[0], names)):
+        ax.scatter(grid_w[:, k], grid_j[:, k], s=34, color="C0", zorder=3, label="grid preference")
+        if held:
+            ax.scatter([p["preference"][k] for p in held], [p["objectives"][k] for p in held], s=34,
+                       facecolors="none", edgecolors="C1", zorder=3, label="held-out preference")
+        rho = served["controllability"][name]
+        ax.set_title(f"{name}  (Spearman {'n/a' if rho is None else f'{rho:.2f}'})", fontsize=9)
+        ax.set_xlabel(f"preference weight on {name}")
+        ax.set_ylabel(f"{name} (eval)")
+        ax.set_xlim(-0.03, 1.03)
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=7, loc="best")
+    fig.tight_layout()
     _save(fig, path)

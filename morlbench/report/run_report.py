@@ -7,8 +7,10 @@ from typing import Any
 import numpy as np
 
 from morlbench import registry
-from morlbench.metrics.pareto import front_points, hypervolume, nondominated, steps_to_front
-from morlbench.report.plots import plot_curves, plot_front
+from morlbench.metrics.pareto import (
+    controllability, front_points, hypervolume, nondominated, record_points, served_utility, steps_to_front,
+)
+from morlbench.report.plots import plot_curves, plot_front, plot_preference_map
 from morlbench.results.atomic import atomic_write_json, atomic_write_text
 from morlbench.results.rundir import RunDir, open_run
 from morlbench.spec import SCHEMA_VERSION
@@ -36,6 +38,32 @@ def front_metrics(points: np.ndarray) -> dict[str, float]:
     return values
 
 
+def served_summary(record: dict[str, Any], names: list[str]) -> dict[str, Any] | None:
+    """What one artifact serves at an evaluation that swept preferences; None for a single-policy record."""
+    if "points" not in record:
+        return None
+    preferences = [p["preference"] for p in record["points"]]
+    objectives = [p["objectives"] for p in record["points"]]
+    summary: dict[str, Any] = {
+        "step": record["step"],
+        "grid": record["points"],
+        "hypervolume": round(hypervolume(objectives), 6),
+        "front_size": len(nondominated(objectives)),
+        "utility_grid": round(served_utility(preferences, objectives), 6),
+        "controllability": {n: None if v is None else round(v, 6)
+                            for n, v in zip(names, controllability(preferences, objectives))},
+    }
+    if record.get("held_out"):
+        summary["utility_held_out"] = round(served_utility([p["preference"] for p in record["held_out"]],
+                                                           [p["objectives"] for p in record["held_out"]]), 6)
+        summary["held_out"] = record["held_out"]
+    return summary
+
+
+def single_point(record: dict[str, Any]) -> list[float] | None:
+    return record.get("objectives")
+
+
 def build_report(run: RunDir, hv_ref: float | None = None) -> dict[str, Any]:
     config = run.config()
     if not run.evals:
@@ -52,8 +80,9 @@ def build_report(run: RunDir, hv_ref: float | None = None) -> dict[str, Any]:
         "seed": config["spec"]["seed"],
         "comparability": config["comparability"],
         "objective_names": names,
-        "initial": first["objectives"],
-        "final": last["objectives"],
+        "initial": single_point(first) or record_points(first)[0],
+        "final": single_point(last),  # None when the last evaluation swept preferences: see "served"
+        "served": served_summary(last, names),
         "final_step": last["step"],
         "front": front.round(6).tolist(),
         "metrics": front_metrics(points),
@@ -82,6 +111,8 @@ def write_run_report(path: Path, hv_ref: float | None = None) -> dict[str, Any]:
     run = open_run(path)
     report = build_report(run, hv_ref)
     names = report["objective_names"]
+    if report["served"] is not None:
+        plot_preference_map(path / "preferences.png", names, report["served"])
     hv_rows = [(r["step"], r["policy"], r["front"]) for r in report["hypervolume_by_step"]]
     plot_curves(path / "curves.png", names, run.evals, run.metrics, hv_rows)
     steps = [r["step"] for r in run.evals for _ in front_points([r])]
@@ -93,6 +124,28 @@ def write_run_report(path: Path, hv_ref: float | None = None) -> dict[str, Any]:
 
 def _vec(values: list[float]) -> str:
     return " | ".join(f"{v:.3f}" for v in values)
+
+
+def served_lines(served: dict[str, Any] | None, names: list[str]) -> list[str]:
+    if served is None:
+        return []
+    lines = [
+        f"## Served by one artifact (step {served['step']}: one greedy evaluation per preference)",
+        "",
+        f"Front of the served grid: {served['front_size']} of {len(served['grid'])} points non-dominated, "
+        f"hypervolume {served['hypervolume']:.4f}. Served utility (mean w.J(w)): grid "
+        f"{served['utility_grid']:.4f}"
+        + (f", held-out preferences {served['utility_held_out']:.4f}" if "utility_held_out" in served else "")
+        + ".",
+        "Controllability (Spearman of w_k with J_k over the grid): "
+        + ", ".join(f"{n} {'n/a' if v is None else f'{v:.2f}'}" for n, v in served["controllability"].items())
+        + ".",
+        "",
+        "| preference | " + " | ".join(names) + " |",
+        "|---|" + "---|" * len(names),
+    ]
+    lines += [f"| {', '.join(f'{w:.2f}' for w in p['preference'])} | {_vec(p['objectives'])} |" for p in served["grid"]]
+    return lines + ["", "![preference to objective map](preferences.png)", ""]
 
 
 def render_markdown(report: dict[str, Any], config: dict[str, Any]) -> str:
@@ -112,8 +165,13 @@ def render_markdown(report: dict[str, Any], config: dict[str, Any]) -> str:
         "| | " + " | ".join(names) + " | hypervolume |",
         "|---|" + "---|" * (len(names) + 1),
         f"| step 0 | {_vec(report['initial'])} | {report['hypervolume_by_step'][0]['policy']:.4f} |",
-        f"| step {report['final_step']} | {_vec(report['final'])} | {report['hypervolume_by_step'][-1]['policy']:.4f} |",
+    ]
+    if report["final"] is not None:
+        lines.append(f"| step {report['final_step']} | {_vec(report['final'])} | "
+                     f"{report['hypervolume_by_step'][-1]['policy']:.4f} |")
+    lines += [
         "",
+        *served_lines(report["served"], names),
         f"Front of the run (non-dominated points over all {len(report['hypervolume_by_step'])} evaluations): "
         f"{len(report['front'])} points, hypervolume {report['metrics']['hypervolume']:.4f} "
         "(reference point: the origin).",

@@ -181,6 +181,10 @@ class ArithTask(Task):
     def _to_problem(split: str, index: int, p: ArithProblem) -> Problem:
         return Problem(id=f"{split}-{index}", prompt=prompt_of(p), answer=str(p.answer), difficulty=len(p.steps))
 
+    def format_prompt(self, question: str) -> str:
+        question = question.rstrip()
+        return question + PROMPT_SUFFIX if not question.endswith(PROMPT_SUFFIX.strip()) else question + "\n"
+
     def split(self, name: str) -> list[Problem]:
         if name not in self._splits:
             raise UsageError(f"unknown split {name!r} for task arith; accepted: {', '.join(self.split_names)}")

@@ -67,6 +67,10 @@ class Task(ABC):
     def objective_names(self) -> tuple[str, ...]:
         return tuple(o.name for o in self.objectives)
 
+    def format_prompt(self, question: str) -> str:
+        """A user's question in the task's prompt format (what ``morlbench generate`` sends to the policy)."""
+        return question
+
     def split_sizes(self) -> dict[str, int]:
         return {name: len(self.split(name)) for name in self.split_names}
 

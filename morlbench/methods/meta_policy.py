@@ -1,0 +1,224 @@
+"""``meta-policy``: bi-level, preference-conditioned MORL (spec section 3), and ``soups``, its ablation.
+
+Lower level: one LoRA expert per objective on the frozen base, each trained with the run's estimator on its
+own objective (non-accuracy experts get ``anchor`` x r_accuracy added, so that a conciseness expert does not
+learn to answer nothing). Upper level: a small network phi(w) -> per-block mixing coefficients over the
+experts, alpha = w + phi(w) (phi starts at zero, so the mix starts as Rewarded Soups), trained on the
+w-scalarised reward with one w per prompt group, drawn from the simplex vertices and edge midpoints or from
+Dirichlet(alpha). Both levels share the run's step budget: ``mixer_share`` of the steps go to the upper level.
+
+``soups`` trains the same experts with the whole budget and serves w by interpolating them linearly.
+One trained artifact serves any preference; evaluation sweeps a Das-Dennis grid of preferences.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from morlbench.errors import UsageError
+from morlbench.methods.base import Method, MethodContext, PreferenceSweep, TrainingLoop
+from morlbench.methods.multi_lora import MixedExperts
+
+
+def das_dennis(objectives: int, partitions: int) -> np.ndarray:
+    from pymoo.util.ref_dirs import get_reference_directions
+
+    return np.asarray(get_reference_directions("das-dennis", objectives, n_partitions=partitions), dtype=np.float64)
+
+
+def vertices_and_midpoints(objectives: int) -> np.ndarray:
+    eye = np.eye(objectives)
+    midpoints = [(eye[i] + eye[j]) / 2 for i, j in itertools.combinations(range(objectives), 2)]
+    return np.vstack([eye, *midpoints]) if midpoints else eye
+
+
+def held_out_preferences(objectives: int, count: int, seed: int) -> np.ndarray:
+    """Dirichlet(1) preferences off the evaluation grid, the same for every run that uses the same seed."""
+    return np.random.default_rng(seed).dirichlet(np.ones(objectives), size=count)
+
+
+def split_steps(total: int, parts: int) -> list[int]:
+    """``total`` steps in ``parts`` contiguous chunks, the first ones one step longer when it does not divide."""
+    base, extra = divmod(total, parts)
+    return [base + (i < extra) for i in range(parts)]
+
+
+@dataclass
+class ExpertSettings:
+    rank: int = 8
+    lora_alpha: float = 16.0
+    # LoRA adapters need a larger step than full fine-tuning; 1e-3 is 10x the engine's default lr.
+    expert_lr: float = 1e-3
+    anchor: float = 0.2  # + anchor * r_{anchor_objective} in the reward of every other expert
+    anchor_objective: str = "accuracy"
+    grid_partitions: int = 4  # Das-Dennis grid of preferences swept at evaluation (15 points for K = 3)
+    held_out: int = 10  # off-grid preferences scored at the final evaluation (served utility)
+    held_out_seed: int = 2026
+
+    def validate(self) -> None:
+        for name in ("rank", "grid_partitions"):
+            if getattr(self, name) < 1:
+                raise UsageError(f"{name}={getattr(self, name)} must be at least 1")
+        for name in ("lora_alpha", "expert_lr"):
+            if getattr(self, name) <= 0:
+                raise UsageError(f"{name}={getattr(self, name)} must be positive")
+        if self.anchor < 0:
+            raise UsageError(f"anchor={self.anchor} must not be negative")
+        if self.held_out < 0:
+            raise UsageError(f"held_out={self.held_out} must not be negative")
+
+
+@dataclass
+class MetaPolicySettings(ExpertSettings):
+    mixer_share: float = 0.25  # share of the run's steps given to the upper level
+    mixer_lr: float = 1e-2
+    mixer_hidden: int = 32
+    vertex_share: float = 0.5  # prompt groups whose w is a simplex vertex or edge midpoint; the rest Dirichlet
+    dirichlet: float = 1.0
+
+    def validate(self) -> None:
+        super().validate()
+        if not 0 < self.mixer_share < 1:
+            raise UsageError(f"mixer_share={self.mixer_share} must be in (0, 1); soups is the method without a mixer")
+        for name in ("mixer_lr", "dirichlet"):
+            if getattr(self, name) <= 0:
+                raise UsageError(f"{name}={getattr(self, name)} must be positive")
+        if self.mixer_hidden < 1:
+            raise UsageError(f"mixer_hidden={self.mixer_hidden} must be at least 1")
+        if not 0 <= self.vertex_share <= 1:
+            raise UsageError(f"vertex_share={self.vertex_share} must be in [0, 1]")
+
+
+class Soups(Method):
+    name = "soups"
+    description = "one LoRA expert per objective; preference w served by interpolating the experts (Rewarded Soups)"
+    Settings = ExpertSettings
+    serves_preferences = True
+    mixer_share = 0.0
+
+    # -- building the policy --------------------------------------------------------------------
+    def validate_run(self, objectives: tuple[str, ...], steps: int) -> None:
+        s = self.settings
+        if s.anchor > 0 and s.anchor_objective not in objectives:
+            raise UsageError(f"anchor_objective {s.anchor_objective!r} is not an objective of this task "
+                             f"({', '.join(objectives)}); set anchor=0 or another anchor_objective")
+        self.budget_split(len(objectives), steps)
+
+    def budget_split(self, experts: int, steps: int) -> tuple[int, int]:
+        """(lower-level steps, upper-level steps) of a ``steps`` budget."""
+        mixer_steps = max(1, round(steps * self.mixer_share)) if self.mixer_share > 0 else 0
+        if steps - mixer_steps < experts:
+            raise UsageError(f"--steps {steps}: {self.name} needs at least one step per expert ({experts}) "
+                             f"besides {mixer_steps} mixer step(s)")
+        return steps - mixer_steps, mixer_steps
+
+    def prepare_policy(self, policy: torch.nn.Module, objectives: tuple[str, ...]) -> list[dict[str, Any]]:
+        s = self.settings
+        self.objectives = objectives
+        self.experts = MixedExperts(policy, len(objectives), s.rank, s.lora_alpha,
+                                    getattr(s, "mixer_hidden", 1))
+        groups = [{"params": self.experts.expert_parameters(e), "lr": s.expert_lr} for e in range(len(objectives))]
+        if self.mixer_share > 0:
+            groups.append({"params": list(self.experts.mixer.parameters()), "lr": s.mixer_lr})
+        return groups
+
+    def setup(self, context: MethodContext) -> None:
+        super().setup(context)
+        k = len(context.objectives)
+        self.expert_steps, _ = self.budget_split(k, context.total_steps)
+        self.chunks = split_steps(self.expert_steps, k)
+        self.grid = das_dennis(k, self.settings.grid_partitions)
+        self.held_out = held_out_preferences(k, self.settings.held_out, self.settings.held_out_seed)
+
+    # -- the schedule ---------------------------------------------------------------------------
+    def expert_at(self, step: int) -> int | None:
+        """The expert trained at ``step`` (0-based), or None during the upper level."""
+        bounds = np.cumsum(self.chunks)
+        return int(np.searchsorted(bounds, step, side="right")) if step < self.expert_steps else None
+
+    def expert_reward(self, rewards: torch.Tensor, expert: int) -> torch.Tensor:
+        reward = rewards[:, expert].clone()
+        anchor = self.objectives.index(self.settings.anchor_objective) if self.settings.anchor > 0 else expert
+        if anchor != expert:
+            reward = reward + self.settings.anchor * rewards[:, anchor]
+        return reward
+
+    def train(self, loop: TrainingLoop) -> None:
+        k = len(self.objectives)
+        for step in loop.remaining_steps():
+            expert = self.expert_at(step)
+            self.experts.train_only(expert)
+            if expert is not None:
+                preferences = np.tile(np.eye(k)[expert], (loop.prompts_per_step, 1))
+            else:
+                preferences = self.draw_preferences(step, loop.prompts_per_step)
+            rows = np.repeat(preferences, loop.group_size, axis=0)
+            self.experts.set_preferences(torch.as_tensor(rows))
+            rollout = loop.rollout(step)
+            batch = loop.reward_batch(rollout)
+            if expert is not None:
+                scalar = self.expert_reward(batch.rewards, expert)
+                log: dict[str, Any] = {"level": "expert", "expert": self.objectives[expert]}
+            else:
+                scalar = (batch.rewards * torch.as_tensor(rows, dtype=batch.rewards.dtype)).sum(dim=1)
+                log = {"level": "mixer", "preferences": preferences.round(4).tolist()}
+            stats = loop.update(rollout, batch.estimate(scalar))
+            if expert is None:
+                log["mixer_residual"] = round(self.mixer_residual(), 6)
+            loop.end_step(rollout, stats, log)
+
+    def draw_preferences(self, step: int, groups: int) -> np.ndarray:
+        raise UsageError(f"method {self.name} has no upper level")
+
+    def mixer_residual(self) -> float:
+        """Mean |phi(w)| over the evaluation grid: how far the learned mix has moved from soups."""
+        with torch.no_grad():
+            grid = torch.as_tensor(self.grid, dtype=torch.float32, device=next(self.experts.parameters()).device)
+            return float((self.experts.mixer(grid) - grid.unsqueeze(1)).abs().mean())
+
+    # -- serving --------------------------------------------------------------------------------
+    def evaluation_preferences(self, step: int, final: bool) -> PreferenceSweep | None:
+        if step == 0:
+            return None  # the experts start at zero: every preference serves the base policy
+        if final:
+            return PreferenceSweep(self.grid, self.held_out if len(self.held_out) else None)
+        if step <= self.expert_steps:  # the lower level: score the expert that is being (or was last) trained
+            expert = self.expert_at(step - 1)
+            return PreferenceSweep(np.eye(len(self.objectives))[[expert]])
+        return PreferenceSweep(self.grid)
+
+    def serve(self, preference: np.ndarray | None) -> None:
+        if preference is None:
+            self.experts.set_preferences(None)
+            return
+        self.experts.set_preferences(torch.as_tensor(np.asarray(preference, dtype=np.float64)[None, :]))
+
+    def weights(self) -> None:
+        return None
+
+
+class MetaPolicy(Soups):
+    name = "meta-policy"
+    description = "bi-level: LoRA expert per objective, then a preference network mixing them per layer"
+    Settings = MetaPolicySettings
+
+    @property
+    def mixer_share(self) -> float:  # type: ignore[override]
+        return self.settings.mixer_share
+
+    def draw_preferences(self, step: int, groups: int) -> np.ndarray:
+        """One w per prompt group: a vertex or edge midpoint (share ``vertex_share``), else Dirichlet."""
+        s, k = self.settings, len(self.objectives)
+        rng = np.random.default_rng([self.context.seed, step, 7])
+        fixed = vertices_and_midpoints(k)
+        rows = []
+        for _ in range(groups):
+            if rng.random() < s.vertex_share:
+                rows.append(fixed[rng.integers(len(fixed))])
+            else:
+                rows.append(rng.dirichlet(np.full(k, s.dirichlet)))
+        return np.asarray(rows)

@@ -1,0 +1,65 @@
+"""Serving a trained run: load its last checkpoint and generate completions, for a preference if it serves any."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file
+
+from morlbench.engine.sampling import generate
+from morlbench.errors import UsageError
+from morlbench.methods.base import Method
+from morlbench.models.base import LoadedModel
+from morlbench.results.rundir import open_run
+from morlbench.runner import resolve
+from morlbench.spec import RunSpec, normalise_weights, parse_weights
+from morlbench.tasks.base import Task
+
+
+@dataclass
+class ServedRun:
+    task: Task
+    method: Method
+    model: LoadedModel
+    max_new_tokens: int
+
+    def complete(self, questions: list[str], max_new_tokens: int | None = None, temperature: float = 0.0,
+                 seed: int = 0) -> list[str]:
+        """Completions of the questions in the task's prompt format: greedy at temperature 0, else sampled."""
+        prompts = [self.model.encode_prompt(self.task.format_prompt(q)) for q in questions]
+        generator = torch.Generator(device=next(self.model.policy.parameters()).device).manual_seed(seed)
+        self.model.policy.eval()
+        gen = generate(self.model.policy, prompts, max_new_tokens=max_new_tokens or self.max_new_tokens,
+                       eos_id=self.model.eos_token_id, pad_id=self.model.pad_token_id,
+                       temperature=temperature or 1.0, greedy=temperature == 0, generator=generator)
+        return [self.model.tokenizer.decode(gen.completion_ids[row, : gen.lengths[row]].tolist(),
+                                            skip_special_tokens=True) for row in range(len(prompts))]
+
+
+def parse_preference(text: str | None, objectives: tuple[str, ...]) -> np.ndarray | None:
+    if text is None:
+        return None
+    return np.asarray(normalise_weights(parse_weights(text, "--preference"), objectives, "--preference"))
+
+
+def load_run(path: Path, preference_text: str | None, device: str = "cpu") -> ServedRun:
+    """The run's final policy, set to serve ``preference_text`` (checked before anything is loaded)."""
+    run = open_run(path)
+    weights_file = run.checkpoint_dir / "policy.safetensors"
+    if not weights_file.exists():
+        raise UsageError(f"{path} has no checkpoint yet ({weights_file} is missing)")
+    spec = RunSpec.from_dict({**run.config()["spec"], "device": device})
+    r = resolve(spec)
+    preference = parse_preference(preference_text, r.task.objective_names)
+    if preference is None and r.method.serves_preferences:
+        raise UsageError(f"{path} is a {spec.method} run, which serves preferences: pass --preference with "
+                         f"{len(r.task.objective_names)} weights ({', '.join(r.task.objective_names)})")
+    if preference is not None and not r.method.serves_preferences:
+        r.method.serve(preference)  # raises the method's one-line explanation
+    model = r.model_source.load(r.device, torch.float32)
+    r.method.prepare_policy(model.policy, r.task.objective_names)
+    model.policy.load_state_dict(load_file(str(weights_file), device=str(r.device)))
+    r.method.serve(preference)
+    return ServedRun(r.task, r.method, model, r.max_new_tokens)
