@@ -29,7 +29,9 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
     d, e = RunSpec(), EngineSettings()
     p.add_argument("--method", default=d.method, help=f"registered method (default {d.method}; see `morlbench list methods`)")
     p.add_argument("--task", default=d.task, help=f"registered task (default {d.task})")
-    p.add_argument("--model", default=d.model, help=f"registered model (default {d.model})")
+    p.add_argument("--model", default=d.model, help=f"registered model, hub id or local directory (default {d.model})")
+    p.add_argument("--data", default=None, help="task data: a hub id or a local directory (math tasks; same as "
+                   "--task-opt data=...)")
     p.add_argument("--seed", type=int, default=d.seed, help=f"seed of the whole run (default {d.seed})")
     p.add_argument("--steps", type=int, default=d.steps, help=f"budget in training steps (default {d.steps})")
     p.add_argument("--weights", default=None, help="comma-separated objective weights, e.g. 0.5,0.25,0.25 "
@@ -42,7 +44,7 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--group-size", type=int, default=d.group_size, help=f"rollouts per prompt (default {d.group_size})")
     g.add_argument("--max-new-tokens", type=int, default=None, help="generation limit L (default: the task's)")
     g.add_argument("--eval-every", type=int, default=d.eval_every, help=f"steps between evaluations (default {d.eval_every})")
-    g.add_argument("--eval-split", default=d.eval_split, help=f"split evaluated greedily (default {d.eval_split})")
+    g.add_argument("--eval-split", default=d.eval_split, help="split evaluated greedily (default: the task's, e.g. eval on arith, test on math tasks)")
     g.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every, help=f"steps between checkpoints (default {d.checkpoint_every})")
     g = p.add_argument_group("optimisation")
     g.add_argument("--lr", type=float, default=e.lr, help=f"AdamW learning rate (default {e.lr})")
@@ -55,6 +57,10 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("machine and plug-in settings")
     g.add_argument("--threads", type=int, default=d.threads, help=f"torch threads (default {d.threads})")
     g.add_argument("--device", default=d.device, help=f"cpu, cuda or auto (default {d.device})")
+    g.add_argument("--lora-rank", type=int, default=d.lora_rank, help="train LoRA adapters of this rank on every "
+                   "linear layer instead of all weights (default 0: all weights)")
+    g.add_argument("--dtype", default=d.dtype, help="auto (bfloat16 on CUDA, float32 on CPU), float32, bfloat16 "
+                   f"or float16 (default {d.dtype})")
     g.add_argument("--task-opt", action="append", metavar="KEY=VALUE", help="task setting (repeatable)")
     g.add_argument("--method-opt", action="append", metavar="KEY=VALUE", help="method setting (repeatable)")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -72,8 +78,10 @@ def spec_from_args(args: argparse.Namespace):
         prompts_per_step=args.prompts_per_step, group_size=args.group_size,
         weights=parse_weights(args.weights) if args.weights else None, estimator=args.estimator, engine=engine,
         max_new_tokens=args.max_new_tokens, eval_every=args.eval_every, eval_split=args.eval_split,
-        checkpoint_every=args.checkpoint_every, threads=args.threads, device=args.device,
-        task_options=_options(args.task_opt, "--task-opt"), method_options=_options(args.method_opt, "--method-opt"),
+        checkpoint_every=args.checkpoint_every, threads=args.threads, device=args.device, dtype=args.dtype,
+        lora_rank=args.lora_rank,
+        task_options={**({"data": args.data} if args.data else {}), **_options(args.task_opt, "--task-opt")},
+        method_options=_options(args.method_opt, "--method-opt"),
     )
 
 

@@ -23,7 +23,9 @@ from morlbench.errors import UsageError
 from morlbench.evaluation import evaluate, to_samples
 from morlbench.methods.base import Method, MethodContext, PreferenceSweep, RewardBatch, Rollout
 from morlbench.models.base import LoadedModel, ModelSource
+from morlbench.models.hf import HubModel
 from morlbench.models.local import LocalDirectory
+from morlbench.models.lora import apply_lora
 from morlbench.results.rundir import CONFIG, RunDir, open_run
 from morlbench.spec import SCHEMA_VERSION, RunSpec, comparability_key, normalise_weights
 from morlbench.tasks.base import Problem, Task
@@ -43,19 +45,31 @@ class Resolved:
     weights: list[float]
     max_new_tokens: int
     device: torch.device
+    eval_split: str
 
 
 def resolve(spec: RunSpec) -> Resolved:
     spec.validate()
     task = registry.lookup("tasks", spec.task).from_options(spec.task_options)
     method = registry.lookup("methods", spec.method).from_options(spec.method_options)
-    model_source = LocalDirectory(Path(spec.model)) if Path(spec.model).is_dir() else \
-        registry.lookup("models", spec.model)()
+    model_source = pick_model(spec.model)
     weights = normalise_weights(spec.weights, task.objective_names)
     method.validate_run(task.objective_names, spec.steps)
-    task.split(spec.eval_split)  # raises on an unknown split
+    if spec.lora_rank and type(method).prepare_policy is not Method.prepare_policy:
+        raise UsageError(f"--lora-rank does not apply to method {spec.method}: it builds its own adapters")
+    eval_split = spec.eval_split or task.default_eval_split
+    task.split(eval_split)  # raises on an unknown split
     max_new_tokens = spec.max_new_tokens or task.max_new_tokens
-    return Resolved(spec, task, method, model_source, weights, max_new_tokens, pick_device(spec.device))
+    return Resolved(spec, task, method, model_source, weights, max_new_tokens, pick_device(spec.device), eval_split)
+
+
+def pick_model(name: str) -> ModelSource:
+    """A local directory, a registered model name, or a hub id (org/name), in that order."""
+    if Path(name).is_dir():
+        return LocalDirectory(Path(name))
+    if "/" in name and name not in registry.names("models"):
+        return HubModel(name)
+    return registry.lookup("models", name)()
 
 
 def pick_device(name: str) -> torch.device:
@@ -64,6 +78,12 @@ def pick_device(name: str) -> torch.device:
     if name == "cuda" and not torch.cuda.is_available():
         raise UsageError("--device cuda: no CUDA device is available here; use --device cpu or auto")
     return torch.device(name)
+
+
+def pick_dtype(name: str, device: torch.device) -> torch.dtype:
+    if name == "auto":
+        return torch.bfloat16 if device.type == "cuda" else torch.float32
+    return getattr(torch, name)
 
 
 def package_versions() -> dict[str, str]:
@@ -78,7 +98,7 @@ def package_versions() -> dict[str, str]:
 
 def build_config(r: Resolved, model: LoadedModel) -> dict[str, Any]:
     task_info = r.task.describe()
-    eval_size = len(r.task.split(r.spec.eval_split))
+    eval_size = len(r.task.split(r.eval_split))
     model_id = f"{model.name}@{model.info.get('checkpoint_sha256', 'unknown')}"
     return {
         "schema_version": SCHEMA_VERSION,
@@ -87,11 +107,13 @@ def build_config(r: Resolved, model: LoadedModel) -> dict[str, Any]:
             "weights": r.weights,
             "max_new_tokens": r.max_new_tokens,
             "device": str(r.device),
+            "dtype": str(pick_dtype(r.spec.dtype, r.device)).removeprefix("torch."),
+            "eval_split": r.eval_split,
             "method_settings": dataclasses.asdict(r.method.settings),
         },
         "task": task_info,
         "model": {"name": model.name, **model.info},
-        "comparability": comparability_key(r.spec, r.task.version, model_id, eval_size, r.max_new_tokens),
+        "comparability": comparability_key(r.spec, r.task.version, model_id, r.eval_split, eval_size, r.max_new_tokens),
         "versions": package_versions(),
         "command": sys.argv,
     }
@@ -118,6 +140,13 @@ def prepare_run_dir(out: Path, resume: bool, config: dict[str, Any]) -> RunDir:
     return run
 
 
+def prepare_policy(r: Resolved, model: LoadedModel) -> list[dict[str, Any]] | None:
+    """Adapters before training or serving: the method's own, or LoRA from --lora-rank; None trains every weight."""
+    if r.spec.lora_rank:
+        return [{"params": apply_lora(model.policy, r.spec.lora_rank)}]
+    return r.method.prepare_policy(model.policy, r.task.objective_names)
+
+
 def step_seed(seed: int, step: int) -> int:
     """Seed of the sampling at ``step``: resuming at any step reproduces the same rollouts."""
     return (seed * 1_000_003 + step * 7_919 + 17) % (2**63)
@@ -136,11 +165,11 @@ class Trainer:
         self.prompts_per_step, self.group_size, self.total_steps = r.spec.prompts_per_step, r.spec.group_size, \
             r.spec.steps
         self.engine = Engine(model, r.spec.engine)  # copies the KL reference before the method changes the policy
-        groups = self.method.prepare_policy(model.policy, r.task.objective_names)
+        groups = prepare_policy(r, model)
         if groups is not None:
             self.engine.set_parameter_groups(groups)
         self.train_split = r.task.split("train")
-        self.eval_split = r.task.split(r.spec.eval_split)
+        self.eval_split = r.task.split(r.eval_split)
         self.running_len = RunningMeanLength()
         self.counters = {"step": 0, "rollouts": 0, "train_tokens": 0, "method_tokens": 0, "seconds": 0.0,
                          "eval_seconds": 0.0}
@@ -312,7 +341,7 @@ def execute(spec: RunSpec, out: Path, resume: bool = False, progress: bool = Tru
     r = resolve(spec)
     torch.set_num_threads(spec.threads)
     torch.manual_seed(spec.seed)
-    model = r.model_source.load(r.device, torch.float32)
+    model = r.model_source.load(r.device, pick_dtype(spec.dtype, r.device))
     run = prepare_run_dir(out, resume, build_config(r, model))
     trainer = Trainer(r, model, run, progress)
     if resume:

@@ -13,7 +13,7 @@ from morlbench.errors import UsageError
 from morlbench.methods.base import Method
 from morlbench.models.base import LoadedModel
 from morlbench.results.rundir import open_run
-from morlbench.runner import resolve
+from morlbench.runner import pick_dtype, prepare_policy, resolve
 from morlbench.spec import RunSpec, normalise_weights, parse_weights
 from morlbench.tasks.base import Task
 
@@ -58,8 +58,8 @@ def load_run(path: Path, preference_text: str | None, device: str = "cpu") -> Se
                          f"{len(r.task.objective_names)} weights ({', '.join(r.task.objective_names)})")
     if preference is not None and not r.method.serves_preferences:
         r.method.serve(preference)  # raises the method's one-line explanation
-    model = r.model_source.load(r.device, torch.float32)
-    r.method.prepare_policy(model.policy, r.task.objective_names)
+    model = r.model_source.load(r.device, pick_dtype(spec.dtype, r.device))
+    prepare_policy(r, model)
     model.policy.load_state_dict(load_file(str(weights_file), device=str(r.device)))
     r.method.serve(preference)
     return ServedRun(r.task, r.method, model, r.max_new_tokens)

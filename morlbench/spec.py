@@ -11,6 +11,7 @@ from morlbench.engine.estimators import ESTIMATORS
 from morlbench.errors import UsageError
 
 SCHEMA_VERSION = 1
+DTYPES = ("auto", "float32", "bfloat16", "float16")
 
 
 @dataclass
@@ -27,11 +28,13 @@ class RunSpec:
     engine: EngineSettings = field(default_factory=EngineSettings)
     max_new_tokens: int | None = None  # None: the task's L
     eval_every: int = 10
-    eval_split: str = "eval"
+    eval_split: str | None = None  # None: the task's evaluation split ("eval" on arith, "test" on math tasks)
     eval_batch_size: int = 128
     checkpoint_every: int = 10
     threads: int = 1  # torch threads; 1 avoids busy-waiting on small models and shared cores
     device: str = "cpu"
+    dtype: str = "auto"  # auto: bfloat16 on CUDA, float32 on CPU
+    lora_rank: int = 0  # > 0: train LoRA adapters of this rank (peft, every linear layer) instead of all weights
     task_options: dict[str, Any] = field(default_factory=dict)
     method_options: dict[str, Any] = field(default_factory=dict)
 
@@ -49,6 +52,10 @@ class RunSpec:
             raise UsageError(f"--max-new-tokens {self.max_new_tokens} must be at least 1")
         if self.device not in ("cpu", "cuda", "auto"):
             raise UsageError(f"--device {self.device!r} is not one of cpu, cuda, auto")
+        if self.lora_rank < 0:
+            raise UsageError(f"--lora-rank {self.lora_rank} must be >= 0 (0 trains every weight)")
+        if self.dtype not in DTYPES:
+            raise UsageError(f"--dtype {self.dtype!r} is not one of {', '.join(DTYPES)}")
         self.engine.validate()
 
     def to_dict(self) -> dict[str, Any]:
@@ -85,15 +92,15 @@ def normalise_weights(weights: list[float] | None, objectives: tuple[str, ...], 
     return [w / total for w in weights]
 
 
-def comparability_key(spec: RunSpec, task_version: str, model_id: str, eval_size: int, max_new_tokens: int
-                      ) -> dict[str, Any]:
+def comparability_key(spec: RunSpec, task_version: str, model_id: str, eval_split: str, eval_size: int,
+                      max_new_tokens: int) -> dict[str, Any]:
     """Two results are comparable only if all of these are equal (spec section 5)."""
     return {
         "task_version": task_version,
         "model": model_id,
         "steps": spec.steps,
         "batch": f"{spec.prompts_per_step}x{spec.group_size}",
-        "eval_split": f"{spec.eval_split}:{eval_size}",
+        "eval_split": f"{eval_split}:{eval_size}",
         "decoding": "greedy",
         "max_new_tokens": max_new_tokens,
     }

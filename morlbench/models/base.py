@@ -30,6 +30,10 @@ class LoadedModel:
         return int(pad if pad is not None else self.tokenizer.eos_token_id)
 
     def encode_prompt(self, prompt: str) -> list[int]:
+        """Token ids of a prompt; a chat model gets it as one user message in its chat template."""
+        if getattr(self.tokenizer, "chat_template", None):
+            prompt = self.tokenizer.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False,
+                                                        add_generation_prompt=True)
         return list(self.tokenizer(prompt, add_special_tokens=False)["input_ids"])
 
 

@@ -38,6 +38,7 @@ class Task(ABC):
     description: ClassVar[str]
     Settings: ClassVar[type]
     split_names: ClassVar[tuple[str, ...]] = ("train", "val", "eval")
+    default_eval_split: ClassVar[str] = "eval"  # what runs evaluate on unless --eval-split says otherwise
 
     def __init__(self, settings: Any | None = None) -> None:
         self.settings = settings if settings is not None else self.Settings()

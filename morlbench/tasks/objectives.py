@@ -37,22 +37,24 @@ class Objective(ABC):
     def eval_value(self, samples: Sequence["Sample"], ctx: ScoreContext) -> float: ...
 
 
+_BRACES = re.compile(r"\\boxed\{|\{|\}")
+
+
 def last_boxed(text: str) -> str | None:
-    """Content of the last brace-matched ``\\boxed{...}``; None when absent or unterminated."""
-    start = text.rfind("\\boxed{")
-    while start != -1:
-        depth, i = 1, start + len("\\boxed{")
-        begin = i
-        while i < len(text):
-            if text[i] == "{":
-                depth += 1
-            elif text[i] == "}":
-                depth -= 1
-                if depth == 0:
-                    return text[begin:i]
-            i += 1
-        start = text.rfind("\\boxed{", 0, start)  # unterminated: fall back to an earlier one
-    return None
+    """Content of the last brace-matched ``\\boxed{...}``; None when absent or unterminated.
+
+    One pass with a stack of open braces, so hostile text (thousands of unterminated boxes) stays linear.
+    """
+    best: tuple[int, str] | None = None
+    open_braces: list[tuple[int, bool]] = []  # (position after the brace, opened by \boxed)
+    for match in _BRACES.finditer(text):
+        if match.group() != "}":
+            open_braces.append((match.end(), match.group() != "{"))
+        elif open_braces:
+            begin, boxed = open_braces.pop()
+            if boxed and (best is None or begin > best[0]):
+                best = (begin, text[begin : match.start()])
+    return None if best is None else best[1]
 
 
 _INTEGER = re.compile(r"^[+-]?\d+$")

@@ -1,0 +1,249 @@
+"""Real math tasks: ``math500``, ``math-algebra`` and ``gsm8k``, loaded with ``datasets`` from the hub or a local path.
+
+Splits (train / val / test), as in arXiv 2509.11452 and its released data:
+- math500: HuggingFaceH4/MATH-500 ``test`` (500 problems) shuffled with seed 42 and cut 60/20/20;
+- math-algebra: DigitalLearningGmbH/MATH-lighteval, config ``Algebra``: ``train`` (1744), and its ``test`` split
+  shuffled with seed 42 and halved into val (593) and test (594);
+- gsm8k: openai/gsm8k ``main``: ``train`` less 500 problems (seed 42) that form val; ``test`` (1319).
+
+``data`` may instead name a local directory holding ``train``/``val``/``test`` as parquet (the layout of the
+released files: ``prompt`` chat messages and ``reward_model.ground_truth``) or JSONL (``problem`` and
+``answer`` fields). Accuracy is math-verify equivalence under a hard time limit (``math_answers``).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any, ClassVar
+
+from morlbench.errors import UsageError
+from morlbench.tasks.base import Problem, Task
+from morlbench.tasks.objectives import Accuracy, Clarity, Conciseness, Objective, last_boxed
+
+PROMPT_SUFFIX = " Let's think step by step and output the final answer within \\boxed{}."
+SPLIT_SEED = 42
+SCORING_VERSION = 1
+DATA_VERSION = 1
+SPLITS = ("train", "val", "test")
+HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")  # org/name; anything else must be a local directory
+
+
+@dataclass
+class MathSettings:
+    data: str = ""  # hub id or local directory; "" = the task's hub id
+    max_new_tokens: int = 512
+    prompt_suffix: str = PROMPT_SUFFIX  # appended to every problem (the paper's format)
+    time_limit: float = 5.0  # seconds per answer for math-verify
+    clarity_rule: str = "loose"
+    conciseness_rule: str = "running-mean"
+    max_problems: int = 0  # > 0: keep only the first N problems of each split (small CPU runs; changes the version)
+
+    def validate(self) -> None:
+        Clarity(self.clarity_rule), Conciseness(self.conciseness_rule)  # raise on a bad rule
+        if self.max_new_tokens < 1 or self.time_limit <= 0 or self.max_problems < 0:
+            raise UsageError(f"math task settings: max_new_tokens={self.max_new_tokens} must be >= 1, "
+                             f"time_limit={self.time_limit} > 0, max_problems={self.max_problems} >= 0")
+
+
+def _difficulty(level: Any) -> int:
+    text = str(level or "0").replace("Level", "").strip()
+    return int(text) if text.isdigit() else 0
+
+
+def _question(row: dict[str, Any]) -> str:
+    """The problem text without the released prompt suffix (the task adds its own)."""
+    if row.get("prompt"):
+        text = row["prompt"][-1]["content"]
+        return text[: -len(PROMPT_SUFFIX)] if text.endswith(PROMPT_SUFFIX) else text
+    return row.get("problem") or row["question"]
+
+
+def _answer(row: dict[str, Any]) -> str:
+    if row.get("reward_model"):
+        return str(row["reward_model"]["ground_truth"])
+    if "answer" in row and row["answer"] is not None:
+        answer = str(row["answer"])
+        return answer.split("####")[-1].strip().replace(",", "") if "####" in answer else answer
+    boxed = last_boxed(row.get("solution", ""))
+    if boxed is None:
+        raise UsageError(f"a row has no answer field and no \\boxed{{}} in its solution: {str(row)[:120]}")
+    return boxed
+
+
+def _quiet_datasets() -> None:
+    import datasets
+
+    datasets.disable_progress_bars()  # morlbench draws its own progress; per-file bars are noise
+
+
+def _rows(dataset) -> list[dict[str, Any]]:
+    return [dict(row) for row in dataset]
+
+
+def load_local(path: Path) -> dict[str, list[dict[str, Any]]]:
+    from datasets import load_dataset
+
+    _quiet_datasets()
+    found = {}
+    for split in SPLITS:
+        for suffix, builder in ((".parquet", "parquet"), (".jsonl", "json")):
+            file = path / f"{split}{suffix}"
+            if file.exists():
+                found[split] = _rows(load_dataset(builder, data_files=str(file), split="train"))
+                break
+    missing = [s for s in SPLITS if s not in found]
+    if missing:
+        raise UsageError(f"data {path}: missing {', '.join(missing)} (expected train/val/test as .parquet or .jsonl)")
+    return found
+
+
+def seeded_cut(rows: list[dict[str, Any]], sizes: list[int]) -> list[list[dict[str, Any]]]:
+    import random
+
+    order = list(range(len(rows)))
+    random.Random(SPLIT_SEED).shuffle(order)
+    parts, start = [], 0
+    for size in sizes:
+        parts.append([rows[i] for i in order[start : start + size]])
+        start += size
+    return parts
+
+
+class MathTask(Task):
+    """A MATH-style task; subclasses say where the data lives and how the hub's splits map to ours."""
+
+    Settings = MathSettings
+    split_names = SPLITS
+    default_eval_split = "test"
+    hub_id: ClassVar[str]
+    sizes: ClassVar[tuple[int, int, int]]  # train, val, test of the canonical data
+    canonical_digest: ClassVar[str | None] = None  # data_digest of the released split, when known
+
+    def hub_splits(self) -> dict[str, list[dict[str, Any]]]:
+        raise NotImplementedError
+
+    @property
+    def source(self) -> str:
+        return self.settings.data or self.hub_id
+
+    @cached_property
+    def _raw(self) -> dict[str, list[dict[str, Any]]]:
+        path = Path(self.source).expanduser()
+        if path.is_dir():
+            return load_local(path)
+        if self.settings.data and not HUB_ID.fullmatch(self.settings.data):
+            raise UsageError(f"data {self.settings.data!r}: not a directory, and not a hub id such as {self.hub_id}")
+        try:
+            _quiet_datasets()
+            return self.hub_splits()
+        except Exception as exc:
+            raise UsageError(f"task {self.name}: cannot load {self.source} from the hub ({type(exc).__name__}); "
+                             "pass a local copy with --data DIR") from None
+
+    @cached_property
+    def _splits(self) -> dict[str, list[Problem]]:
+        splits = {}
+        for split, rows in self._raw.items():
+            if self.settings.max_problems:
+                rows = rows[: self.settings.max_problems]
+            splits[split] = [
+                Problem(id=f"{split}-{i}", prompt=_question(row) + self.settings.prompt_suffix, answer=_answer(row),
+                        difficulty=_difficulty(row.get("level")))
+                for i, row in enumerate(rows)
+            ]
+        return splits
+
+    @cached_property
+    def data_digest(self) -> str:
+        """sha256 of every split's (problem, answer) pairs: identical data gives identical digests."""
+        digest = hashlib.sha256()
+        for split in SPLITS:
+            for p in self._splits[split]:
+                digest.update(json.dumps([split, p.prompt, p.answer]).encode())
+        return digest.hexdigest()[:12]
+
+    @property
+    def canonical(self) -> bool:
+        """The task's own data: from the hub, or a local copy whose digest matches the released split."""
+        if not self.settings.data:
+            return self.settings.prompt_suffix == PROMPT_SUFFIX
+        return self.data_digest == self.canonical_digest
+
+    @property
+    def version(self) -> str:
+        s = self.settings
+        data = f"d{DATA_VERSION}" if self.canonical else f"custom{self.data_digest}"
+        cut = f"-first{s.max_problems}" if s.max_problems else ""
+        return f"{self.name}-{data}{cut}-s{SCORING_VERSION}-{s.clarity_rule}-{s.conciseness_rule}"
+
+    def split_sizes(self) -> dict[str, int]:
+        """Declared sizes of the canonical data (no download); the loaded sizes when ``data`` is given."""
+        if not self.settings.data and not self.settings.max_problems:
+            return dict(zip(SPLITS, self.sizes))
+        return super().split_sizes()
+
+    @cached_property
+    def objectives(self) -> tuple[Objective, ...]:
+        from morlbench.tasks.math_answers import MathVerifier
+
+        return (Accuracy(MathVerifier(self.settings.time_limit)), Conciseness(self.settings.conciseness_rule),
+                Clarity(self.settings.clarity_rule))
+
+    @property
+    def max_new_tokens(self) -> int:
+        return self.settings.max_new_tokens
+
+    def split(self, name: str) -> list[Problem]:
+        if name not in SPLITS:
+            raise UsageError(f"unknown split {name!r} for task {self.name}; accepted: {', '.join(SPLITS)}")
+        return self._splits[name]
+
+    def format_prompt(self, question: str) -> str:
+        return question.rstrip() + self.settings.prompt_suffix
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "data_source": self.source, "data_digest": self.data_digest}
+
+
+class Math500(MathTask):
+    name = "math500"
+    description = "MATH-500 (HuggingFaceH4/MATH-500), split 60/20/20 with seed 42 as in the paper"
+    hub_id = "HuggingFaceH4/MATH-500"
+    sizes = (300, 100, 100)
+    canonical_digest = "ab11bbc5baa5"  # ../shared/data/math500, the paper's released split
+
+    def hub_splits(self):
+        from datasets import load_dataset
+
+        return dict(zip(SPLITS, seeded_cut(_rows(load_dataset(self.hub_id, split="test")), list(self.sizes))))
+
+
+class MathAlgebra(MathTask):
+    name = "math-algebra"
+    description = "MATH Algebra (DigitalLearningGmbH/MATH-lighteval, config Algebra); its test split halved into val/test"
+    hub_id = "DigitalLearningGmbH/MATH-lighteval"
+    sizes = (1744, 593, 594)
+    canonical_digest = "a1aebea6a7f0"  # ../shared/data/mathlighteval, the paper's released split
+
+    def hub_splits(self):
+        from datasets import load_dataset
+
+        val, test = seeded_cut(_rows(load_dataset(self.hub_id, "Algebra", split="test")), list(self.sizes[1:]))
+        return {"train": _rows(load_dataset(self.hub_id, "Algebra", split="train")), "val": val, "test": test}
+
+
+class GSM8K(MathTask):
+    name = "gsm8k"
+    description = "GSM8K (openai/gsm8k, main): train less 500 seeded problems for val; test"
+    hub_id = "openai/gsm8k"
+    sizes = (6973, 500, 1319)
+
+    def hub_splits(self):
+        from datasets import load_dataset
+
+        val, train = seeded_cut(_rows(load_dataset(self.hub_id, "main", split="train")), [500, 6973])
+        return {"train": train, "val": val, "test": _rows(load_dataset(self.hub_id, "main", split="test"))}

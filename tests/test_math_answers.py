@@ -1,0 +1,83 @@
+"""MATH-style answer equivalence: math-verify under a hard limit, the string fallback, hostile completions."""
+import time
+
+import pytest
+
+from morlbench.tasks.math_answers import MathVerifier, strip_string
+from morlbench.tasks.objectives import last_boxed
+
+LIMIT = 2.0
+
+
+@pytest.fixture(scope="module")
+def verifier():
+    v = MathVerifier(time_limit=LIMIT)
+    yield v
+    v.close()
+
+
+@pytest.mark.parametrize("prediction, answer", [
+    ("\\frac{1}{2}", "0.5"),
+    ("0.5", "\\frac{1}{2}"),
+    ("\\dfrac12", "\\frac{1}{2}"),
+    ("x=3", "3"),
+    ("x = 3", "3"),
+    ("10\\%", "10"),
+    ("90^\\circ", "90"),
+    ("5 \\text{ cm}", "5"),
+    ("\\{1, 2\\}", "\\{2, 1\\}"),
+    ("(1, 2]", "(1,2]"),
+    ("2\\sqrt{2}", "\\sqrt{8}"),
+    ("\\frac{\\sqrt{3}}{2}", "\\frac{\\sqrt3}{2}"),
+])
+def test_equivalent_forms_are_accepted(ready, prediction, answer):
+    verifier = ready
+    assert verifier.equal(prediction, answer)
+
+
+@pytest.mark.parametrize("prediction, answer", [
+    ("\\frac{1}{3}", "0.5"), ("4", "3"), ("(1, 2)", "(1,2]"), ("", "3"), (None, "3"),
+])
+def test_different_answers_are_rejected(verifier, prediction, answer):
+    assert not verifier.equal(prediction, answer)
+
+
+def test_string_rules_alone():
+    assert strip_string("\\dfrac{1}{2}") == strip_string("\\frac12") == "\\frac{1}{2}"
+    assert strip_string(" x = \\left( 1, 2 \\right)") == "(1,2)"
+    assert strip_string("3/4") == "\\frac{3}{4}"
+
+
+HOSTILE = {
+    "enormous exponent": "\\boxed{9^{9^{9^{9^{9^{9}}}}}}",
+    "nested braces": "\\boxed{" + "{" * 3000 + "1" + "}" * 3000 + "}",
+    "very long number": "\\boxed{" + "7" * 100_000 + "}",
+    "unterminated boxed": "The answer is \\boxed{\\frac{1}{2" + " and so on" * 1000,
+    "huge factorial": "\\boxed{(10^{10^{10}})!}",
+    "many boxes": "\\boxed{" * 5000,
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_hostile_completions_are_scored_within_the_limit(ready, name):
+    verifier = ready
+    began = time.perf_counter()
+    verdict = verifier.equal(last_boxed(HOSTILE[name]), "3")
+    elapsed = time.perf_counter() - began
+    assert verdict is False
+    assert elapsed < LIMIT + 0.5, f"{name}: {elapsed:.2f} s"  # the limit, plus killing the worker
+
+
+@pytest.fixture()
+def ready(verifier):
+    assert verifier.wait_until_ready()  # a worker killed by the previous test restarts before the clock starts
+    return verifier
+
+
+def test_a_hung_check_is_killed_and_the_next_answer_still_scores(ready):
+    verifier = ready
+    restarts = verifier.stats.restarts
+    verifier.equal("9^{9^{9^{9^{9^{9}}}}}", "3")
+    assert verifier.stats.restarts == restarts + 1
+    assert verifier.wait_until_ready()
+    assert verifier.equal("\\frac{1}{2}", "0.5") and verifier.equal("\\dfrac{6}{4}", "1.5")
