@@ -119,16 +119,50 @@ def summarise(root: Path, seeds: list[int]) -> str:
     return "\n".join(lines)
 
 
+def plot_served(root: Path, seeds: list[int], path: Path) -> None:
+    """Served points of every method and seed, in the accuracy-conciseness and accuracy-clarity planes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(9.5, 4.2))
+    styles = {"meta-policy": ("o", "C0"), "soups": ("s", "C1"), "static grid": ("^", "C3")}
+    for label, (marker, color) in styles.items():
+        points = []
+        for seed in seeds:
+            if label == "static grid":
+                points += [open_run(root / f"{n}-s{seed}").evals[-1]["objectives"] for n in GRID]
+            else:
+                points += [p["objectives"] for p in open_run(root / f"{label}-s{seed}").evals[-1]["points"]]
+        pts = np.asarray(points)
+        for ax, k in zip(axes, (1, 2)):
+            ax.scatter(pts[:, 0], pts[:, k], marker=marker, color=color, alpha=0.6, s=30, label=label)
+    for ax, name in zip(axes, NAMES[1:]):
+        ax.set_xlabel("accuracy")
+        ax.set_ylabel(name)
+        ax.set_xlim(0, 0.8)
+        ax.set_ylim(0, 1.02)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.suptitle(f"served policies at step 60, seeds {', '.join(map(str, seeds))} (greedy, eval split)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("runs/arith-meta"))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--summarise-only", action="store_true")
+    parser.add_argument("--plot", type=Path, default=None, help="also draw the served points into this PNG")
     args = parser.parse_args()
     if not args.summarise_only:
         run_all(args.out, args.seeds, args.jobs)
     print(summarise(args.out, args.seeds))
+    if args.plot:
+        plot_served(args.out, args.seeds, args.plot)
 
 
 if __name__ == "__main__":
