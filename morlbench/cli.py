@@ -54,6 +54,10 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--ppo-epochs", type=int, default=e.ppo_epochs, help=f"updates per batch (default {e.ppo_epochs})")
     g.add_argument("--temperature", type=float, default=e.temperature, help=f"sampling temperature (default {e.temperature})")
     g.add_argument("--loss-aggregation", default=e.loss_aggregation, help=f"token-mean or sequence-mean (default {e.loss_aggregation})")
+    g.add_argument("--micro-batch-tokens", type=int, default=e.micro_batch_tokens, help="tokens per forward pass; "
+                   f"gradients are accumulated exactly (default {e.micro_batch_tokens}; 0: whole batch)")
+    g.add_argument("--gradient-checkpointing", action="store_true", help="recompute activations in the backward "
+                   "pass: less memory for large models, more time")
     g = p.add_argument_group("machine and plug-in settings")
     g.add_argument("--threads", type=int, default=d.threads, help=f"torch threads (default {d.threads})")
     g.add_argument("--device", default=d.device, help=f"cpu, cuda or auto (default {d.device})")
@@ -72,7 +76,8 @@ def spec_from_args(args: argparse.Namespace):
 
     engine = EngineSettings(lr=args.lr, kl_coef=args.kl_coef, clip_eps=args.clip_eps, grad_clip=args.grad_clip,
                             ppo_epochs=args.ppo_epochs, temperature=args.temperature,
-                            loss_aggregation=args.loss_aggregation)
+                            loss_aggregation=args.loss_aggregation, micro_batch_tokens=args.micro_batch_tokens,
+                            gradient_checkpointing=args.gradient_checkpointing)
     return RunSpec(
         task=args.task, method=args.method, model=args.model, seed=args.seed, steps=args.steps,
         prompts_per_step=args.prompts_per_step, group_size=args.group_size,

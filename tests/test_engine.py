@@ -124,3 +124,27 @@ def test_update_moves_probability_toward_positive_advantage(tiny_random_model):
         after = (completion_logprobs(model.policy, gen) * gen.completion_mask).sum(1)
     assert after[0] > before[0] and after[1] < before[1]
     assert set(stats) >= {"loss", "kl", "grad_norm", "clip_fraction"}
+
+
+@pytest.mark.parametrize("aggregation", ["token-mean", "sequence-mean"])
+def test_micro_batches_accumulate_exactly_the_whole_batch_update(tiny_random_model, aggregation):
+    import copy
+
+    m = tiny_random_model
+    gen = generate(m.policy, encode(m, 4), max_new_tokens=10, eos_id=m.eos_token_id, pad_id=m.pad_token_id,
+                   generator=torch.Generator().manual_seed(5))
+    advantages = torch.linspace(-1, 1, gen.sequences.shape[0], dtype=torch.float64)
+    results = []
+    for budget in (0, gen.sequences.shape[1] * 3):  # whole batch; 3 rows per forward (3 micro-batches of 8 rows)
+        model = copy.copy(m)
+        model.policy = copy.deepcopy(m.policy)
+        engine = Engine(model, EngineSettings(lr=1e-2, loss_aggregation=aggregation, micro_batch_tokens=budget,
+                                              ppo_epochs=2))
+        assert len(engine.micro_batches(gen)) == (1 if budget == 0 else 3)
+        grads = engine.objective_gradients(gen, torch.stack([advantages, -advantages], dim=1))
+        stats = engine.update(gen, advantages)
+        results.append((grads, stats, torch.cat([p.detach().reshape(-1) for p in model.policy.parameters()])))
+    (g0, s0, w0), (g1, s1, w1) = results
+    assert relative_difference(g0, g1) < 1e-5
+    assert s0 == pytest.approx(s1, rel=1e-4, abs=1e-7)
+    assert torch.allclose(w0, w1, atol=1e-6)

@@ -8,7 +8,7 @@ from typing import Any
 import torch
 
 from morlbench.engine.checkpoint import flatten_optimizer, unflatten_optimizer
-from morlbench.engine.losses import AGGREGATIONS, aggregate, completion_logprobs, kl_k3, surrogate
+from morlbench.engine.losses import AGGREGATIONS, aggregate_part, completion_logprobs, kl_k3, surrogate
 from morlbench.engine.sampling import Generation, generate
 from morlbench.errors import UsageError
 from morlbench.models.base import LoadedModel
@@ -28,6 +28,10 @@ class EngineSettings:
     ppo_epochs: int = 1
     temperature: float = 1.0
     loss_aggregation: str = "token-mean"
+    # Rows per forward pass = micro_batch_tokens // padded sequence length (0: the whole batch at once). Gradients
+    # are accumulated exactly; the default keeps tiny-arith's 64 x ~140 tokens in one pass.
+    micro_batch_tokens: int = 16384
+    gradient_checkpointing: bool = False  # recompute activations in the backward pass (large models)
 
     def validate(self) -> None:
         if self.loss_aggregation not in AGGREGATIONS:
@@ -40,6 +44,8 @@ class EngineSettings:
                 raise UsageError(f"{name}={getattr(self, name)} must not be negative")
         if self.ppo_epochs < 1:
             raise UsageError(f"ppo_epochs={self.ppo_epochs} must be at least 1")
+        if self.micro_batch_tokens < 0:
+            raise UsageError(f"micro_batch_tokens={self.micro_batch_tokens} must be >= 0 (0: whole batch)")
 
 
 class Engine:
@@ -52,6 +58,8 @@ class Engine:
             self.reference = copy.deepcopy(model.policy).eval()
             self.reference.requires_grad_(False)
         self.set_parameter_groups([{"params": [p for p in self.policy.parameters() if p.requires_grad]}])
+        if settings.gradient_checkpointing:
+            self.policy.gradient_checkpointing_enable()
 
     def set_parameter_groups(self, groups: list[dict[str, Any]]) -> None:
         """A fresh optimizer over these groups (each may set its own ``lr``; default: the run's lr).
@@ -84,6 +92,16 @@ class Engine:
             raise UsageError(f"not trainable parameters of this model: {unknown[:3] or 'an empty selection'}")
         return [params[n] for n in names]
 
+    def micro_batches(self, gen: Generation) -> list[slice]:
+        n, width = gen.sequences.shape
+        budget = self.settings.micro_batch_tokens
+        rows = n if not budget else max(1, budget // width)
+        return [slice(i, min(i + rows, n)) for i in range(0, n, rows)]
+
+    def _logprobs(self, model: torch.nn.Module, gen: Generation, parts: list[slice]) -> torch.Tensor:
+        with torch.no_grad():
+            return torch.cat([completion_logprobs(model, gen.rows(part)) for part in parts])
+
     def objective_gradients(self, gen: Generation, advantages: torch.Tensor,
                             parameter_names: list[str] | None = None) -> torch.Tensor:
         """Policy gradient of the surrogate for each advantage column, shape (K, D), D = chosen parameters.
@@ -93,50 +111,51 @@ class Engine:
         """
         self.policy.train()
         params = self.trainable(parameter_names)
-        logp = completion_logprobs(self.policy, gen)
-        ratio = torch.exp(logp - logp.detach())
-        grads = []
-        for k in range(advantages.shape[1]):
-            loss_k = aggregate(-ratio * advantages[:, k].to(logp.dtype).unsqueeze(1), gen.completion_mask,
-                               self.settings.loss_aggregation)
-            flat = torch.autograd.grad(loss_k, params, retain_graph=k + 1 < advantages.shape[1], allow_unused=True)
-            grads.append(torch.cat([(g if g is not None else torch.zeros_like(p)).reshape(-1)
-                                    for g, p in zip(flat, params)]))
-        return torch.stack(grads)
+        rows, tokens, k_count = gen.sequences.shape[0], gen.generated_tokens, advantages.shape[1]
+        grads = torch.zeros(k_count, sum(p.numel() for p in params), dtype=torch.float32, device=self.device)
+        for part in self.micro_batches(gen):
+            sub = gen.rows(part)
+            logp = completion_logprobs(self.policy, sub)
+            ratio = torch.exp(logp - logp.detach())
+            for k in range(k_count):
+                loss_k = aggregate_part(-ratio * advantages[part, k].to(logp.dtype).unsqueeze(1), sub.completion_mask,
+                                        self.settings.loss_aggregation, rows, tokens)
+                flat = torch.autograd.grad(loss_k, params, retain_graph=k + 1 < k_count, allow_unused=True)
+                grads[k] += torch.cat([(g if g is not None else torch.zeros_like(p)).reshape(-1).float()
+                                       for g, p in zip(flat, params)])
+        return grads
 
     def update(self, gen: Generation, advantages: torch.Tensor) -> dict[str, float]:
-        """ppo_epochs clipped-surrogate steps with a KL penalty to the initial policy."""
+        """ppo_epochs clipped-surrogate steps with a KL penalty to the initial policy, micro-batched."""
         s = self.settings
         self.policy.train()
-        ref_logp = None
-        if self.reference is not None:
-            with torch.no_grad():
-                ref_logp = completion_logprobs(self.reference, gen)
-        old_logp = None
-        if s.ppo_epochs > 1:
-            with torch.no_grad():
-                old_logp = completion_logprobs(self.policy, gen)
+        parts = self.micro_batches(gen)
+        rows, tokens = gen.sequences.shape[0], gen.generated_tokens
+        ref_logp = self._logprobs(self.reference, gen, parts) if self.reference is not None else None
+        old_logp = self._logprobs(self.policy, gen, parts) if s.ppo_epochs > 1 else None
         stats: dict[str, float] = {}
         for _ in range(s.ppo_epochs):
-            logp = completion_logprobs(self.policy, gen)
-            base = old_logp if old_logp is not None else logp.detach()
-            per_token, clipped = surrogate(logp, base, advantages, s.clip_eps or None)
-            policy_loss = aggregate(per_token, gen.completion_mask, s.loss_aggregation)
-            kl = aggregate(kl_k3(logp, ref_logp), gen.completion_mask, s.loss_aggregation) if ref_logp is not None \
-                else torch.zeros((), dtype=logp.dtype)
-            loss = policy_loss + s.kl_coef * kl
             self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            sums = {"loss": 0.0, "policy_loss": 0.0, "kl": 0.0, "clip_fraction": 0.0}
+            for part in parts:
+                sub = gen.rows(part)
+                logp = completion_logprobs(self.policy, sub)
+                base = old_logp[part] if old_logp is not None else logp.detach()
+                per_token, clipped = surrogate(logp, base, advantages[part], s.clip_eps or None)
+                policy_loss = aggregate_part(per_token, sub.completion_mask, s.loss_aggregation, rows, tokens)
+                kl = aggregate_part(kl_k3(logp, ref_logp[part]), sub.completion_mask, s.loss_aggregation, rows, tokens) \
+                    if ref_logp is not None else torch.zeros((), dtype=logp.dtype)
+                loss = policy_loss + s.kl_coef * kl
+                loss.backward()
+                sums["loss"] += float(loss.detach())
+                sums["policy_loss"] += float(policy_loss.detach())
+                sums["kl"] += float(kl.detach())
+                sums["clip_fraction"] += float(aggregate_part(clipped.to(logp.dtype), sub.completion_mask,
+                                                              "token-mean", rows, tokens))
             grad_norm = torch.nn.utils.clip_grad_norm_(self.policy.parameters(), s.grad_clip or float("inf"))
             self.optimizer.step()
-            stats = {
-                "loss": float(loss.detach()),
-                "policy_loss": float(policy_loss.detach()),
-                "kl": float(kl.detach()),
-                "grad_norm": float(grad_norm),
-                "clip_fraction": float(aggregate(clipped.to(logp.dtype), gen.completion_mask, "token-mean")),
-            }
-        return stats
+            stats = {**sums, "grad_norm": float(grad_norm)}
+        return {k: stats[k] for k in ("loss", "policy_loss", "kl", "grad_norm", "clip_fraction")}
 
     def state_tensors(self) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor], dict[str, Any]]:
         """(policy weights, optimizer tensors, optimizer scalars) for a checkpoint."""

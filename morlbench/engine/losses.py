@@ -22,11 +22,17 @@ def completion_logprobs(model: PreTrainedModel, gen: Generation) -> torch.Tensor
 
 def aggregate(values: torch.Tensor, mask: torch.Tensor, how: str) -> torch.Tensor:
     """Mean of per-token ``values`` over the batch: over all tokens, or per sequence then over sequences."""
+    return aggregate_part(values, mask, how, rows=mask.shape[0], tokens=int(mask.sum()))
+
+
+def aggregate_part(values: torch.Tensor, mask: torch.Tensor, how: str, rows: int, tokens: int) -> torch.Tensor:
+    """This micro-batch's share of the batch mean, for a batch of ``rows`` sequences and ``tokens`` tokens:
+    the shares of all micro-batches sum to ``aggregate`` over the whole batch (gradient accumulation is exact)."""
     mask = mask.to(values.dtype)
     if how == "token-mean":
-        return (values * mask).sum() / mask.sum().clamp(min=1)
+        return (values * mask).sum() / max(tokens, 1)
     if how == "sequence-mean":
-        return ((values * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1)).mean()
+        return ((values * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1)).sum() / max(rows, 1)
     raise ValueError(f"unknown loss aggregation {how!r}; accepted: {', '.join(AGGREGATIONS)}")
 
 

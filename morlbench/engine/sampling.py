@@ -34,6 +34,11 @@ class Generation:
     def generated_tokens(self) -> int:
         return int(self.completion_mask.sum())
 
+    def rows(self, part: slice) -> "Generation":
+        """The rows of a micro-batch (same padded widths)."""
+        return Generation(self.sequences[part], self.attention_mask[part], self.prompt_width,
+                          self.completion_mask[part], self.lengths[part], self.truncated[part])
+
 
 def positions_from_mask(mask: torch.Tensor) -> torch.Tensor:
     return (mask.long().cumsum(dim=1) - 1).clamp(min=0)
