@@ -55,7 +55,7 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--temperature", type=float, default=e.temperature, help=f"sampling temperature (default {e.temperature})")
     g.add_argument("--loss-aggregation", default=e.loss_aggregation, help=f"token-mean or sequence-mean (default {e.loss_aggregation})")
     g.add_argument("--micro-batch-tokens", type=int, default=e.micro_batch_tokens, help="tokens per forward pass; "
-                   f"gradients are accumulated exactly (default {e.micro_batch_tokens}; 0: whole batch)")
+                   "gradients are accumulated exactly (default 0: chosen from the model size)")
     g.add_argument("--gradient-checkpointing", action="store_true", help="recompute activations in the backward "
                    "pass: less memory for large models, more time")
     g = p.add_argument_group("machine and plug-in settings")

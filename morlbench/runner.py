@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from morlbench import registry
 from morlbench.engine.checkpoint import load_checkpoint, save_checkpoint
-from morlbench.engine.engine import Engine
+from morlbench.engine.engine import Engine, micro_batch_tokens
 from morlbench.engine.estimators import estimate
 from morlbench.errors import UsageError
 from morlbench.evaluation import evaluate, to_samples
@@ -108,6 +108,7 @@ def build_config(r: Resolved, model: LoadedModel) -> dict[str, Any]:
             "max_new_tokens": r.max_new_tokens,
             "device": str(r.device),
             "dtype": str(pick_dtype(r.spec.dtype, r.device)).removeprefix("torch."),
+            "micro_batch_tokens": micro_batch_tokens(r.spec.engine, model.policy),
             "eval_split": r.eval_split,
             "method_settings": dataclasses.asdict(r.method.settings),
         },

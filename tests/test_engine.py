@@ -135,7 +135,7 @@ def test_micro_batches_accumulate_exactly_the_whole_batch_update(tiny_random_mod
                    generator=torch.Generator().manual_seed(5))
     advantages = torch.linspace(-1, 1, gen.sequences.shape[0], dtype=torch.float64)
     results = []
-    for budget in (0, gen.sequences.shape[1] * 3):  # whole batch; 3 rows per forward (3 micro-batches of 8 rows)
+    for budget in (0, gen.sequences.shape[1] * 3):  # auto (whole batch here); 3 rows per forward (3 micro-batches)
         model = copy.copy(m)
         model.policy = copy.deepcopy(m.policy)
         engine = Engine(model, EngineSettings(lr=1e-2, loss_aggregation=aggregation, micro_batch_tokens=budget,

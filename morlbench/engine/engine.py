@@ -28,9 +28,10 @@ class EngineSettings:
     ppo_epochs: int = 1
     temperature: float = 1.0
     loss_aggregation: str = "token-mean"
-    # Rows per forward pass = micro_batch_tokens // padded sequence length (0: the whole batch at once). Gradients
-    # are accumulated exactly; the default keeps tiny-arith's 64 x ~140 tokens in one pass.
-    micro_batch_tokens: int = 16384
+    # Rows per forward pass = micro_batch_tokens // padded sequence length; gradients are accumulated exactly.
+    # 0 = auto: AUTO_TOKEN_BUDGET / parameters (tiny-arith: the whole batch in one pass; SmolLM2-135M: ~3000
+    # tokens, about 8 GB peak in float32 on CPU, measured).
+    micro_batch_tokens: int = 0
     gradient_checkpointing: bool = False  # recompute activations in the backward pass (large models)
 
     def validate(self) -> None:
@@ -45,7 +46,17 @@ class EngineSettings:
         if self.ppo_epochs < 1:
             raise UsageError(f"ppo_epochs={self.ppo_epochs} must be at least 1")
         if self.micro_batch_tokens < 0:
-            raise UsageError(f"micro_batch_tokens={self.micro_batch_tokens} must be >= 0 (0: whole batch)")
+            raise UsageError(f"micro_batch_tokens={self.micro_batch_tokens} must be >= 0 (0: chosen from the model size)")
+
+
+AUTO_TOKEN_BUDGET = 4e11
+
+
+def micro_batch_tokens(settings: EngineSettings, policy: torch.nn.Module) -> int:
+    """Tokens per forward pass: the setting, or (0) a budget inversely proportional to the model's size."""
+    if settings.micro_batch_tokens:
+        return settings.micro_batch_tokens
+    return max(256, int(AUTO_TOKEN_BUDGET / sum(p.numel() for p in policy.parameters())))
 
 
 class Engine:
@@ -60,6 +71,7 @@ class Engine:
         self.set_parameter_groups([{"params": [p for p in self.policy.parameters() if p.requires_grad]}])
         if settings.gradient_checkpointing:
             self.policy.gradient_checkpointing_enable()
+        self.micro_batch_tokens = micro_batch_tokens(settings, self.policy)
 
     def set_parameter_groups(self, groups: list[dict[str, Any]]) -> None:
         """A fresh optimizer over these groups (each may set its own ``lr``; default: the run's lr).
@@ -94,8 +106,7 @@ class Engine:
 
     def micro_batches(self, gen: Generation) -> list[slice]:
         n, width = gen.sequences.shape
-        budget = self.settings.micro_batch_tokens
-        rows = n if not budget else max(1, budget // width)
+        rows = max(1, self.micro_batch_tokens // width)
         return [slice(i, min(i + rows, n)) for i in range(0, n, rows)]
 
     def _logprobs(self, model: torch.nn.Module, gen: Generation, parts: list[slice]) -> torch.Tensor:

@@ -145,24 +145,24 @@ class MathTask(Task):
                              "pass a local copy with --data DIR") from None
 
     @cached_property
+    def _all_problems(self) -> dict[str, list[Problem]]:
+        return {
+            split: [Problem(id=f"{split}-{i}", prompt=_question(row) + self.settings.prompt_suffix,
+                            answer=_answer(row), difficulty=_difficulty(row.get("level"))) for i, row in enumerate(rows)]
+            for split, rows in self._raw.items()
+        }
+
+    @cached_property
     def _splits(self) -> dict[str, list[Problem]]:
-        splits = {}
-        for split, rows in self._raw.items():
-            if self.settings.max_problems:
-                rows = rows[: self.settings.max_problems]
-            splits[split] = [
-                Problem(id=f"{split}-{i}", prompt=_question(row) + self.settings.prompt_suffix, answer=_answer(row),
-                        difficulty=_difficulty(row.get("level")))
-                for i, row in enumerate(rows)
-            ]
-        return splits
+        cut = self.settings.max_problems or None
+        return {split: problems[:cut] for split, problems in self._all_problems.items()}
 
     @cached_property
     def data_digest(self) -> str:
-        """sha256 of every split's (problem, answer) pairs: identical data gives identical digests."""
+        """sha256 of every split's (problem, answer) pairs, before any max_problems cut: same data, same digest."""
         digest = hashlib.sha256()
         for split in SPLITS:
-            for p in self._splits[split]:
+            for p in self._all_problems[split]:
                 digest.update(json.dumps([split, p.prompt, p.answer]).encode())
         return digest.hexdigest()[:12]
 
