@@ -36,6 +36,8 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--steps", type=int, default=d.steps, help=f"budget in training steps (default {d.steps})")
     p.add_argument("--weights", default=None, help="comma-separated objective weights, e.g. 0.5,0.25,0.25 "
                    "(normalised to sum 1; default uniform)")
+    p.add_argument("--objectives", default=None, help="comma-separated subset of the task's objectives, 2 to 4, "
+                   "e.g. accuracy,conciseness (default: all of them)")
     p.add_argument("--estimator", default=d.estimator, choices=ESTIMATORS, help=f"advantage estimator (default {d.estimator})")
     p.add_argument("--out", type=Path, default=None, help="run directory (default runs/TASK-METHOD-seedS)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
@@ -82,6 +84,7 @@ def spec_from_args(args: argparse.Namespace):
         task=args.task, method=args.method, model=args.model, seed=args.seed, steps=args.steps,
         prompts_per_step=args.prompts_per_step, group_size=args.group_size,
         weights=parse_weights(args.weights) if args.weights else None, estimator=args.estimator, engine=engine,
+        objectives=[n.strip() for n in args.objectives.split(",") if n.strip()] if args.objectives else None,
         max_new_tokens=args.max_new_tokens, eval_every=args.eval_every, eval_split=args.eval_split,
         checkpoint_every=args.checkpoint_every, threads=args.threads, device=args.device, dtype=args.dtype,
         lora_rank=args.lora_rank,

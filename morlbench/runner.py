@@ -53,6 +53,8 @@ def resolve(spec: RunSpec) -> Resolved:
     task = registry.lookup("tasks", spec.task).from_options(spec.task_options)
     method = registry.lookup("methods", spec.method).from_options(spec.method_options)
     model_source = pick_model(spec.model)
+    if spec.objectives is not None:
+        task.select_objectives(spec.objectives)
     weights = normalise_weights(spec.weights, task.objective_names)
     method.validate_run(task.objective_names, spec.steps)
     if spec.lora_rank and type(method).prepare_policy is not Method.prepare_policy:
@@ -114,7 +116,8 @@ def build_config(r: Resolved, model: LoadedModel) -> dict[str, Any]:
         },
         "task": task_info,
         "model": {"name": model.name, **model.info},
-        "comparability": comparability_key(r.spec, r.task.version, model_id, r.eval_split, eval_size, r.max_new_tokens),
+        "comparability": comparability_key(r.spec, r.task.version, r.task.objective_names, model_id, r.eval_split,
+                                           eval_size, r.max_new_tokens),
         "versions": package_versions(),
         "command": sys.argv,
     }

@@ -24,6 +24,7 @@ class RunSpec:
     prompts_per_step: int = 8
     group_size: int = 8
     weights: list[float] | None = None  # None: uniform over the task's objectives
+    objectives: list[str] | None = None  # None: every objective of the task; else 2 to 4 of them, in this order
     estimator: str = "grpo"
     engine: EngineSettings = field(default_factory=EngineSettings)
     max_new_tokens: int | None = None  # None: the task's L
@@ -92,11 +93,12 @@ def normalise_weights(weights: list[float] | None, objectives: tuple[str, ...], 
     return [w / total for w in weights]
 
 
-def comparability_key(spec: RunSpec, task_version: str, model_id: str, eval_split: str, eval_size: int,
-                      max_new_tokens: int) -> dict[str, Any]:
+def comparability_key(spec: RunSpec, task_version: str, objectives: tuple[str, ...], model_id: str, eval_split: str,
+                      eval_size: int, max_new_tokens: int) -> dict[str, Any]:
     """Two results are comparable only if all of these are equal (spec section 5)."""
     return {
         "task_version": task_version,
+        "objectives": list(objectives),
         "model": model_id,
         "steps": spec.steps,
         "batch": f"{spec.prompts_per_step}x{spec.group_size}",

@@ -16,6 +16,19 @@ def test_hypervolume_3d_hand_checked():
     assert hypervolume([[1, 1, 1]]) == pytest.approx(1.0)
 
 
+def test_hypervolume_4d_hand_checked():
+    # two boxes of volume .5^4 = .0625 and 1*.5^3 = .125 whose intersection is .5^4: .125
+    assert hypervolume([[0.5, 0.5, 0.5, 0.5], [1.0, 0.5, 0.5, 0.5]]) == pytest.approx(0.125)
+    # .125 + .125 - their intersection .5*.5*.5*.5
+    assert hypervolume([[1.0, 0.5, 0.5, 0.5], [0.5, 1.0, 0.5, 0.5]]) == pytest.approx(0.1875)
+    # three boxes 1*.2*.5*.5, .2*1*.5*.5, .5*.5*1*.2 by inclusion-exclusion
+    pts = [[1.0, 0.2, 0.5, 0.5], [0.2, 1.0, 0.5, 0.5], [0.5, 0.5, 1.0, 0.2]]
+    singles = 0.05 * 3
+    pairs = 0.2 * 0.2 * 0.5 * 0.5 + 0.5 * 0.2 * 0.5 * 0.2 + 0.2 * 0.5 * 0.5 * 0.2
+    triple = 0.2 * 0.2 * 0.5 * 0.2
+    assert hypervolume(pts) == pytest.approx(singles - pairs + triple)
+
+
 def test_hypervolume_ignores_points_on_or_below_the_reference():
     assert hypervolume([[0.0, 0.7, 0.7]]) == 0.0
     assert hypervolume(np.zeros((0, 3))) == 0.0

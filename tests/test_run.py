@@ -93,6 +93,9 @@ def test_existing_run_directory_needs_resume(reference_run):
     (["--task-opt", "clarity_rule=pretty"], "clarity rule 'pretty' is not one of loose, strict"),
     (["--method-opt", "scalarisation=max"], "scalarisation 'max' is not one of linear, tchebycheff"),
     (["--device", "tpu"], "--device 'tpu' is not one of cpu, cuda, auto"),
+    (["--objectives", "accuracy,style"], "--objectives: style not an objective of task arith"),
+    (["--objectives", "accuracy"], "choose 2 to 4 different objectives"),
+    (["--objectives", "accuracy,clarity", "--weights", "1,1,1"], "--weights has 3 values; the task has 2 objectives"),
 ])
 def test_bad_input_is_one_line_and_writes_nothing(args, message, tmp_path, capsys):
     out = tmp_path / "never"
@@ -141,3 +144,17 @@ def test_dynamic_methods_resume_exactly(method, tmp_path, monkeypatch):
     cut = [json.loads(l) for l in read(tmp_path / "cut" / "metrics.jsonl").splitlines()]
     assert [m["weights"] for m in cut] == [m["weights"] for m in whole]
     assert [m["tokens"] for m in cut] == [m["tokens"] for m in whole]
+
+
+def test_two_objective_run_scores_and_reports_only_those(tmp_path):
+    out = tmp_path / "two"
+    execute(small_spec(steps=2, objectives=["conciseness", "accuracy"], weights=[0.3, 0.7]), out, progress=False)
+    config = json.loads(read(out / "config.json"))
+    assert config["comparability"]["objectives"] == ["conciseness", "accuracy"]
+    metrics = [json.loads(l) for l in read(out / "metrics.jsonl").splitlines()]
+    assert list(metrics[0]["rewards"]) == ["conciseness", "accuracy"]
+    evals = [json.loads(l) for l in read(out / "eval.jsonl").splitlines()]
+    report = json.loads(read(out / "report.json"))
+    assert all(len(e["objectives"]) == 2 for e in evals) and report["objective_names"] == ["conciseness", "accuracy"]
+    c, a = evals[-1]["objectives"]
+    assert report["hypervolume_by_step"][-1]["policy"] == pytest.approx(c * a, abs=1e-6)  # one point: a rectangle

@@ -8,6 +8,7 @@ from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
+from morlbench.errors import UsageError
 from morlbench.settings import settings_from_options
 from morlbench.tasks.objectives import Objective, ScoreContext
 
@@ -64,9 +65,30 @@ class Task(ABC):
     @abstractmethod
     def split(self, name: str) -> list[Problem]: ...
 
+    _selection: tuple[str, ...] | None = None
+
+    @property
+    def active_objectives(self) -> tuple[Objective, ...]:
+        """The objectives a run scores: all of the task's, or the ones chosen with ``select_objectives``."""
+        if self._selection is None:
+            return tuple(self.objectives)
+        by_name = {o.name: o for o in self.objectives}
+        return tuple(by_name[name] for name in self._selection)
+
+    def select_objectives(self, names: Sequence[str]) -> None:
+        """Score only ``names`` (2 to 4 of the task's objectives, in the given order)."""
+        available = [o.name for o in self.objectives]
+        unknown = [n for n in names if n not in available]
+        if unknown:
+            raise UsageError(f"--objectives: {', '.join(unknown)} not an objective of task {self.name}; "
+                             f"accepted: {', '.join(available)}")
+        if len(set(names)) != len(names) or not 2 <= len(names) <= 4:
+            raise UsageError(f"--objectives {','.join(names)}: choose 2 to 4 different objectives")
+        self._selection = tuple(names)
+
     @property
     def objective_names(self) -> tuple[str, ...]:
-        return tuple(o.name for o in self.objectives)
+        return tuple(o.name for o in self.active_objectives)
 
     def format_prompt(self, question: str) -> str:
         """A user's question in the task's prompt format (what ``morlbench generate`` sends to the policy)."""
@@ -77,12 +99,12 @@ class Task(ABC):
 
     def train_rewards(self, samples: Sequence[Sample], ctx: ScoreContext) -> np.ndarray:
         """Training rewards, shape (N, K), in objective order."""
-        return np.stack([o.train_rewards(samples, ctx) for o in self.objectives], axis=1)
+        return np.stack([o.train_rewards(samples, ctx) for o in self.active_objectives], axis=1)
 
     def eval_vector(self, samples: Sequence[Sample]) -> np.ndarray:
         """Normalised evaluation vector, shape (K,), every coordinate in [0, 1]."""
         ctx = ScoreContext(max_new_tokens=self.max_new_tokens, running_mean_len=float("nan"))
-        return np.array([o.eval_value(samples, ctx) for o in self.objectives], dtype=np.float64)
+        return np.array([o.eval_value(samples, ctx) for o in self.active_objectives], dtype=np.float64)
 
     def describe(self) -> dict[str, Any]:
         return {
