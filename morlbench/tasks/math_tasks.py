@@ -168,9 +168,16 @@ class MathTask(Task):
 
     @property
     def canonical(self) -> bool:
-        """The task's own data: from the hub, or a local copy whose digest matches the released split."""
-        if not self.settings.data:
-            return self.settings.prompt_suffix == PROMPT_SUFFIX
+        """The task's own data: the released split, recognised by its digest once the data is loaded.
+
+        Before loading (``morlbench list``), the hub default is taken to be canonical; once loaded, data whose
+        digest differs from the released split's (a different hub revision, another cut) is versioned as custom.
+        """
+        default_prompt = self.settings.prompt_suffix == PROMPT_SUFFIX
+        if not self.settings.data and "_raw" not in self.__dict__:
+            return default_prompt
+        if self.canonical_digest is None:  # no released split to compare with (gsm8k)
+            return not self.settings.data and default_prompt
         return self.data_digest == self.canonical_digest
 
     @property
