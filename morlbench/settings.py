@@ -42,3 +42,19 @@ def _convert(raw: Any, default: Any, what: str) -> Any:
         raise UsageError(f"{what}: {raw!r} is not a valid {type(default).__name__}") from None
     return raw
 
+
+
+_RULES = {
+    "at least 1": (lambda v: v >= 1, "must be at least 1"),
+    "positive": (lambda v: v > 0, "must be positive"),
+    "not negative": (lambda v: v >= 0, "must not be negative"),
+}
+
+
+def require(settings: Any, rule: str, *names: str, prefix: str = "") -> None:
+    """One-line UsageError for the first of ``names`` whose value breaks ``rule`` (a key of ``_RULES``)."""
+    ok, words = _RULES[rule]
+    for name in names:
+        value = getattr(settings, name)
+        if not ok(value):
+            raise UsageError(f"{prefix}{name}={value} {words}")

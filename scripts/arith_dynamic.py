@@ -8,9 +8,7 @@ Usage: python scripts/arith_dynamic.py [--out runs/arith-dynamic] [--seeds 0 1 2
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +16,7 @@ import numpy as np
 from morlbench.metrics.pareto import c_metric, front_points, hypervolume, nondominated, steps_to_front
 from morlbench.metrics.stats import bootstrap_ci, format_ci
 from morlbench.results.rundir import open_run
+from run_grid import run_missing  # scripts/run_grid.py, beside this file
 
 GRID = {"static-uniform": "0.334,0.333,0.333", "static-acc": "0.5,0.25,0.25", "static-con-cla": "0.25,0.375,0.375"}
 DYNAMIC = ("hypervolume", "hv-meta-reward", "gradient")
@@ -32,19 +31,7 @@ def command(name: str, seed: int, out: Path) -> list[str]:
 
 
 def run_all(root: Path, seeds: list[int], jobs: int) -> None:
-    todo = [(n, s) for s in seeds for n in (*GRID, *DYNAMIC) if not (root / f"{n}-s{s}" / "report.json").exists()]
-
-    def one(item):
-        name, seed = item
-        out = root / f"{name}-s{seed}"
-        resume = ["--resume"] if (out / "config.json").exists() else []
-        done = subprocess.run(command(name, seed, out) + resume, capture_output=True, text=True)
-        print(f"{name} seed {seed}: exit {done.returncode}", file=sys.stderr)
-        if done.returncode:
-            print(done.stderr[-2000:], file=sys.stderr)
-
-    with ThreadPoolExecutor(jobs) as pool:
-        list(pool.map(one, todo))
+    run_missing(root, (*GRID, *DYNAMIC), seeds, jobs, command)
 
 
 def fmt(values: list[float], digits: int = 4) -> str:

@@ -9,9 +9,7 @@ Usage: python scripts/arith_meta.py [--out runs/arith-meta] [--seeds 0 1 2] [--j
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +18,7 @@ from morlbench.methods.meta_policy import das_dennis, held_out_preferences
 from morlbench.metrics.pareto import best_stored_utility, controllability, hypervolume, served_utility
 from morlbench.metrics.stats import format_ci
 from morlbench.results.rundir import open_run
+from run_grid import run_missing  # scripts/run_grid.py, beside this file
 
 TOTAL_STEPS = 60
 GRID = {"static-uniform": "0.334,0.333,0.333", "static-acc": "0.5,0.25,0.25", "static-con-cla": "0.25,0.375,0.375"}
@@ -36,19 +35,7 @@ def command(name: str, seed: int, out: Path) -> list[str]:
 
 
 def run_all(root: Path, seeds: list[int], jobs: int) -> None:
-    todo = [(n, s) for s in seeds for n in (*SERVING, *GRID) if not (root / f"{n}-s{s}" / "report.json").exists()]
-
-    def one(item):
-        name, seed = item
-        out = root / f"{name}-s{seed}"
-        resume = ["--resume"] if (out / "config.json").exists() else []
-        done = subprocess.run(command(name, seed, out) + resume, capture_output=True, text=True)
-        print(f"{name} seed {seed}: exit {done.returncode}", file=sys.stderr)
-        if done.returncode:
-            print(done.stderr[-2000:], file=sys.stderr)
-
-    with ThreadPoolExecutor(jobs) as pool:
-        list(pool.map(one, todo))
+    run_missing(root, (*SERVING, *GRID), seeds, jobs, command)
 
 
 def artifact_bytes(path: Path) -> int:

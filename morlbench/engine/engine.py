@@ -11,7 +11,8 @@ from morlbench.engine.checkpoint import flatten_optimizer, unflatten_optimizer
 from morlbench.engine.losses import AGGREGATIONS, aggregate_part, completion_logprobs, kl_k3, surrogate
 from morlbench.engine.sampling import Generation, generate
 from morlbench.errors import UsageError
-from morlbench.models.base import LoadedModel
+from morlbench.models.base import LoadedModel, count_parameters
+from morlbench.settings import require
 
 
 @dataclass
@@ -37,14 +38,9 @@ class EngineSettings:
     def validate(self) -> None:
         if self.loss_aggregation not in AGGREGATIONS:
             raise UsageError(f"loss_aggregation {self.loss_aggregation!r} is not one of {', '.join(AGGREGATIONS)}")
-        for name in ("lr", "temperature"):
-            if getattr(self, name) <= 0:
-                raise UsageError(f"{name}={getattr(self, name)} must be positive")
-        for name in ("kl_coef", "clip_eps", "grad_clip", "weight_decay"):
-            if getattr(self, name) < 0:
-                raise UsageError(f"{name}={getattr(self, name)} must not be negative")
-        if self.ppo_epochs < 1:
-            raise UsageError(f"ppo_epochs={self.ppo_epochs} must be at least 1")
+        require(self, "positive", "lr", "temperature")
+        require(self, "not negative", "kl_coef", "clip_eps", "grad_clip", "weight_decay")
+        require(self, "at least 1", "ppo_epochs")
         if self.micro_batch_tokens < 0:
             raise UsageError(f"micro_batch_tokens={self.micro_batch_tokens} must be >= 0 (0: chosen from the model size)")
 
@@ -56,7 +52,7 @@ def micro_batch_tokens(settings: EngineSettings, policy: torch.nn.Module) -> int
     """Tokens per forward pass: the setting, or (0) a budget inversely proportional to the model's size."""
     if settings.micro_batch_tokens:
         return settings.micro_batch_tokens
-    return max(256, int(AUTO_TOKEN_BUDGET / sum(p.numel() for p in policy.parameters())))
+    return max(256, int(AUTO_TOKEN_BUDGET / count_parameters(policy)))
 
 
 class Engine:

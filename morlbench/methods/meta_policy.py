@@ -22,6 +22,7 @@ import torch
 from morlbench.errors import UsageError
 from morlbench.methods.base import Method, MethodContext, PreferenceSweep, TrainingLoop
 from morlbench.methods.multi_lora import MixedExperts
+from morlbench.settings import require
 
 
 def das_dennis(objectives: int, partitions: int) -> np.ndarray:
@@ -60,16 +61,9 @@ class ExpertSettings:
     held_out_seed: int = 2026
 
     def validate(self) -> None:
-        for name in ("rank", "grid_partitions"):
-            if getattr(self, name) < 1:
-                raise UsageError(f"{name}={getattr(self, name)} must be at least 1")
-        for name in ("lora_alpha", "expert_lr"):
-            if getattr(self, name) <= 0:
-                raise UsageError(f"{name}={getattr(self, name)} must be positive")
-        if self.anchor < 0:
-            raise UsageError(f"anchor={self.anchor} must not be negative")
-        if self.held_out < 0:
-            raise UsageError(f"held_out={self.held_out} must not be negative")
+        require(self, "at least 1", "rank", "grid_partitions")
+        require(self, "positive", "lora_alpha", "expert_lr")
+        require(self, "not negative", "anchor", "held_out")
 
 
 @dataclass
@@ -84,11 +78,8 @@ class MetaPolicySettings(ExpertSettings):
         super().validate()
         if not 0 < self.mixer_share < 1:
             raise UsageError(f"mixer_share={self.mixer_share} must be in (0, 1); soups is the method without a mixer")
-        for name in ("mixer_lr", "dirichlet"):
-            if getattr(self, name) <= 0:
-                raise UsageError(f"{name}={getattr(self, name)} must be positive")
-        if self.mixer_hidden < 1:
-            raise UsageError(f"mixer_hidden={self.mixer_hidden} must be at least 1")
+        require(self, "positive", "mixer_lr", "dirichlet")
+        require(self, "at least 1", "mixer_hidden")
         if not 0 <= self.vertex_share <= 1:
             raise UsageError(f"vertex_share={self.vertex_share} must be in [0, 1]")
 
@@ -196,9 +187,6 @@ class Soups(Method):
             self.experts.set_preferences(None)
             return
         self.experts.set_preferences(torch.as_tensor(np.asarray(preference, dtype=np.float64)[None, :]))
-
-    def weights(self) -> None:
-        return None
 
 
 class MetaPolicy(Soups):

@@ -126,9 +126,6 @@ class MixedExperts(nn.Module):
         for param in self.mixer.parameters():
             param.requires_grad_(expert is None)
 
-    def adapter_parameter_count(self) -> int:
-        return sum(p.numel() for e in range(self.mixer.experts) for p in self.expert_parameters(e))
-
 
 def attached_experts(policy: nn.Module) -> MixedExperts | None:
     return getattr(policy, ATTACHED_AS, None)

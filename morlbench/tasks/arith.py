@@ -12,6 +12,7 @@ from functools import cached_property
 from typing import Iterator
 
 from morlbench.errors import UsageError
+from morlbench.settings import require
 from morlbench.tasks.base import Problem, Task
 from morlbench.tasks.objectives import Accuracy, Clarity, Conciseness, Objective
 
@@ -141,9 +142,7 @@ class ArithSettings:
 
     def validate(self) -> None:
         Clarity(self.clarity_rule), Conciseness(self.conciseness_rule)  # raise on a bad rule
-        for name in ("train_size", "val_size", "eval_size", "max_new_tokens"):
-            if getattr(self, name) < 1:
-                raise UsageError(f"arith setting {name}={getattr(self, name)} must be at least 1")
+        require(self, "at least 1", "train_size", "val_size", "eval_size", "max_new_tokens", prefix="arith setting ")
 
 
 class ArithTask(Task):
