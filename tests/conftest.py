@@ -24,3 +24,11 @@ def tiny_random_model():
                          eos_token_id=tokenizer.eos_token_id)
     torch.manual_seed(0)
     return LoadedModel(LlamaForCausalLM(config), tokenizer, "random", {"checkpoint_sha256": "random"})
+
+
+@pytest.fixture(scope="session")
+def embedded_model():
+    """The embedded tiny-arith checkpoint: answers end with EOS at different lengths, unlike the random model."""
+    from morlbench.models.tiny_arith import TinyArith
+
+    return TinyArith().load(torch.device("cpu"), torch.float32)

@@ -31,11 +31,23 @@ def test_sampling_is_reproducible_and_respects_eos(tiny_random_model):
             assert mask.all() and a.lengths[row] == 12 and a.truncated[row]
 
 
-def test_kv_cache_sampling_matches_a_full_forward(tiny_random_model):
-    """Greedy tokens from the cached loop are the argmax of one uncached forward over the whole sequence."""
-    m = tiny_random_model
-    gen = generate(m.policy, encode(m, 1), max_new_tokens=10, eos_id=m.eos_token_id, pad_id=m.pad_token_id,
+ARITH_PROMPTS = ["Ana has 12 coins. Then she buys 7 more. Then she gives away 5. How many coins does Ana have now?",
+                 "Ben has 40 pens. How many pens does Ben have now?",
+                 "Cy has 9 cards. Then he finds 3 more. How many cards does Cy have now?",
+                 "Dee has 30 nuts. Then she eats 8. Then she gets 11 more. Then she loses 2. How many nuts now?",
+                 "Eli has 6 hats. Then he buys 6 more. How many hats does Eli have now?"]
+
+
+@pytest.mark.parametrize("model_name", ["tiny_random_model", "embedded_model"])
+def test_kv_cache_sampling_matches_a_full_forward(model_name, request):
+    """Greedy tokens from the cached loop (rows leaving the batch as they end) are the argmax of one uncached
+    forward over the whole sequence."""
+    m = request.getfixturevalue(model_name)
+    prompts = encode(m, 1) if model_name == "tiny_random_model" else [m.encode_prompt(p) for p in ARITH_PROMPTS]
+    gen = generate(m.policy, prompts, max_new_tokens=64, eos_id=m.eos_token_id, pad_id=m.pad_token_id,
                    greedy=True)
+    if model_name == "embedded_model":
+        assert len(set(gen.lengths)) > 2 and not any(gen.truncated)  # rows ended at different steps
     logp = completion_logprobs(m.policy, gen)
     with torch.no_grad():
         logits = m.policy(input_ids=gen.sequences, attention_mask=gen.attention_mask,
@@ -44,6 +56,20 @@ def test_kv_cache_sampling_matches_a_full_forward(tiny_random_model):
     mask = gen.completion_mask.bool()
     assert torch.equal(argmax[mask], gen.completion_ids[mask])
     assert logp.shape == gen.completion_ids.shape
+
+
+def test_a_sampled_row_depends_on_the_seed_and_its_own_prompt_only(embedded_model):
+    """Rows leave the decoding batch when they end; that must not change what the other rows sample."""
+    m = embedded_model
+    longest, first, *others = [m.encode_prompt(p) for p in sorted(ARITH_PROMPTS, key=len, reverse=True)]
+    kwargs = dict(max_new_tokens=64, eos_id=m.eos_token_id, pad_id=m.pad_token_id, temperature=1.0)
+    a = generate(m.policy, [*others, longest, first], generator=torch.Generator().manual_seed(5), **kwargs)
+    b = generate(m.policy, [others[2], others[2], others[0], longest, first],
+                 generator=torch.Generator().manual_seed(5), **kwargs)
+    assert a.lengths[:3] != b.lengths[:3]  # the neighbours end at other steps
+    for row in (3, 4):
+        assert a.lengths[row] == b.lengths[row]
+        assert torch.equal(a.completion_ids[row, : a.lengths[row] + 1], b.completion_ids[row, : b.lengths[row] + 1])
 
 
 def test_surrogate_clipping_and_kl():

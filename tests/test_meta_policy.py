@@ -98,6 +98,33 @@ def test_per_row_preferences_mix_each_row_on_its_own(experts_on_random_model, id
         assert torch.allclose(together[r], logits(policy, ids[r : r + 1])[0], atol=1e-5)
 
 
+def test_per_row_preferences_follow_rows_as_generation_drops_ended_ones(embedded_model):
+    """Generate drops rows that ended; each remaining row must keep its own preference (greedy, so the tokens
+    of a row decoded in a batch equal those decoded alone)."""
+    from morlbench.engine.sampling import generate
+    from tests.test_engine import ARITH_PROMPTS
+
+    m = embedded_model
+    policy = copy.deepcopy(m.policy)
+    torch.manual_seed(2)
+    experts = MixedExperts(policy, 3, rank=4, lora_alpha=8.0, mixer_hidden=16)
+    for layer in experts.layers:
+        for b in layer.lora_b:
+            b.data.normal_(0, 0.05)
+    prompts = [m.encode_prompt(p) for p in ARITH_PROMPTS]
+    rows = torch.tensor([[1.0, 0, 0], [0, 1.0, 0], [0, 0, 1.0], [0.5, 0.5, 0], [0.2, 0.3, 0.5]])
+    kwargs = dict(max_new_tokens=64, eos_id=m.eos_token_id, pad_id=m.pad_token_id, greedy=True)
+    experts.set_preferences(rows)
+    together = generate(policy, prompts, **kwargs)
+    assert len(set(together.lengths)) > 1
+    for r in range(len(prompts)):
+        experts.set_preferences(rows[r : r + 1])
+        alone = generate(policy, prompts[r : r + 1], **kwargs)
+        n = alone.lengths[0] + 1
+        assert together.lengths[r] == alone.lengths[0]
+        assert torch.equal(together.completion_ids[r, :n], alone.completion_ids[0, :n])
+
+
 def test_train_only_switches_exactly_one_level(experts_on_random_model):
     _, policy, experts = experts_on_random_model
     experts.train_only(1)

@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from transformers import DynamicCache, PreTrainedModel
+from transformers import Cache, DynamicCache, PreTrainedModel
+from transformers.cache_utils import DynamicLayer
 
 
 @dataclass
@@ -66,36 +67,57 @@ def generate(
     greedy: bool = False,
     generator: torch.Generator | None = None,
 ) -> Generation:
-    """Sample (or greedily decode) one completion per prompt; stops early once every row has ended."""
+    """Sample (or greedily decode) one completion per prompt; stops early once every row has ended.
+
+    The key/value cache is preallocated (no per-token concatenation) and rows that ended are dropped from the
+    decoding batch; modules of ``model`` with per-row state (one preference per row, say) follow the batch
+    through a ``select_rows(original_row_indices | None)`` method. Each step draws one uniform number per original row, so a row's tokens depend on the seed
+    and its own logits only, not on which other rows are still decoding.
+    """
+    followers = [m for m in model.modules() if hasattr(m, "select_rows")]
+    try:
+        return _generate(model, prompts, followers, max_new_tokens=max_new_tokens, eos_id=eos_id, pad_id=pad_id,
+                         temperature=temperature, greedy=greedy, generator=generator)
+    finally:
+        for module in followers:
+            module.select_rows(None)
+
+
+def _generate(model: PreTrainedModel, prompts: list[list[int]], followers: list, *, max_new_tokens: int,
+              eos_id: int, pad_id: int, temperature: float, greedy: bool,
+              generator: torch.Generator | None) -> Generation:
     device = next(model.parameters()).device
     ids, prompt_mask = left_pad(prompts, pad_id, device)
-    width, mask = ids.shape[1], prompt_mask
-    cache = DynamicCache()
-    out = model(input_ids=ids, attention_mask=mask, position_ids=positions_from_mask(mask),
-                past_key_values=cache, use_cache=True)
-    logits = out.logits[:, -1, :].float()
-    next_position = mask.sum(dim=1, keepdim=True)
-    finished = torch.zeros(len(prompts), dtype=torch.bool, device=device)
-    tokens, alive = [], []
-    for _ in range(max_new_tokens):
-        if greedy:
-            token = logits.argmax(dim=-1)
-        else:
-            probs = torch.softmax(logits / temperature, dim=-1)
-            token = torch.multinomial(probs, 1, generator=generator).squeeze(1)
-        token = torch.where(finished, torch.full_like(token, pad_id), token)
-        tokens.append(token)
-        alive.append(~finished)
-        finished = finished | (token == eos_id)
-        if bool(finished.all()):
+    n, width = ids.shape
+    cache = preallocated_cache(model, capacity=width + max_new_tokens)
+    logits = model(input_ids=ids, attention_mask=prompt_mask, position_ids=positions_from_mask(prompt_mask),
+                   past_key_values=cache, use_cache=True, logits_to_keep=1).logits[:, -1, :].float()
+    completion = torch.full((n, max_new_tokens), pad_id, dtype=torch.long, device=device)
+    attended = torch.zeros((n, max_new_tokens), dtype=torch.bool, device=device)
+    batch = _DecodingBatch(rows=torch.arange(n, device=device), mask=prompt_mask,
+                           next_position=prompt_mask.sum(dim=1, keepdim=True),
+                           ended=torch.zeros(n, dtype=torch.bool, device=device))
+    for step in range(max_new_tokens):
+        uniform = None if greedy else torch.rand(n, generator=generator, device=device)
+        token = _pick(logits, temperature, None if greedy else uniform[batch.rows])
+        alive = ~batch.ended
+        token = torch.where(alive, token, torch.full_like(token, pad_id))
+        completion[batch.rows, step] = token
+        attended[batch.rows, step] = alive
+        batch.ended = batch.ended | (token == eos_id)
+        if bool(batch.ended.all()) or step + 1 == max_new_tokens:
             break
-        mask = torch.cat([mask, alive[-1].long().unsqueeze(1)], dim=1)  # EOS is attended, padding after it not
-        out = model(input_ids=token.unsqueeze(1), attention_mask=mask, position_ids=next_position,
-                    past_key_values=out.past_key_values, use_cache=True)
-        logits = out.logits[:, -1, :].float()
-        next_position = next_position + 1
-    completion = torch.stack(tokens, dim=1)
-    completion_mask = torch.stack(alive, dim=1).long()
+        # EOS is attended, padding after it is not; ended rows leave once they are a quarter of the batch
+        batch.mask = torch.cat([batch.mask, alive.long().unsqueeze(1)], dim=1)
+        if int(batch.ended.sum()) * 4 >= len(batch.rows):
+            token = batch.drop_ended(cache, token)
+            for module in followers:
+                module.select_rows(batch.rows)
+        logits = model(input_ids=token.unsqueeze(1), attention_mask=batch.mask, position_ids=batch.next_position,
+                       past_key_values=cache, use_cache=True).logits[:, -1, :].float()
+        batch.next_position = batch.next_position + 1
+    used = int(attended.any(dim=0).nonzero().max()) + 1 if attended.any() else 1
+    completion, completion_mask = completion[:, :used], attended[:, :used].long()
     sequences = torch.cat([ids, completion], dim=1)
     attention = torch.cat([prompt_mask, completion_mask], dim=1)
     ended = (completion == eos_id) & completion_mask.bool()
@@ -103,3 +125,75 @@ def generate(
     truncated = [not bool(e.any()) for e in ended]
     return Generation(sequences, attention, width, completion_mask, lengths, truncated)
 
+
+@dataclass
+class _DecodingBatch:
+    """The rows still decoding: their original indices, attention mask so far, next positions, ended flags."""
+
+    rows: torch.Tensor
+    mask: torch.Tensor
+    next_position: torch.Tensor
+    ended: torch.Tensor
+
+    def drop_ended(self, cache: Cache, token: torch.Tensor) -> torch.Tensor:
+        keep = (~self.ended).nonzero().squeeze(1)
+        cache.batch_select_indices(keep)
+        self.rows, self.mask, self.next_position = self.rows[keep], self.mask[keep], self.next_position[keep]
+        self.ended = self.ended[keep]
+        return token[keep]
+
+
+class PreallocatedLayer(DynamicLayer):
+    """A key/value cache layer allocated once for the whole generation; attention sees a view of the filled part.
+
+    transformers' DynamicLayer concatenates at every token (quadratic copying, which dominated sampling of long
+    completions on CPU); its StaticLayer avoids that but makes every step attend over the full capacity.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        super().__init__()
+        self.capacity, self.length = capacity, 0
+
+    def lazy_initialization(self, key_states: torch.Tensor, value_states: torch.Tensor) -> None:
+        self.dtype, self.device = key_states.dtype, key_states.device
+        rows, heads = key_states.shape[:2]
+        self._keys = key_states.new_zeros((rows, heads, self.capacity, key_states.shape[-1]))
+        self._values = value_states.new_zeros((rows, heads, self.capacity, value_states.shape[-1]))
+        self.is_initialized = True
+
+    def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args, **kwargs):
+        if not self.is_initialized:
+            self.lazy_initialization(key_states, value_states)
+        end = self.length + key_states.shape[-2]
+        self._keys[:, :, self.length : end] = key_states
+        self._values[:, :, self.length : end] = value_states
+        self.length = end
+        self.keys, self.values = self._keys[:, :, :end], self._values[:, :, :end]
+        return self.keys, self.values
+
+    def get_seq_length(self) -> int:
+        return self.length
+
+    def batch_select_indices(self, indices: torch.Tensor) -> None:
+        if self.is_initialized:
+            self._keys, self._values = self._keys[indices], self._values[indices]
+            self.keys, self.values = self._keys[:, :, : self.length], self._values[:, :, : self.length]
+
+
+def preallocated_cache(model: PreTrainedModel, capacity: int) -> Cache:
+    """One preallocated layer per decoder layer; models with sliding-window or other layer kinds keep
+    transformers' own dynamic cache."""
+    config = model.config.get_text_config(decoder=True)
+    kinds = set(getattr(config, "layer_types", None) or ["full_attention"])
+    if kinds != {"full_attention"}:
+        return DynamicCache(config=config)
+    return Cache(layers=[PreallocatedLayer(capacity) for _ in range(config.num_hidden_layers)])
+
+
+def _pick(logits: torch.Tensor, temperature: float, uniform: torch.Tensor | None) -> torch.Tensor:
+    """Greedy argmax, or inverse-CDF sampling from softmax(logits / temperature) with one uniform per row."""
+    if uniform is None:
+        return logits.argmax(dim=-1)
+    cdf = torch.softmax(logits / temperature, dim=-1).cumsum(dim=-1)
+    token = torch.searchsorted(cdf, (uniform * cdf[:, -1]).unsqueeze(1), right=True).squeeze(1)
+    return token.clamp(max=logits.shape[-1] - 1)

@@ -103,12 +103,20 @@ class MixedExperts(nn.Module):
             self.layers.append(layer)
         self.mixer = PreferenceMixer(objectives, len(blocks), mixer_hidden)
         self.preferences: torch.Tensor | None = None
+        self._rows: torch.Tensor | None = None  # the rows still decoding, while generate drops ended ones
         policy.add_module(ATTACHED_AS, self)  # its weights travel in the policy's state dict and checkpoints
         policy.register_forward_pre_hook(self._refresh)
 
     def _refresh(self, module: nn.Module, args: tuple) -> None:
         """Recompute alpha at every forward, so that each loss forward has its own graph through the mixer."""
-        self.state.alpha = None if self.preferences is None else self.mixer(self.preferences)
+        preferences = self.preferences
+        if preferences is not None and self._rows is not None and preferences.shape[0] > 1:
+            preferences = preferences[self._rows.to(preferences.device)]
+        self.state.alpha = None if preferences is None else self.mixer(preferences)
+
+    def select_rows(self, rows: torch.Tensor | None) -> None:
+        """Follow generate's batch as ended rows leave it (original row indices), or all rows again (None)."""
+        self._rows = rows
 
     def set_preferences(self, preferences: torch.Tensor | None) -> None:
         """One preference for every row (rows, K), one for all rows (1, K), or None for the bare base."""
