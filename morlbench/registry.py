@@ -1,4 +1,4 @@
-"""Registries of tasks, methods, metrics and models, filled only from Python entry points.
+"""Registries of tasks, methods, metrics, models and extra objectives, filled only from Python entry points.
 
 Built-ins are declared in morlbench's own ``pyproject.toml`` under the same groups as plugins, so a plugin
 is looked up, listed and loaded exactly like a built-in.
@@ -14,7 +14,7 @@ from typing import Any
 
 from morlbench.errors import UsageError
 
-KINDS = ("tasks", "methods", "metrics", "models")
+KINDS = ("tasks", "methods", "metrics", "models", "objectives")
 
 
 @dataclass(frozen=True)

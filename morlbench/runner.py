@@ -21,6 +21,7 @@ from morlbench.engine.engine import Engine, micro_batch_tokens
 from morlbench.engine.estimators import estimate
 from morlbench.errors import UsageError
 from morlbench.evaluation import evaluate, to_samples
+from morlbench.metrics.tradeoffs import centred_cross_products, cosine_matrix
 from morlbench.methods.base import Method, MethodContext, PreferenceSweep, RewardBatch, Rollout
 from morlbench.models.base import LoadedModel, ModelSource
 from morlbench.models.hf import HubModel
@@ -52,7 +53,7 @@ def resolve(spec: RunSpec) -> Resolved:
     spec.validate()
     task = registry.lookup("tasks", spec.task).from_options(spec.task_options)
     method = registry.lookup("methods", spec.method).from_options(spec.method_options)
-    model_source = pick_model(spec.model)
+    model_source = pick_model(spec.model or task.default_model)
     if spec.objectives is not None:
         task.select_objectives(spec.objectives)
     weights = normalise_weights(spec.weights, task.objective_names)
@@ -178,6 +179,7 @@ class Trainer:
         self.counters = {"step": 0, "rollouts": 0, "train_tokens": 0, "method_tokens": 0, "seconds": 0.0,
                          "eval_seconds": 0.0}
         self._step_began = 0.0
+        self._diagnostics: dict[str, Any] = {}
         self.method.setup(MethodContext(
             objectives=r.task.objective_names, initial_weights=np.asarray(r.weights), estimator=r.spec.estimator,
             group_size=r.spec.group_size, total_steps=r.spec.steps, lr=r.spec.engine.lr, seed=r.spec.seed,
@@ -233,11 +235,27 @@ class Trainer:
         )
 
     def update(self, rollout: Rollout, advantages: torch.Tensor) -> dict[str, float]:
+        every = self.spec.gradient_cosine_every
+        if every and rollout.step % every == 0:
+            self._diagnose_gradients(rollout)
         return self.engine.update(rollout.generation, advantages)
+
+    def _diagnose_gradients(self, rollout: Rollout) -> None:
+        """Cosines between the per-objective policy gradients at the sampling policy (one advantage column per
+        objective, the run's estimator). Timed apart from the step: a diagnostic, not part of any method."""
+        began = time.perf_counter()
+        columns = torch.as_tensor(rollout.rewards, dtype=torch.float64)
+        advantages = torch.stack([estimate(self.spec.estimator, columns[:, k], self.spec.group_size)
+                                  for k in range(columns.shape[1])], dim=1)
+        cosines = cosine_matrix(self.engine.objective_gradients(rollout.generation, advantages).cpu().numpy())
+        self._diagnostics = {"gradient_cosine": [[None if not np.isfinite(v) else round(float(v), 6) for v in row]
+                                                 for row in cosines],
+                             "diagnostic_seconds": round(time.perf_counter() - began, 4)}
 
     def end_step(self, rollout: Rollout, stats: dict[str, float], method_log: dict[str, Any]) -> None:
         """Count the step, log it, and evaluate and checkpoint when due."""
-        elapsed = time.perf_counter() - self._step_began
+        diagnostics, self._diagnostics = self._diagnostics, {}
+        elapsed = time.perf_counter() - self._step_began - diagnostics.get("diagnostic_seconds", 0.0)
         gen, done = rollout.generation, rollout.step + 1
         self.counters["step"] = done
         self.counters["rollouts"] += len(rollout.problems)
@@ -256,6 +274,8 @@ class Trainer:
             "tokens": self.total_tokens(),
             "method": method_log,
             "seconds": round(elapsed, 4),
+            "reward_cross_products": np.round(centred_cross_products(rollout.rewards, self.group_size), 6).tolist(),
+            **diagnostics,
         }
         if done % self.spec.eval_every == 0 or done == self.spec.steps:
             self.evaluate_now()

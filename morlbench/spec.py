@@ -18,7 +18,7 @@ DTYPES = ("auto", "float32", "bfloat16", "float16")
 class RunSpec:
     task: str = "arith"
     method: str = "static"
-    model: str = "tiny-arith"
+    model: str | None = None  # None: the task's default model (tiny-arith on arith)
     seed: int = 0
     steps: int = 60
     prompts_per_step: int = 8
@@ -35,6 +35,9 @@ class RunSpec:
     threads: int = 1  # torch threads; 1 avoids busy-waiting on small models and shared cores
     device: str = "cpu"
     dtype: str = "auto"  # auto: bfloat16 on CUDA, float32 on CPU
+    # Trade-off diagnostic: cosines between per-objective policy gradients every N steps (first step included);
+    # costs one forward and K backward passes on those steps, timed apart. 0 turns it off.
+    gradient_cosine_every: int = 10
     lora_rank: int = 0  # > 0: train LoRA adapters of this rank (peft, every linear layer) instead of all weights
     task_options: dict[str, Any] = field(default_factory=dict)
     method_options: dict[str, Any] = field(default_factory=dict)
@@ -53,6 +56,8 @@ class RunSpec:
             raise UsageError(f"--max-new-tokens {self.max_new_tokens} must be at least 1")
         if self.device not in ("cpu", "cuda", "auto"):
             raise UsageError(f"--device {self.device!r} is not one of cpu, cuda, auto")
+        if self.gradient_cosine_every < 0:
+            raise UsageError(f"--gradient-cosine-every {self.gradient_cosine_every} must be >= 0 (0: off)")
         if self.lora_rank < 0:
             raise UsageError(f"--lora-rank {self.lora_rank} must be >= 0 (0 trains every weight)")
         if self.dtype not in DTYPES:

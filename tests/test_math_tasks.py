@@ -81,7 +81,8 @@ def test_list_tasks_shows_versions_and_sizes(capsys):
 
 def test_a_math_run_on_local_rows_writes_a_normal_report(tmp_path):
     out = tmp_path / "math"
-    spec = RunSpec(task="math500", steps=1, prompts_per_step=2, group_size=2, eval_every=1, max_new_tokens=12,
+    spec = RunSpec(task="math500", model="tiny-arith", steps=1, prompts_per_step=2, group_size=2, eval_every=1,
+                   max_new_tokens=12,
                    task_options={"data": str(FIXTURES / "math500")})
     execute(spec, out, progress=False)
     config = json.loads((out / "config.json").read_text())

@@ -22,6 +22,10 @@ from morlbench.models.local import directory_digest
 from morlbench.tasks.arith import STYLES, ArithProblem, ArithTask, generate_problem, prompt_of, training_stream
 
 CHECKPOINT_DIR = Path(__file__).parent / "checkpoints" / "tiny-arith"
+SIGNOFF_DIR = Path(__file__).parent / "checkpoints" / "tiny-arith-signoff"
+# Appended to a share of pretraining solutions, independently of their style, by the sign-off variant: the
+# closing phrase of the arith-independent task, which the starting policy then writes at about that rate.
+SIGNOFF = "\nDone."
 PAD, EOS = "<pad>", "<eos>"
 
 
@@ -44,6 +48,7 @@ class PretrainRecipe:
     mlp_size: int = 512
     max_positions: int = 256
     threads: int = 2  # pretraining only; 1.75x faster than 1 thread on this 2-core machine
+    signoff_rate: float = 0.0  # share of solutions ending with SIGNOFF (drawn from its own seeded stream)
 
 
 def build_tokenizer(recipe: PretrainRecipe) -> PreTrainedTokenizerFast:
@@ -92,6 +97,7 @@ def _batches(recipe: PretrainRecipe, tokenizer, held_out: frozenset[str]) -> Ite
     """Batches of (token ids, prompt length), bucketed by length, from a fresh seeded problem stream."""
     problems = training_stream(recipe.seed, held_out)
     rng = random.Random(recipe.seed + 1)
+    signoff_rng = random.Random(recipe.seed + 2)  # apart, so the problem and style streams stay the same
     eos = tokenizer.eos_token_id
     while True:
         pool = []
@@ -99,7 +105,10 @@ def _batches(recipe: PretrainRecipe, tokenizer, held_out: frozenset[str]) -> Ite
             problem: ArithProblem = next(problems)
             style = rng.choices(STYLES, weights=recipe.style_mix)[0]
             prompt_ids = tokenizer(prompt_of(problem), add_special_tokens=False)["input_ids"]
-            solution_ids = tokenizer(problem.solution(style), add_special_tokens=False)["input_ids"]
+            solution = problem.solution(style)
+            if recipe.signoff_rate and signoff_rng.random() < recipe.signoff_rate:
+                solution += SIGNOFF
+            solution_ids = tokenizer(solution, add_special_tokens=False)["input_ids"]
             pool.append((prompt_ids + solution_ids + [eos], len(prompt_ids)))
         pool.sort(key=lambda item: len(item[0]))
         chunks = [pool[i : i + recipe.batch_size] for i in range(0, len(pool), recipe.batch_size)]
@@ -145,7 +154,7 @@ def pretrain(recipe: PretrainRecipe, out_dir: Path, progress: bool = True) -> di
     batches = _batches(recipe, tokenizer, held_out)
     losses: list[float] = []
     tokens_seen = 0
-    bar = tqdm(range(recipe.steps), desc="pretraining tiny-arith", disable=not progress, unit="step")
+    bar = tqdm(range(recipe.steps), desc="pretraining", disable=not progress, unit="step")
     for _ in bar:
         input_ids, attention, labels = _collate(next(batches), tokenizer.pad_token_id)
         loss = model(input_ids=input_ids, attention_mask=attention, labels=labels).loss
@@ -193,3 +202,12 @@ class TinyArith(ModelSource):
 
     def load(self, device: torch.device, dtype: torch.dtype) -> LoadedModel:
         return load_checkpoint(CHECKPOINT_DIR, device, dtype, self.name)
+
+
+class TinyArithSignoff(ModelSource):
+    name = "tiny-arith-signoff"
+    description = ("tiny-arith's recipe with 30% of solutions ending in a sign-off line, independently of their "
+                   "style (the starting policy of arith-independent)")
+
+    def load(self, device: torch.device, dtype: torch.dtype) -> LoadedModel:
+        return load_checkpoint(SIGNOFF_DIR, device, dtype, self.name)

@@ -114,3 +114,39 @@ def plot_preference_map(path: Path, names: Sequence[str], served: dict[str, Any]
     axes[0][0].legend(fontsize=7, loc="best")
     fig.tight_layout()
     _save(fig, path)
+
+
+def plot_tradeoffs(path: Path, names: Sequence[str], tradeoffs: dict[str, Any]) -> None:
+    """Left: within-prompt reward correlation over all training rollouts. Right: per-objective gradient
+    cosine of every pair over the diagnosed steps, with the band counted as independent."""
+    from morlbench.metrics.tradeoffs import COSINE_BAND
+
+    k = len(names)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8), gridspec_kw={"width_ratios": [1, 1.5]})
+    corr = np.array([[np.nan if v is None else v for v in row] for row in tradeoffs["correlation"]], dtype=float)
+    left.imshow(corr, cmap="coolwarm", vmin=-1, vmax=1)
+    for i in range(k):
+        for j in range(k):
+            left.text(j, i, "n/a" if np.isnan(corr[i, j]) else f"{corr[i, j]:+.2f}", ha="center", va="center",
+                      fontsize=9)
+    left.set_xticks(range(k), names, rotation=30, ha="right")
+    left.set_yticks(range(k), names)
+    left.set_title(f"reward correlation within prompts\n({tradeoffs['rollouts']} training rollouts)", fontsize=10)
+    rows = tradeoffs["gradient_cosine_by_step"]
+    right.axhspan(-COSINE_BAND, COSINE_BAND, color="0.9", label="independent band")
+    right.axhline(0, color="0.5", lw=0.8)
+    if rows:
+        steps = [r["step"] for r in rows]
+        for i, j in itertools.combinations(range(k), 2):
+            values = [np.nan if r["cosine"][i][j] is None else r["cosine"][i][j] for r in rows]
+            right.plot(steps, values, marker="o", ms=3, label=f"{names[i]} / {names[j]}")
+        right.legend(fontsize=8, loc="best")
+    else:
+        right.text(0.5, 0.5, "not computed\n(--gradient-cosine-every 0)", ha="center", va="center",
+                   transform=right.transAxes)
+    right.set_ylim(-1, 1)
+    right.set_xlabel("step")
+    right.set_ylabel("cosine")
+    right.set_title("cosine between per-objective policy gradients", fontsize=10)
+    fig.tight_layout()
+    _save(fig, path)

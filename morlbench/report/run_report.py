@@ -10,7 +10,8 @@ from morlbench import registry
 from morlbench.metrics.pareto import (
     controllability, front_points, hypervolume, nondominated, record_points, served_utility, steps_to_front,
 )
-from morlbench.report.plots import plot_curves, plot_front, plot_preference_map
+from morlbench.metrics.tradeoffs import CORRELATION_BAND, COSINE_BAND, tradeoff_summary
+from morlbench.report.plots import plot_curves, plot_front, plot_preference_map, plot_tradeoffs
 from morlbench.results.atomic import atomic_write_json, atomic_write_text
 from morlbench.results.rundir import RunDir, open_run
 from morlbench.spec import SCHEMA_VERSION
@@ -104,6 +105,7 @@ def build_report(run: RunDir, hv_ref: float | None = None) -> dict[str, Any]:
     }
     if run.metrics and run.metrics[-1].get("weights") is not None:
         report["final_weights"] = run.metrics[-1]["weights"]
+    report["tradeoffs"] = tradeoff_summary(names, run.metrics) if run.metrics else None
     return report
 
 
@@ -117,6 +119,8 @@ def write_run_report(path: Path, hv_ref: float | None = None) -> dict[str, Any]:
     plot_curves(path / "curves.png", names, run.evals, run.metrics, hv_rows)
     steps = [r["step"] for r in run.evals for _ in front_points([r])]
     plot_front(path / "front.png", names, front_points(run.evals), steps)
+    if report["tradeoffs"] is not None:
+        plot_tradeoffs(path / "tradeoffs.png", names, report["tradeoffs"])
     atomic_write_json(path / "report.json", report)
     atomic_write_text(path / "report.md", render_markdown(report, run.config()))
     return report
@@ -146,6 +150,35 @@ def served_lines(served: dict[str, Any] | None, names: list[str]) -> list[str]:
     ]
     lines += [f"| {', '.join(f'{w:.2f}' for w in p['preference'])} | {_vec(p['objectives'])} |" for p in served["grid"]]
     return lines + ["", "![preference to objective map](preferences.png)", ""]
+
+
+def _cell(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:+.2f}"
+
+
+def tradeoff_lines(tradeoffs: dict[str, Any] | None, names: list[str]) -> list[str]:
+    if tradeoffs is None:
+        return []
+    diagnosed = len(tradeoffs["gradient_cosine_by_step"])
+    lines = [
+        "## Trade-offs between objectives",
+        "",
+        f"Reward correlation within prompt groups over all {tradeoffs['rollouts']} training rollouts "
+        "(rewards centred on their group's mean, as GRPO advantages are):",
+        "",
+        "| | " + " | ".join(names) + " |",
+        "|---|" + "---|" * len(names),
+    ]
+    lines += [f"| {n} | " + " | ".join(_cell(v) for v in row) + " |" for n, row in zip(names, tradeoffs["correlation"])]
+    cost = (f"{diagnosed} diagnosed steps, {tradeoffs['diagnostic_seconds']:.1f} s, not counted in training time"
+            if diagnosed else "not computed (--gradient-cosine-every 0)")
+    lines += ["", f"Cosine between per-objective policy gradients: {cost}.", "",
+              "| pair | correlation | mean gradient cosine | verdict |", "|---|---|---|---|"]
+    lines += [f"| {' / '.join(p['objectives'])} | {_cell(p['correlation'])} | {_cell(p['cosine'])} | {p['verdict']} |"
+              for p in tradeoffs["pairs"]]
+    return lines + ["", f"Verdict: aligned at r >= {CORRELATION_BAND} (cosine >= {COSINE_BAND}), conflicting at "
+                    f"r <= -{CORRELATION_BAND} (cosine <= -{COSINE_BAND}), independent between; \"mixed\" when the "
+                    "two signals disagree.", "", "![trade-offs](tradeoffs.png)", ""]
 
 
 def render_markdown(report: dict[str, Any], config: dict[str, Any]) -> str:
@@ -179,6 +212,7 @@ def render_markdown(report: dict[str, Any], config: dict[str, Any]) -> str:
     ]
     if "final_weights" in report:
         lines += [f"Final weights: {report['final_weights']}", ""]
+    lines += tradeoff_lines(report.get("tradeoffs"), names)
     lines += ["## Metrics", "", "| metric | value |", "|---|---|"]
     lines += [f"| {k} | {v:g} |" for k, v in report["metrics"].items()]
     lines.append("")

