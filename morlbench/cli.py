@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from morlbench import registry
 from morlbench.errors import UsageError
 
 DEFAULT_RUNS = Path("runs")
@@ -29,15 +30,15 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
     d, e = RunSpec(), EngineSettings()
     p.add_argument("--method", default=d.method, help=f"registered method (default {d.method}; see `morlbench list methods`)")
     p.add_argument("--task", default=d.task, help=f"registered task (default {d.task})")
-    p.add_argument("--model", default=d.model, help=f"registered model, hub id or local directory (default {d.model})")
+    p.add_argument("--model", default=d.model, help="registered model, hub id or local directory (default: the task's, tiny-arith on arith)")
     p.add_argument("--data", default=None, help="task data: a hub id or a local directory (math tasks; same as "
                    "--task-opt data=...)")
     p.add_argument("--seed", type=int, default=d.seed, help=f"seed of the whole run (default {d.seed})")
     p.add_argument("--steps", type=int, default=d.steps, help=f"budget in training steps (default {d.steps})")
     p.add_argument("--weights", default=None, help="comma-separated objective weights, e.g. 0.5,0.25,0.25 "
                    "(normalised to sum 1; default uniform)")
-    p.add_argument("--objectives", default=None, help="comma-separated subset of the task's objectives, 2 to 4, "
-                   "e.g. accuracy,conciseness (default: all of them)")
+    p.add_argument("--objectives", default=None, help="comma-separated objectives, 2 to 4: the task's own or "
+                   "registered extra ones (`morlbench list objectives`), e.g. accuracy,conciseness (default: the task's)")
     p.add_argument("--estimator", default=d.estimator, choices=ESTIMATORS, help=f"advantage estimator (default {d.estimator})")
     p.add_argument("--out", type=Path, default=None, help="run directory (default runs/TASK-METHOD-seedS)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
@@ -48,6 +49,9 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--eval-every", type=int, default=d.eval_every, help=f"steps between evaluations (default {d.eval_every})")
     g.add_argument("--eval-split", default=d.eval_split, help="split evaluated greedily (default: the task's, e.g. eval on arith, test on math tasks)")
     g.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every, help=f"steps between checkpoints (default {d.checkpoint_every})")
+    g.add_argument("--gradient-cosine-every", type=int, default=d.gradient_cosine_every,
+                   help="trade-off diagnostic: cosines between per-objective gradients every N steps, at the cost "
+                   f"of one forward and K backward passes on those steps, timed apart (default {d.gradient_cosine_every}; 0: off)")
     g = p.add_argument_group("optimisation")
     g.add_argument("--lr", type=float, default=e.lr, help=f"AdamW learning rate (default {e.lr})")
     g.add_argument("--kl-coef", type=float, default=e.kl_coef, help=f"KL penalty to the initial policy (default {e.kl_coef})")
@@ -87,7 +91,7 @@ def spec_from_args(args: argparse.Namespace):
         objectives=[n.strip() for n in args.objectives.split(",") if n.strip()] if args.objectives else None,
         max_new_tokens=args.max_new_tokens, eval_every=args.eval_every, eval_split=args.eval_split,
         checkpoint_every=args.checkpoint_every, threads=args.threads, device=args.device, dtype=args.dtype,
-        lora_rank=args.lora_rank,
+        lora_rank=args.lora_rank, gradient_cosine_every=args.gradient_cosine_every,
         task_options={**({"data": args.data} if args.data else {}), **_options(args.task_opt, "--task-opt")},
         method_options=_options(args.method_opt, "--method-opt"),
     )
@@ -103,6 +107,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(report.split("## Metrics")[0].rstrip())
     print(f"\nrun directory: {out}  (report.md, report.json, curves.png, front.png)")
     return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from morlbench.sweep import load_suite, run_state, run_suite
+
+    suite = load_suite(args.suite, args.out)
+    if args.dry_run:
+        for run in suite.runs:
+            print(f"{run_state(run):8}  {run.out}")
+        print(f"{len(suite.runs)} runs in {suite.path}")
+        return 0
+    rows = run_suite(suite, jobs=args.jobs, progress=not args.no_progress)
+    failed = [r for r in rows if r["status"] == "failed"]
+    for row in rows:
+        detail = f"  {row['error']}" if row["status"] == "failed" else ""
+        print(f"{row['status']:15} {row['dir']}{detail}")
+    print(f"{len(rows) - len(failed)} of {len(rows)} runs complete in {suite.path} (record: sweep.json)")
+    return 1 if failed else 0
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -170,10 +192,12 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
 
     if (args.out / "model.safetensors").exists() and not args.force:
         raise UsageError(f"--out {args.out} already holds a checkpoint; pass --force to overwrite it")
-    recipe = PretrainRecipe(seed=args.seed, steps=args.steps, threads=args.threads)
+    if not 0 <= args.signoff_rate < 1:
+        raise UsageError(f"--signoff-rate {args.signoff_rate} must be in [0, 1)")
+    recipe = PretrainRecipe(seed=args.seed, steps=args.steps, threads=args.threads, signoff_rate=args.signoff_rate)
     record = pretrain(recipe, args.out, progress=not args.no_progress)
     card = write_card(args.out, record)
-    print(f"tiny-arith rebuilt in {record['build_seconds']} s: {args.out}")
+    print(f"checkpoint built in {record['build_seconds']} s: {args.out}")
     print(f"greedy eval objectives (accuracy, conciseness, clarity): {card['eval']['objectives']}")
     return 0
 
@@ -187,9 +211,17 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Train a policy with RL under a fixed budget and write a run directory.")
     add_run_arguments(p)
     p.set_defaults(func=cmd_run)
+    p = sub.add_parser("sweep", help="run a suite: tasks x methods x settings x seeds under one budget",
+                       description="Run every run of a suite file that is not done yet (docs/suites.md).")
+    p.add_argument("suite", type=Path, help="suite file (TOML), e.g. baselines/arith.toml")
+    p.add_argument("--out", type=Path, default=None, help="suite directory (default runs/sweeps/NAME)")
+    p.add_argument("--jobs", type=int, default=1, help="runs at a time, each in its own process (default 1)")
+    p.add_argument("--dry-run", action="store_true", help="list the planned runs and their state, run nothing")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_sweep)
     p = sub.add_parser("list", help="registered tasks, methods, metrics and models",
                        description="List registered entries with their source package and description.")
-    p.add_argument("kind", nargs="?", choices=("tasks", "methods", "metrics", "models"))
+    p.add_argument("kind", nargs="?", choices=registry.KINDS)
     p.set_defaults(func=cmd_list)
     p = sub.add_parser("report", help="rebuild the report of run directories",
                        description="Rebuild report.json, report.md and plots from run directories.")
@@ -215,6 +247,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=r.steps, help=f"optimiser steps (default {r.steps})")
     p.add_argument("--seed", type=int, default=r.seed, help=f"seed (default {r.seed})")
     p.add_argument("--threads", type=int, default=r.threads, help=f"torch threads (default {r.threads})")
+    p.add_argument("--signoff-rate", type=float, default=r.signoff_rate,
+                   help="share of solutions ending with a sign-off line (0.3 builds tiny-arith-signoff; default 0)")
     p.add_argument("--force", action="store_true", help="overwrite an existing checkpoint in --out")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_pretrain)
