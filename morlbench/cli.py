@@ -127,6 +127,31 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_submit(args: argparse.Namespace) -> int:
+    from morlbench.results.submission import submit
+
+    for run_dir in args.runs:
+        print(submit(run_dir, args.to, args.label))
+    return 0
+
+
+def cmd_leaderboard(args: argparse.Namespace) -> int:
+    from morlbench.leaderboard import build, write_leaderboard
+
+    rejected = build(args.results, args.reference).rejected
+    if rejected:
+        for line in rejected:
+            print(f"morlbench leaderboard: rejected {line}", file=sys.stderr)
+        print(f"morlbench leaderboard: error: {len(rejected)} result file(s) rejected; nothing written",
+              file=sys.stderr)
+        return 2
+    board = write_leaderboard(args.results, args.out, args.reference)
+    entries = sum(len(rows) for _, rows, _ in board.groups)
+    print(f"{entries} entries in {len(board.groups)} comparability groups: "
+          f"{args.out / 'README.md'}, results.csv, index.html")
+    return 0
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     from morlbench import registry
 
@@ -219,6 +244,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="list the planned runs and their state, run nothing")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_sweep)
+    p = sub.add_parser("submit", help="turn finished runs into leaderboard result files",
+                       description="Write the result file of each finished run under --to (docs/leaderboard.md).")
+    p.add_argument("runs", nargs="+", type=Path, help="finished run directories")
+    p.add_argument("--to", type=Path, default=Path("leaderboard/results"), help="results directory "
+                   "(default leaderboard/results)")
+    p.add_argument("--label", default=None, help="entry name (default: method, weights and method options)")
+    p.set_defaults(func=cmd_submit)
+    p = sub.add_parser("leaderboard", help="regenerate the leaderboard tables from stored result files",
+                       description="Regenerate README.md, results.csv and index.html from result files.")
+    p.add_argument("--results", type=Path, default=Path("leaderboard/results"), help="result files (default "
+                   "leaderboard/results)")
+    p.add_argument("--out", type=Path, default=Path("leaderboard"), help="where the tables go (default leaderboard)")
+    p.add_argument("--reference", type=Path, default=Path("baselines/reference.json"),
+                   help="HV_ref per task version (default baselines/reference.json)")
+    p.set_defaults(func=cmd_leaderboard)
     p = sub.add_parser("list", help="registered tasks, methods, metrics and models",
                        description="List registered entries with their source package and description.")
     p.add_argument("kind", nargs="?", choices=registry.KINDS)

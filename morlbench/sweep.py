@@ -27,7 +27,7 @@ from morlbench.spec import RunSpec
 
 SPEC_FIELDS = {f.name for f in dataclasses.fields(RunSpec)} - {"task", "method", "seed", "method_options"}
 BUDGET_FIELDS = ("steps", "prompts_per_step", "group_size")
-TOP_LEVEL = {"name", "description", "tasks", "seeds", "budget", "settings", "methods"}
+TOP_LEVEL = {"name", "description", "tasks", "seeds", "budget", "settings", "methods", "leaderboard"}
 METHOD_KEYS = {"name", "label", "weights", "options", "grid"}
 SWEEP_RECORD = "sweep.json"
 
@@ -44,6 +44,7 @@ class Suite:
     name: str
     path: Path
     runs: list[PlannedRun]
+    leaderboard: Path | None = None  # where finished runs' result files go (morlbench submit), if anywhere
 
 
 def _slug(value: Any) -> str:
@@ -121,7 +122,8 @@ def load_suite(path: Path, root: Path | None = None) -> Suite:
                     runs.append(PlannedRun(full_label, spec, root / _slug(task) / full_label / f"seed{seed}"))
     for run in runs:
         validate_planned(run)
-    return Suite(str(data["name"]), root, runs)
+    board = data.get("leaderboard")
+    return Suite(str(data["name"]), root, runs, None if board is None else Path(board))
 
 
 def validate_planned(run: PlannedRun) -> None:
@@ -182,6 +184,12 @@ def run_suite(suite: Suite, jobs: int = 1, progress: bool = True) -> list[dict[s
             run, row = futures[future]
             rows[run.out] = {**row, **future.result()}
             bar.set_postfix(last=f"{run.spec.task}/{run.label}/seed{run.spec.seed}")
+    if suite.leaderboard is not None:
+        from morlbench.results.submission import submit
+
+        for run in suite.runs:
+            if rows[run.out]["status"] != "failed":
+                rows[run.out]["result"] = str(submit(run.out, suite.leaderboard, run.label))
     ordered = [rows[run.out] for run in suite.runs]
     suite.path.mkdir(parents=True, exist_ok=True)
     atomic_write_json(suite.path / SWEEP_RECORD, {"suite": suite.name, "runs": ordered})

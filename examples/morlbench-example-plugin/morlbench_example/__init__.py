@@ -1,0 +1,1 @@
+"""An example morlbench plugin (docs/plugins.md): one method, registered through an entry point."""
