@@ -181,14 +181,20 @@ def _extra(kind: str, entry) -> str:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from morlbench.report.comparison import find_runs, write_comparison
     from morlbench.report.run_report import write_run_report
 
-    for path in args.runs:
+    single = len(args.runs) == 1 and (args.runs[0] / "config.json").exists()
+    runs = [r.path for r in find_runs(args.runs)] if not single else args.runs
+    for path in runs:
         try:
             write_run_report(path, hv_ref=args.hv_ref)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         print(f"wrote {path / 'report.md'}")
+    if not single:
+        out = args.out or (args.runs[0] / "comparison" if len(args.runs) == 1 else Path("comparison"))
+        print(f"wrote {write_comparison(args.runs, out, args.hv_ref)} and {out / 'index.html'}")
     return 0
 
 
@@ -263,10 +269,15 @@ def build_parser() -> argparse.ArgumentParser:
                        description="List registered entries with their source package and description.")
     p.add_argument("kind", nargs="?", choices=registry.KINDS)
     p.set_defaults(func=cmd_list)
-    p = sub.add_parser("report", help="rebuild the report of run directories",
-                       description="Rebuild report.json, report.md and plots from run directories.")
-    p.add_argument("runs", nargs="+", type=Path, help="run directories")
-    p.add_argument("--hv-ref", type=float, default=None, help="reference hypervolume for steps-to-front")
+    p = sub.add_parser("report", help="rebuild run reports; compare a suite or several runs",
+                       description="Rebuild report.json, report.md and plots of run directories. Given a suite "
+                       "directory or several runs, also write the comparison report (comparison.md, index.html, "
+                       "PNGs).")
+    p.add_argument("runs", nargs="+", type=Path, help="a run directory, several, or a suite directory")
+    p.add_argument("--hv-ref", type=float, default=None, help="reference hypervolume for steps-to-front "
+                   "(default in comparisons: the static grid's final front)")
+    p.add_argument("--out", type=Path, default=None, help="where a comparison goes (default SUITE_DIR/comparison, "
+                   "or ./comparison for several run directories)")
     p.set_defaults(func=cmd_report)
     p = sub.add_parser("generate", help="completions from a trained run, for a preference if it serves any",
                        description="Print completions of a run's final policy. Runs of methods that serve "

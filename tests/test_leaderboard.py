@@ -6,7 +6,8 @@ import pytest
 
 from morlbench.cli import main
 from morlbench.errors import UsageError
-from morlbench.leaderboard import expected_utility, write_leaderboard
+from morlbench.leaderboard import write_leaderboard
+from morlbench.metrics.pareto import expected_utility, igd_plus, preference_grid
 from morlbench.results.submission import ResultError, load_result, submit
 from morlbench.runner import execute
 from morlbench.spec import RunSpec
@@ -105,6 +106,13 @@ def test_expected_utility_hand_checked():
     points = np.array([[1.0, 0.0], [0.0, 1.0]])
     prefs = np.array([[1.0, 0.0], [0.5, 0.5], [0.0, 1.0]])
     assert expected_utility(points, prefs) == pytest.approx((1 + 0.5 + 1) / 3)
+    assert len(preference_grid(3)) == 91 and len(preference_grid(2)) == 21
+
+
+def test_igd_plus_hand_checked():
+    # Reference front {(1, 0), (0, 1)}; the point (0.5, 0.5) is 0.5 short of each in one coordinate.
+    assert igd_plus([[0.5, 0.5]], [[1.0, 0.0], [0.0, 1.0]]) == pytest.approx(0.5)
+    assert igd_plus([[1.0, 0.0], [0.0, 1.0]], [[1.0, 0.0], [0.0, 1.0]]) == pytest.approx(0.0)
 
 
 def test_the_committed_leaderboard_is_regenerated_exactly_from_its_results(tmp_path):

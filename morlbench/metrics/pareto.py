@@ -101,3 +101,26 @@ def controllability(preferences: Any, objectives: Any) -> list[float | None]:
         else:
             values.append(float(spearmanr(w[:, k], j[:, k]).statistic))
     return values
+
+
+# Das-Dennis partitions of the expected-utility preference grid: 21, 91 and 165 preferences for K = 2, 3, 4.
+EUM_PARTITIONS = {2: 20, 3: 12, 4: 8}
+
+
+def preference_grid(k: int) -> np.ndarray:
+    """The fixed preference grid of the expected utility metric (pymoo's Das-Dennis directions)."""
+    from pymoo.util.ref_dirs import get_reference_directions
+
+    return np.asarray(get_reference_directions("das-dennis", k, n_partitions=EUM_PARTITIONS[k]), dtype=np.float64)
+
+
+def expected_utility(points: Any, preferences: Any | None = None) -> float:
+    """EUM: mean over preferences w of the best w . p over the points (linear utility)."""
+    pts = as_points(points)
+    prefs = preference_grid(pts.shape[1]) if preferences is None else np.asarray(preferences, dtype=np.float64)
+    return float((prefs @ pts.T).max(axis=1).mean())
+
+
+def igd_plus(points: Any, reference_front: Any) -> float:
+    """IGD+ of the points against a reference front (maximising; lower is better), moocore."""
+    return float(moocore.igd_plus(as_points(points), ref=as_points(reference_front), maximise=True))

@@ -1,0 +1,229 @@
+"""The comparison report of many runs (a suite directory or several run directories): Markdown, HTML, PNGs.
+
+Runs are grouped by comparability key and compared only within a group. An entry is a label (a method with
+its settings: the suite's directory label, or the method, weights and options); its numbers are the mean over
+seeds with a 95% bootstrap interval. When a group holds several ``static`` entries they also form the static
+grid: per seed, the union of their points, the reference of the C-metric and (unless a stored HV_ref is given)
+of steps-to-front, as in the paper (docs/suites.md).
+"""
+from __future__ import annotations
+
+import html
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from morlbench.metrics.pareto import (
+    c_metric, expected_utility, front_points, hypervolume, igd_plus, nondominated, steps_to_front,
+)
+from morlbench.metrics.stats import bootstrap_ci
+from morlbench.metrics.tradeoffs import tradeoff_summary
+from morlbench.report.plots import plot_comparison
+from morlbench.results.atomic import atomic_write_text
+from morlbench.results.rundir import RunDir, open_run
+from morlbench.results.submission import default_label
+
+TAUS = (0.9, 0.95)
+GRID = "static grid"
+
+
+@dataclass
+class Entry:
+    label: str
+    runs: list[RunDir] = field(default_factory=list)
+
+    @property
+    def seeds(self) -> list[int]:
+        return [r.config()["spec"]["seed"] for r in self.runs]
+
+
+def find_runs(paths: list[Path]) -> list[RunDir]:
+    """Finished run directories: the paths themselves, or every one below them (a suite directory)."""
+    found = []
+    for path in paths:
+        candidates = [path] if (path / "config.json").exists() else sorted(p.parent for p in path.rglob("config.json"))
+        found += [open_run(p) for p in candidates if (p / "report.json").exists()]
+    return found
+
+
+def label_of(run: RunDir) -> str:
+    """The suite's label (runs live in TASK/LABEL/seedS), else the method with its weights and options."""
+    return run.path.parent.name if run.path.name.startswith("seed") else default_label(run.config()["spec"])
+
+
+def group_runs(runs: list[RunDir]) -> dict[str, dict[str, Entry]]:
+    groups: dict[str, dict[str, Entry]] = defaultdict(dict)
+    for run in runs:
+        key = json.dumps(run.config()["comparability"], sort_keys=True)
+        label = label_of(run)
+        groups[key].setdefault(label, Entry(label)).runs.append(run)
+    for entries in groups.values():
+        for entry in entries.values():
+            entry.runs.sort(key=lambda r: r.config()["spec"]["seed"])
+    return groups
+
+
+def grid_fronts(entries: dict[str, Entry]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Per seed: (all points, final points) of the static entries together, when there are at least two."""
+    static = [e for e in entries.values() if e.runs[0].config()["spec"]["method"] == "static"]
+    if len(static) < 2:
+        return {}
+    by_seed: dict[int, tuple[list, list]] = defaultdict(lambda: ([], []))
+    for entry in static:
+        for run in entry.runs:
+            points, finals = by_seed[run.config()["spec"]["seed"]]
+            points += front_points(run.evals).tolist()
+            finals += front_points([run.evals[-1]]).tolist()
+    return {s: (np.array(p), np.array(f)) for s, (p, f) in by_seed.items() if len(p)}
+
+
+def _ci(values: list[float], digits: int = 3) -> str:
+    finite = [v for v in values if v is not None and np.isfinite(v)]
+    if not finite:
+        return "-"
+    mean, low, high = bootstrap_ci(finite)
+    return f"{mean:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]" if len(finite) > 1 else f"{mean:.{digits}f}"
+
+
+def _steps(hits: list[int | None]) -> str:
+    reached = [h for h in hits if h is not None]
+    return f"{np.mean(reached):.1f} ({len(reached)}/{len(hits)})" if reached else f"unreached (0/{len(hits)})"
+
+
+def entry_row(entry: Entry, union: np.ndarray, grid: dict[int, tuple[np.ndarray, np.ndarray]],
+              hv_ref: float | None) -> dict[str, str]:
+    v: dict[str, list] = defaultdict(list)
+    for run in entry.runs:
+        points, seed = front_points(run.evals), run.config()["spec"]["seed"]
+        v["hv"].append(hypervolume(points))
+        v["eum"].append(expected_utility(nondominated(points)))
+        v["igd"].append(igd_plus(nondominated(points), union))
+        v["card"].append(float(len(nondominated(points))))
+        for tau in TAUS:
+            hit = steps_to_front(run.evals, hv_ref, tau) if hv_ref else None
+            v[f"tau{tau}"].append(None if hit is None else hit["step"])
+        if seed in grid:
+            v["c_vs"].append(c_metric(points, grid[seed][0]))
+            v["c_by"].append(c_metric(grid[seed][0], points))
+        v["tokens"].append(float(run.evals[-1]["tokens"]))
+        v["seconds"].append(float(run.metrics[-1]["train_seconds"]) if run.metrics else float("nan"))
+    return {"entry": entry.label, "seeds": ",".join(map(str, entry.seeds)), "hypervolume": _ci(v["hv"], 4),
+            "EUM": _ci(v["eum"]), "IGD+": _ci(v["igd"]), "cardinality": _ci(v["card"], 1),
+            **{f"steps to {t}·HV_ref": _steps(v[f"tau{t}"]) if hv_ref else "-" for t in TAUS},
+            "C(entry, grid)": _ci(v["c_vs"], 2), "C(grid, entry)": _ci(v["c_by"], 2),
+            "tokens": _ci(v["tokens"], 0), "train s": _ci(v["seconds"], 0)}
+
+
+def tradeoff_rows(entries: dict[str, Entry], names: list[str]) -> list[dict[str, str]]:
+    """Per entry and objective pair: correlation within prompts (pooled over the entry's seeds) and mean cosine."""
+    rows = []
+    for entry in entries.values():
+        metrics = [m for run in entry.runs for m in run.metrics]
+        summary = tradeoff_summary(names, metrics) if metrics else None
+        if summary is None:
+            continue
+        for pair in summary["pairs"]:
+            rows.append({"entry": entry.label, "pair": " / ".join(pair["objectives"]),
+                         "correlation": "n/a" if pair["correlation"] is None else f"{pair['correlation']:+.2f}",
+                         "gradient cosine": "n/a" if pair["cosine"] is None else f"{pair['cosine']:+.2f}",
+                         "verdict": pair["verdict"]})
+    return rows
+
+
+@dataclass
+class Section:
+    title: str
+    text: list[str]
+    tables: list[list[dict[str, str]]]
+    images: list[str]
+
+
+def build_sections(groups: dict[str, dict[str, Entry]], out: Path, hv_ref_given: float | None) -> list[Section]:
+    sections = []
+    for index, key_text in enumerate(sorted(groups), 1):
+        key, entries = json.loads(key_text), groups[key_text]
+        names = entries[next(iter(entries))].runs[0].config()["task"]["objectives"]
+        grid = grid_fronts(entries)
+        static_count = sum(e.runs[0].config()["spec"]["method"] == "static" for e in entries.values())
+        hv_ref, ref_source = hv_ref_given, "given with --hv-ref"
+        if hv_ref is None and grid:
+            hv_ref = float(np.mean([hypervolume(final) for _, final in grid.values()]))
+            ref_source = "the static grid's final front, mean over seeds"
+        union = nondominated(np.vstack([front_points(r.evals) for e in entries.values() for r in e.runs]))
+        rows = sorted((entry_row(e, union, grid, hv_ref) for e in entries.values()),
+                      key=lambda row: (-float(row["hypervolume"].split()[0]), row["entry"]))
+        prefix = f"group{index}"
+        plot_comparison(out, prefix, names, {label: e.runs for label, e in sorted(entries.items())})
+        text = [f"Task `{key['task_version']}`, objectives {', '.join(names)}, model `{key['model']}`, "
+                f"{key['steps']} steps of {key['batch']}, eval `{key['eval_split']}` ({key['decoding']}, "
+                f"L = {key['max_new_tokens']}).",
+                f"HV_ref = {hv_ref:.4f} ({ref_source})." if hv_ref else "No HV_ref: no static grid here and none "
+                "given (--hv-ref); steps-to-front not computed.",
+                f"Static grid (reference of the C-metric): the {static_count} static entries together, per seed."
+                if grid else "No static grid (fewer than two static entries): no C-metric.",
+                "Each cell: mean over seeds [95% bootstrap interval]. IGD+ against the union of every front in this "
+                "group (lower is better); C(A, B): share of B's front weakly dominated by A's."]
+        images = [f"{prefix}-fronts.png", *([f"{prefix}-parallel.png"] if len(names) >= 3 else []),
+                  f"{prefix}-hypervolume.png", *([f"{prefix}-weights.png"] if (out / f"{prefix}-weights.png").exists() else [])]
+        sections.append(Section(f"Group {index}: {key['task_version']}", text,
+                                [rows, tradeoff_rows(entries, names)], images))
+    return sections
+
+
+def _md_table(rows: list[dict[str, str]]) -> list[str]:
+    if not rows:
+        return []
+    header = list(rows[0])
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header),
+            *("| " + " | ".join(row[h] for h in header) + " |" for row in rows), ""]
+
+
+def render_markdown(sections: list[Section], runs: int) -> str:
+    lines = ["# Comparison report", "", f"{runs} runs, {len(sections)} comparability group(s). Generated by "
+             "`morlbench report`; tables and plots are rebuilt from the run directories alone.", ""]
+    for s in sections:
+        lines += [f"## {s.title}", "", *s.text, ""]
+        lines += _md_table(s.tables[0])
+        if s.tables[1]:
+            lines += ["Trade-offs (within-prompt reward correlation pooled over seeds, mean gradient cosine):", ""]
+            lines += _md_table(s.tables[1])
+        lines += [f"![{img}]({img})" for img in s.images] + [""]
+    return "\n".join(lines)
+
+
+def render_html(sections: list[Section], runs: int) -> str:
+    esc = html.escape
+
+    def table(rows):
+        if not rows:
+            return ""
+        head = "".join(f"<th>{esc(h)}</th>" for h in rows[0])
+        body = "".join("<tr>" + "".join(f"<td>{esc(v)}</td>" for v in row.values()) + "</tr>" for row in rows)
+        return f"<table><tr>{head}</tr>{body}</table>"
+
+    parts = ["<!doctype html>", '<html lang="en"><head><meta charset="utf-8"><title>morlbench comparison</title>',
+             "<style>body{font-family:sans-serif;margin:2em;max-width:1400px}table{border-collapse:collapse;"
+             "margin:1em 0}td,th{border:1px solid #bbb;padding:3px 6px;font-size:13px}th{background:#eee}"
+             "img{max-width:100%}</style></head><body>", "<h1>Comparison report</h1>",
+             f"<p>{runs} runs, {len(sections)} comparability group(s).</p>"]
+    for s in sections:
+        parts += [f"<h2>{esc(s.title)}</h2>", *(f"<p>{esc(t)}</p>" for t in s.text), table(s.tables[0]),
+                  table(s.tables[1]), *(f'<p><img src="{esc(i)}" alt="{esc(i)}"></p>' for i in s.images)]
+    return "\n".join(parts + ["</body></html>"]) + "\n"
+
+
+def write_comparison(paths: list[Path], out: Path, hv_ref: float | None = None) -> Path:
+    from morlbench.errors import UsageError
+
+    runs = find_runs(paths)
+    if not runs:
+        raise UsageError(f"no finished runs (with report.json) under {', '.join(map(str, paths))}")
+    out.mkdir(parents=True, exist_ok=True)
+    sections = build_sections(group_runs(runs), out, hv_ref)
+    atomic_write_text(out / "comparison.md", render_markdown(sections, len(runs)))
+    atomic_write_text(out / "index.html", render_html(sections, len(runs)))
+    return out / "comparison.md"
