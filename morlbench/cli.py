@@ -118,7 +118,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             print(f"{run_state(run):8}  {run.out}")
         print(f"{len(suite.runs)} runs in {suite.path}")
         return 0
-    rows = run_suite(suite, jobs=args.jobs, progress=not args.no_progress)
+    rows = run_suite(suite, jobs=args.jobs, progress=not args.no_progress, executor=args.executor,
+                     address=args.ray_address)
     failed = [r for r in rows if r["status"] == "failed"]
     for row in rows:
         detail = f"  {row['error']}" if row["status"] == "failed" else ""
@@ -247,6 +248,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("suite", type=Path, help="suite file (TOML), e.g. baselines/arith.toml")
     p.add_argument("--out", type=Path, default=None, help="suite directory (default runs/sweeps/NAME)")
     p.add_argument("--jobs", type=int, default=1, help="runs at a time, each in its own process (default 1)")
+    p.add_argument("--executor", default="local", choices=("local", "ray"), help="local worker processes, or "
+                   "Ray tasks (pip install 'morlbench[ray]'; default local)")
+    p.add_argument("--ray-address", default=None, help="Ray cluster to connect to (e.g. auto or ray://host:10001; "
+                   "default: a local Ray instance of --jobs CPUs); run directories must be on a shared filesystem")
     p.add_argument("--dry-run", action="store_true", help="list the planned runs and their state, run nothing")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_sweep)

@@ -17,7 +17,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from tqdm import tqdm
 
@@ -159,10 +159,56 @@ def execute_planned(spec: dict[str, Any], out: str, resume: bool) -> dict[str, A
         return {"status": "failed", "seconds": round(time.perf_counter() - began, 1), "error": last}
 
 
-def run_suite(suite: Suite, jobs: int = 1, progress: bool = True) -> list[dict[str, Any]]:
-    """Run every run that is not done, ``jobs`` at a time; writes SUITE_ROOT/sweep.json and returns its rows."""
+EXECUTORS = ("local", "ray")
+
+
+def _local(todo: list, jobs: int) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """Each run in its own process on this machine, ``jobs`` at a time."""
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        futures = {}
+        for item in todo:
+            run, resume, _ = item
+            futures[pool.submit(execute_planned, run.spec.to_dict(), str(run.out.resolve()), resume)] = item
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+
+
+def _ray(todo: list, jobs: int, address: str | None) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """Each run as a Ray task (num_cpus = its torch threads) on the connected cluster; a local instance of
+    ``jobs`` CPUs is started (and stopped) when none is connected and no address is given."""
+    try:
+        import ray
+    except ImportError:
+        raise UsageError("--executor ray needs Ray: pip install 'morlbench[ray]'") from None
+    started = not ray.is_initialized()
+    if started:
+        ray.init(address=address, num_cpus=None if address else jobs, include_dashboard=False,
+                 log_to_driver=False, configure_logging=False)
+    try:
+        refs = {}
+        for item in todo:
+            run, resume, _ = item
+            task = ray.remote(num_cpus=run.spec.threads)(execute_planned)
+            refs[task.remote(run.spec.to_dict(), str(run.out.resolve()), resume)] = item
+        pending = list(refs)
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            yield refs[done[0]], ray.get(done[0])
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def run_suite(suite: Suite, jobs: int = 1, progress: bool = True, executor: str = "local",
+              address: str | None = None) -> list[dict[str, Any]]:
+    """Run every run that is not done; writes SUITE_ROOT/sweep.json and returns its rows.
+
+    ``local``: ``jobs`` worker processes here. ``ray``: Ray tasks on the cluster at ``address`` (run
+    directories must be on a filesystem every node shares), or on a local Ray instance of ``jobs`` CPUs."""
     if jobs < 1:
         raise UsageError(f"--jobs {jobs} must be at least 1")
+    if executor not in EXECUTORS:
+        raise UsageError(f"--executor {executor!r} is not one of {', '.join(EXECUTORS)}")
     rows: dict[Path, dict[str, Any]] = {}
     todo = []
     for run in suite.runs:
@@ -175,15 +221,11 @@ def run_suite(suite: Suite, jobs: int = 1, progress: bool = True) -> list[dict[s
             rows[run.out] = {**row, "status": "failed", "error": f"{run.out} holds a run with other settings"}
         else:
             todo.append((run, state == "resume", row))
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-        futures = {pool.submit(execute_planned, run.spec.to_dict(), str(run.out), resume): (run, row)
-                   for run, resume, row in todo}
-        bar = tqdm(as_completed(futures), total=len(futures), desc=f"suite {suite.name}", unit="run",
-                   disable=not progress)
-        for future in bar:
-            run, row = futures[future]
-            rows[run.out] = {**row, **future.result()}
-            bar.set_postfix(last=f"{run.spec.task}/{run.label}/seed{run.spec.seed}")
+    results = _local(todo, jobs) if executor == "local" else _ray(todo, jobs, address)
+    bar = tqdm(results, total=len(todo), desc=f"suite {suite.name}", unit="run", disable=not progress)
+    for (run, _, row), result in bar:
+        rows[run.out] = {**row, **result}
+        bar.set_postfix(last=f"{run.spec.task}/{run.label}/seed{run.spec.seed}")
     if suite.leaderboard is not None:
         from morlbench.results.submission import submit
 

@@ -91,3 +91,32 @@ def test_sweep_runs_skips_done_runs_and_reports_failures(tmp_path, capsys):
 def test_a_run_that_raises_comes_back_as_a_failure(tmp_path):
     result = execute_planned({"task": "arith", "steps": 1, "eval_split": "nope"}, str(tmp_path / "x"), False)
     assert result["status"] == "failed" and "unknown split 'nope'" in result["error"]
+
+
+@pytest.fixture()
+def local_ray():
+    """A local Ray instance started by the test and stopped afterwards."""
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    yield ray
+    ray.shutdown()
+    assert not ray.is_initialized()
+
+
+@pytest.mark.slow
+def test_sweep_on_ray_runs_the_suite_as_ray_tasks(tmp_path, local_ray):
+    text = SUITE.replace('tasks = ["arith", "arith-conflict"]', 'tasks = ["arith-conflict"]')
+    text = text.replace('[[methods]]\nname = "hypervolume"\nlabel = "hv"\n[methods.grid]\neta = [0.1, 0.2]\n', "")
+    suite = load_suite(write_suite(tmp_path, text), tmp_path / "out")
+    rows = run_suite(suite, jobs=2, progress=False, executor="ray")
+    assert [r["status"] for r in rows] == ["done", "done"]
+    assert all((run.out / "report.json").exists() for run in suite.runs)
+    assert local_ray.is_initialized()  # a cluster the caller connected stays connected
+    # The same suite again: nothing to run.
+    assert [r["status"] for r in run_suite(suite, executor="ray")] == ["skipped (done)"] * 2
+
+
+def test_unknown_executor_is_refused(tmp_path):
+    suite = load_suite(write_suite(tmp_path, SUITE.replace('tasks = ["arith", "arith-conflict"]', 'tasks = ["arith-conflict"]')), tmp_path / "o")
+    with pytest.raises(UsageError, match="--executor 'slurm' is not one of local, ray"):
+        run_suite(suite, executor="slurm")
