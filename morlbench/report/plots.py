@@ -128,8 +128,9 @@ def plot_tradeoffs(path: Path, names: Sequence[str], tradeoffs: dict[str, Any]) 
     left.imshow(corr, cmap="coolwarm", vmin=-1, vmax=1)
     for i in range(k):
         for j in range(k):
+            strong = not np.isnan(corr[i, j]) and abs(corr[i, j]) > 0.6
             left.text(j, i, "n/a" if np.isnan(corr[i, j]) else f"{corr[i, j]:+.2f}", ha="center", va="center",
-                      fontsize=9)
+                      fontsize=9, color="white" if strong else "black")
     left.set_xticks(range(k), names, rotation=30, ha="right")
     left.set_yticks(range(k), names)
     left.set_title(f"reward correlation within prompts\n({tradeoffs['rollouts']} training rollouts)", fontsize=10)
@@ -147,6 +148,7 @@ def plot_tradeoffs(path: Path, names: Sequence[str], tradeoffs: dict[str, Any]) 
                    transform=right.transAxes)
     right.set_ylim(-1, 1)
     right.set_xlabel("step")
+    right.xaxis.set_major_locator(MaxNLocator(integer=True))
     right.set_ylabel("cosine")
     right.set_title("cosine between per-objective policy gradients", fontsize=10)
     fig.tight_layout()
