@@ -22,7 +22,7 @@ from morlbench.errors import UsageError
 from morlbench.metrics.pareto import (
     expected_utility, hypervolume, igd_plus, nondominated, preference_grid, steps_to_front,
 )
-from morlbench.metrics.stats import bootstrap_ci
+from morlbench.metrics.stats import format_mean_ci, format_reached
 from morlbench.results.atomic import atomic_write_text
 from morlbench.results.submission import Result, ResultError, load_result
 
@@ -89,21 +89,6 @@ def group_rows(results: Sequence[Result], hv_ref: float | None) -> list[Row]:
     return sorted(rows, key=lambda row: (-float(np.mean(row.values["hypervolume"])), row.label))
 
 
-def _ci(values: list[float], digits: int = 3) -> str:
-    finite = [v for v in values if np.isfinite(v)]
-    if not finite:
-        return "-"
-    mean, low, high = bootstrap_ci(finite)
-    return f"{mean:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]" if len(finite) > 1 else f"{mean:.{digits}f}"
-
-
-def _steps(hits: list[int | None]) -> str:
-    reached = [h for h in hits if h is not None]
-    if not reached:
-        return f"unreached (0/{len(hits)})"
-    return f"{np.mean(reached):.1f} ({len(reached)}/{len(hits)})"
-
-
 def group_id(key: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:8]
 
@@ -136,9 +121,10 @@ def build(results_dir: Path, reference: Path | None) -> Board:
 
 def table_cells(row: Row) -> list[str]:
     v = row.values
-    return [row.label, f"{row.method} ({row.package})", ",".join(map(str, row.seeds)), _ci(v["hypervolume"], 4),
-            _ci(v["eum"]), _ci(v["igd_plus"]), _ci(v["cardinality"], 1),
-            *(_steps(row.steps_to_front[t]) for t in TAUS), _ci(v["tokens"], 0)]
+    return [row.label, f"{row.method} ({row.package})", ",".join(map(str, row.seeds)),
+            format_mean_ci(v["hypervolume"], 4), format_mean_ci(v["eum"]), format_mean_ci(v["igd_plus"]),
+            format_mean_ci(v["cardinality"], 1),
+            *(format_reached(row.steps_to_front[t]) for t in TAUS), format_mean_ci(v["tokens"], 0)]
 
 
 HEADER = ["entry", "method (package)", "seeds", "hypervolume", "EUM", "IGD+", "cardinality",
@@ -175,7 +161,7 @@ def render_csv(board: Board) -> str:
             means = [f"{np.mean(row.values[c]):.6f}" for c in COLUMNS]
             writer.writerow([group_id(key), key["task_version"], key["model"], key["steps"], key["batch"], rank,
                              row.label, row.method, row.package, " ".join(map(str, row.seeds)), *means,
-                             *(_steps(row.steps_to_front[t]) for t in TAUS)])
+                             *(format_reached(row.steps_to_front[t]) for t in TAUS)])
     return out.getvalue()
 
 

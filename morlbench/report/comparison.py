@@ -13,14 +13,13 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from morlbench.metrics.pareto import (
     c_metric, expected_utility, front_points, hypervolume, igd_plus, nondominated, steps_to_front,
 )
-from morlbench.metrics.stats import bootstrap_ci
+from morlbench.metrics.stats import format_mean_ci, format_reached
 from morlbench.metrics.tradeoffs import tradeoff_summary
 from morlbench.report.plots import plot_comparison
 from morlbench.results.atomic import atomic_write_text
@@ -81,19 +80,6 @@ def grid_fronts(entries: dict[str, Entry]) -> dict[int, tuple[np.ndarray, np.nda
     return {s: (np.array(p), np.array(f)) for s, (p, f) in by_seed.items() if len(p)}
 
 
-def _ci(values: list[float], digits: int = 3) -> str:
-    finite = [v for v in values if v is not None and np.isfinite(v)]
-    if not finite:
-        return "-"
-    mean, low, high = bootstrap_ci(finite)
-    return f"{mean:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]" if len(finite) > 1 else f"{mean:.{digits}f}"
-
-
-def _steps(hits: list[int | None]) -> str:
-    reached = [h for h in hits if h is not None]
-    return f"{np.mean(reached):.1f} ({len(reached)}/{len(hits)})" if reached else f"unreached (0/{len(hits)})"
-
-
 def entry_row(entry: Entry, union: np.ndarray, grid: dict[int, tuple[np.ndarray, np.ndarray]],
               hv_ref: float | None) -> dict[str, str]:
     v: dict[str, list] = defaultdict(list)
@@ -111,11 +97,12 @@ def entry_row(entry: Entry, union: np.ndarray, grid: dict[int, tuple[np.ndarray,
             v["c_by"].append(c_metric(grid[seed][0], points))
         v["tokens"].append(float(run.evals[-1]["tokens"]))
         v["seconds"].append(float(run.metrics[-1]["train_seconds"]) if run.metrics else float("nan"))
-    return {"entry": entry.label, "seeds": ",".join(map(str, entry.seeds)), "hypervolume": _ci(v["hv"], 4),
-            "EUM": _ci(v["eum"]), "IGD+": _ci(v["igd"]), "cardinality": _ci(v["card"], 1),
-            **{f"steps to {t}·HV_ref": _steps(v[f"tau{t}"]) if hv_ref else "-" for t in TAUS},
-            "C(entry, grid)": _ci(v["c_vs"], 2), "C(grid, entry)": _ci(v["c_by"], 2),
-            "tokens": _ci(v["tokens"], 0), "train s": _ci(v["seconds"], 0)}
+    return {"entry": entry.label, "seeds": ",".join(map(str, entry.seeds)),
+            "hypervolume": format_mean_ci(v["hv"], 4), "EUM": format_mean_ci(v["eum"]),
+            "IGD+": format_mean_ci(v["igd"]), "cardinality": format_mean_ci(v["card"], 1),
+            **{f"steps to {t}·HV_ref": format_reached(v[f"tau{t}"]) if hv_ref else "-" for t in TAUS},
+            "C(entry, grid)": format_mean_ci(v["c_vs"], 2), "C(grid, entry)": format_mean_ci(v["c_by"], 2),
+            "tokens": format_mean_ci(v["tokens"], 0), "train s": format_mean_ci(v["seconds"], 0)}
 
 
 def tradeoff_rows(entries: dict[str, Entry], names: list[str]) -> list[dict[str, str]]:
@@ -167,8 +154,8 @@ def build_sections(groups: dict[str, dict[str, Entry]], out: Path, hv_ref_given:
                 if grid else "No static grid (fewer than two static entries): no C-metric.",
                 "Each cell: mean over seeds [95% bootstrap interval]. IGD+ against the union of every front in this "
                 "group (lower is better); C(A, B): share of B's front weakly dominated by A's."]
-        images = [f"{prefix}-fronts.png", *([f"{prefix}-parallel.png"] if len(names) >= 3 else []),
-                  f"{prefix}-hypervolume.png", *([f"{prefix}-weights.png"] if (out / f"{prefix}-weights.png").exists() else [])]
+        images = [f"{prefix}-{kind}.png" for kind in ("fronts", "parallel", "hypervolume", "weights")
+                  if (out / f"{prefix}-{kind}.png").exists()]
         sections.append(Section(f"Group {index}: {key['task_version']}", text,
                                 [rows, tradeoff_rows(entries, names)], images))
     return sections

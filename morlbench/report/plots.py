@@ -196,6 +196,7 @@ def plot_comparison(out: Path, prefix: str, names: Sequence[str], runs_by_label:
     fig.tight_layout(rect=(0, 0.08 + 0.04 * ((len(labels) - 1) // 4), 1, 1))
     _save(fig, out / f"{prefix}-fronts.png")
 
+    (out / f"{prefix}-parallel.png").unlink(missing_ok=True)
     if len(names) >= 3:
         fig, ax = plt.subplots(figsize=(2.2 * len(names) + 2, 3.8))
         for label, front in fronts.items():

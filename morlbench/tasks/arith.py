@@ -132,17 +132,26 @@ def generate_split(seed: int, size: int, exclude: frozenset[str] = frozenset()) 
 
 
 @dataclass
-class ArithSettings:
+class ArithSizes:
+    """Split sizes and generation limit, shared by arith and its variants."""
+
     train_size: int = 4000
     val_size: int = 64
     eval_size: int = 128
     max_new_tokens: int = 96
+
+    def validate(self) -> None:
+        require(self, "at least 1", "train_size", "val_size", "eval_size", "max_new_tokens", prefix="arith setting ")
+
+
+@dataclass
+class ArithSettings(ArithSizes):
     clarity_rule: str = "loose"
     conciseness_rule: str = "running-mean"
 
     def validate(self) -> None:
         Clarity(self.clarity_rule), Conciseness(self.conciseness_rule)  # raise on a bad rule
-        require(self, "at least 1", "train_size", "val_size", "eval_size", "max_new_tokens", prefix="arith setting ")
+        super().validate()
 
 
 class ArithTask(Task):

@@ -11,31 +11,18 @@ Same problems, splits and prompts as ``arith``; only the objective pair changes:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cached_property
 from typing import ClassVar
 
-from morlbench.settings import require
-from morlbench.tasks.arith import DATA_VERSION, SCORING_VERSION, ArithTask
+from morlbench.tasks.arith import DATA_VERSION, SCORING_VERSION, ArithSizes, ArithTask
 from morlbench.tasks.objectives import Accuracy, Clarity, ClosingPhrase, LengthBudget, Objective
 
 # Bump when a variant's objective pair or its parameters change.
 VARIANT_VERSION = 1
 
 
-@dataclass
-class ArithVariantSettings:
-    train_size: int = 4000
-    val_size: int = 64
-    eval_size: int = 128
-    max_new_tokens: int = 96
-
-    def validate(self) -> None:
-        require(self, "at least 1", "train_size", "val_size", "eval_size", "max_new_tokens", prefix="arith setting ")
-
-
 class _ArithVariant(ArithTask):
-    Settings = ArithVariantSettings
+    Settings = ArithSizes  # no scoring rules to choose: the objective pair is the variant
     relationship: ClassVar[str]
 
     @property
