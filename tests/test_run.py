@@ -88,7 +88,7 @@ def test_existing_run_directory_needs_resume(reference_run):
     (["--weights", "a,b,c"], "expected comma-separated numbers"),
     (["--weights", "0,0,0"], "at least one weight must be positive"),
     (["--steps", "0"], "--steps 0 must be at least 1"),
-    (["--task", "arithm"], "unknown task 'arithm'; did you mean arith?"),
+    (["--task", "arithm"], "unknown task 'arithm'; did you mean arith, "),
     (["--model", "tiny"], "unknown model 'tiny'"),
     (["--task-opt", "clarity_rule=pretty"], "clarity rule 'pretty' is not one of loose, strict"),
     (["--method-opt", "scalarisation=max"], "scalarisation 'max' is not one of linear, tchebycheff"),
