@@ -50,7 +50,7 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--eval-split", default=d.eval_split, help="split evaluated greedily (default: the task's, e.g. eval on arith, test on math tasks)")
     g.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every, help=f"steps between checkpoints (default {d.checkpoint_every})")
     g.add_argument("--gradient-cosine-every", type=int, default=d.gradient_cosine_every,
-                   help="trade-off diagnostic: cosines between per-objective gradients every N steps, at the cost "
+                   help="trade-off diagnostic: cosines between per-objective gradients at steps N, 2N, ..., at the cost "
                    f"of one forward and K backward passes on those steps, timed apart (default {d.gradient_cosine_every}; 0: off)")
     g = p.add_argument_group("optimisation")
     g.add_argument("--lr", type=float, default=e.lr, help=f"AdamW learning rate (default {e.lr})")

@@ -236,7 +236,7 @@ class Trainer:
 
     def update(self, rollout: Rollout, advantages: torch.Tensor) -> dict[str, float]:
         every = self.spec.gradient_cosine_every
-        if every and rollout.step % every == 0:
+        if every and (rollout.step + 1) % every == 0:  # updates N, 2N, ...: runs shorter than N pay nothing
             self._diagnose_gradients(rollout)
         return self.engine.update(rollout.generation, advantages)
 

@@ -35,8 +35,8 @@ class RunSpec:
     threads: int = 1  # torch threads; 1 avoids busy-waiting on small models and shared cores
     device: str = "cpu"
     dtype: str = "auto"  # auto: bfloat16 on CUDA, float32 on CPU
-    # Trade-off diagnostic: cosines between per-objective policy gradients every N steps (first step included);
-    # costs one forward and K backward passes on those steps, timed apart. 0 turns it off.
+    # Trade-off diagnostic: cosines between per-objective policy gradients at steps N, 2N, ...; costs one
+    # forward and K backward passes on those steps, timed apart. 0 turns it off.
     gradient_cosine_every: int = 10
     lora_rank: int = 0  # > 0: train LoRA adapters of this rank (peft, every linear layer) instead of all weights
     task_options: dict[str, Any] = field(default_factory=dict)
