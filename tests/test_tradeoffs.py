@@ -55,6 +55,12 @@ def test_pair_verdicts():
     assert verdicts[("b", "d")] == "unmeasured"
     only_rewards = {v.objectives: v.verdict for v in pair_verdicts(names, corr, [])}
     assert only_rewards[("b", "c")] == "aligned"
+    # Cosines that swing from step to step decide nothing: the correlation's label stands, marked so.
+    noisy = [cos * 0 + 0.5, cos * 0 - 0.6, cos * 0 + 0.4]
+    verdicts = {v.objectives: v for v in pair_verdicts(names, corr, noisy)}
+    assert verdicts[("a", "b")].verdict == "aligned (gradient cosines inconclusive)"
+    low, high = verdicts[("a", "b")].cosine_interval
+    assert low < 0 < high and verdicts[("a", "b")].cosine_steps == 3
 
 
 def sample(text: str, tokens: int) -> Sample:

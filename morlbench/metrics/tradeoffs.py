@@ -7,12 +7,13 @@ would make a pooled correlation look like a trade-off the policy never faces).
 """
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any, Sequence
 
 import numpy as np
+
+from morlbench.metrics.stats import bootstrap_ci
 
 # |r| or |cos| below these counts as "independent" (docs/objectives.md, "Trade-off analysis").
 CORRELATION_BAND = 0.1
@@ -62,33 +63,50 @@ class PairVerdict:
     objectives: tuple[str, str]
     correlation: float | None
     cosine: float | None  # mean over diagnosed steps
+    cosine_interval: tuple[float, float] | None  # 95% bootstrap interval of that mean over the steps
     cosine_steps: int
     verdict: str
 
     def to_record(self) -> dict[str, Any]:
         return {"objectives": list(self.objectives), "correlation": self.correlation, "cosine": self.cosine,
+                "cosine_interval": None if self.cosine_interval is None else list(self.cosine_interval),
                 "cosine_steps": self.cosine_steps, "verdict": self.verdict}
 
 
+def _cosine_label(mean: float, low: float, high: float) -> str | None:
+    """Gradients count only when the interval over steps is decisive: one batch's cosine is noisy."""
+    if low > 0 and mean >= COSINE_BAND:
+        return "aligned"
+    if high < 0 and mean <= -COSINE_BAND:
+        return "conflicting"
+    if -COSINE_BAND < low and high < COSINE_BAND:
+        return "independent"
+    return None
+
+
 def pair_verdicts(names: Sequence[str], corr: np.ndarray, cosines: Sequence[np.ndarray]) -> list[PairVerdict]:
-    """A verdict per objective pair: both signals agree -> that label; only one measured -> its label;
-    they disagree -> "mixed"; neither measurable -> "unmeasured"."""
+    """A verdict per objective pair. The reward correlation gives a label; the gradient cosines give one when
+    their bootstrap interval over the diagnosed steps is decisive. Both and equal -> that label; both and
+    different -> "mixed"; cosines measured but not decisive -> the correlation's label, marked so; neither
+    measurable -> "unmeasured"."""
     verdicts = []
-    mean_cos = None
-    if len(cosines):
-        with warnings.catch_warnings():  # a pair with no finite cosine at any step stays NaN, silently
-            warnings.simplefilter("ignore", RuntimeWarning)
-            mean_cos = np.nanmean(np.stack(cosines), axis=0)
     for i, j in combinations(range(len(names)), 2):
         r = float(corr[i, j]) if np.isfinite(corr[i, j]) else None
-        c = float(mean_cos[i, j]) if mean_cos is not None and np.isfinite(mean_cos[i, j]) else None
-        by_r, by_c = _label(r, CORRELATION_BAND), _label(c, COSINE_BAND)
+        values = [float(c[i, j]) for c in cosines if np.isfinite(c[i, j])]
+        mean = interval = by_c = None
+        if values:
+            mean, low, high = bootstrap_ci(values)
+            interval = (round(low, 4), round(high, 4))
+            by_c = _cosine_label(mean, low, high)
+        by_r = _label(r, CORRELATION_BAND)
         if by_r and by_c:
             verdict = by_r if by_r == by_c else f"mixed (rewards {by_r}, gradients {by_c})"
+        elif by_r:
+            verdict = f"{by_r} (gradient cosines inconclusive)" if values else by_r
         else:
-            verdict = by_r or by_c or "unmeasured"
+            verdict = by_c or "unmeasured"
         verdicts.append(PairVerdict((names[i], names[j]), None if r is None else round(r, 4),
-                                    None if c is None else round(c, 4), len(cosines), verdict))
+                                    None if mean is None else round(mean, 4), interval, len(values), verdict))
     return verdicts
 
 

@@ -21,6 +21,7 @@ from morlbench.metrics.pareto import (
 )
 from morlbench.metrics.stats import format_mean_ci, format_reached
 from morlbench.metrics.tradeoffs import tradeoff_summary
+from morlbench.report.run_report import cosine_cell
 from morlbench.report.plots import plot_comparison
 from morlbench.results.atomic import atomic_write_text
 from morlbench.results.rundir import RunDir, open_run
@@ -116,7 +117,7 @@ def tradeoff_rows(entries: dict[str, Entry], names: list[str]) -> list[dict[str,
         for pair in summary["pairs"]:
             rows.append({"entry": entry.label, "pair": " / ".join(pair["objectives"]),
                          "correlation": "n/a" if pair["correlation"] is None else f"{pair['correlation']:+.2f}",
-                         "gradient cosine": "n/a" if pair["cosine"] is None else f"{pair['cosine']:+.2f}",
+                         "gradient cosine": cosine_cell(pair),
                          "verdict": pair["verdict"]})
     return rows
 

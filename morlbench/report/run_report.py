@@ -174,11 +174,20 @@ def tradeoff_lines(tradeoffs: dict[str, Any] | None, names: list[str]) -> list[s
             if diagnosed else "not computed (--gradient-cosine-every 0)")
     lines += ["", f"Cosine between per-objective policy gradients: {cost}.", "",
               "| pair | correlation | mean gradient cosine | verdict |", "|---|---|---|---|"]
-    lines += [f"| {' / '.join(p['objectives'])} | {_cell(p['correlation'])} | {_cell(p['cosine'])} | {p['verdict']} |"
+    lines += [f"| {' / '.join(p['objectives'])} | {_cell(p['correlation'])} | {cosine_cell(p)} | {p['verdict']} |"
               for p in tradeoffs["pairs"]]
-    return lines + ["", f"Verdict: aligned at r >= {CORRELATION_BAND} (cosine >= {COSINE_BAND}), conflicting at "
-                    f"r <= -{CORRELATION_BAND} (cosine <= -{COSINE_BAND}), independent between; \"mixed\" when the "
-                    "two signals disagree.", "", "![trade-offs](tradeoffs.png)", ""]
+    return lines + ["", f"Verdict: rewards aligned at r >= {CORRELATION_BAND}, conflicting at r <= -{CORRELATION_BAND}, "
+                    f"independent between. Gradients count only when decisive: the 95% bootstrap interval of the mean "
+                    f"cosine over the diagnosed steps above 0 with mean >= {COSINE_BAND} (aligned), below 0 with mean "
+                    f"<= -{COSINE_BAND} (conflicting), or inside (-{COSINE_BAND}, {COSINE_BAND}) (independent); "
+                    "\"mixed\" when the two signals disagree.", "", "![trade-offs](tradeoffs.png)", ""]
+
+
+def cosine_cell(pair: dict[str, Any]) -> str:
+    if pair["cosine"] is None:
+        return "n/a"
+    interval = pair.get("cosine_interval")
+    return _cell(pair["cosine"]) + (f" [{interval[0]:+.2f}, {interval[1]:+.2f}]" if interval else "")
 
 
 def render_markdown(report: dict[str, Any], config: dict[str, Any]) -> str:
