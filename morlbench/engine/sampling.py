@@ -71,8 +71,9 @@ def generate(
 
     The key/value cache is preallocated (no per-token concatenation) and rows that ended are dropped from the
     decoding batch; modules of ``model`` with per-row state (one preference per row, say) follow the batch
-    through a ``select_rows(original_row_indices | None)`` method. Each step draws one uniform number per original row, so a row's tokens depend on the seed
-    and its own logits only, not on which other rows are still decoding.
+    through a ``select_rows(original_row_indices | None)`` method. Each step draws one uniform number per
+    original row, so a row's tokens depend on the seed and its own logits only, not on which other rows are
+    still decoding.
     """
     followers = [m for m in model.modules() if hasattr(m, "select_rows")]
     try:
