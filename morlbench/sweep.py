@@ -117,8 +117,11 @@ def load_suite(path: Path, root: Path | None = None) -> Suite:
                     fields = {**settings, **budget, **overrides}
                     if "engine" in fields:
                         fields["engine"] = dict(fields["engine"])
-                    spec = RunSpec.from_dict({**fields, "task": task, "method": entry["name"], "seed": int(seed),
-                                              "method_options": options})
+                    try:
+                        spec = RunSpec.from_dict({**fields, "task": task, "method": entry["name"],
+                                                  "seed": int(seed), "method_options": options})
+                    except TypeError as exc:  # an unknown engine setting
+                        raise UsageError(f"{where}: {exc}") from None
                     runs.append(PlannedRun(full_label, spec, root / _slug(task) / full_label / f"seed{seed}"))
     for run in runs:
         validate_planned(run)

@@ -54,6 +54,7 @@ def test_a_suite_expands_tasks_methods_settings_and_seeds(tmp_path):
     (("name = \"static\"\nweights", "name = \"statik\"\nweights"), "unknown method 'statik'"),
     (("eval_every = 1", "eval_evry = 1"), "unknown key 'eval_evry'"),
     (("eta = [0.1, 0.2]", "eta = 0.1"), "every grid value must be a non-empty list"),
+    (("eval_every = 1", "eval_every = 1\nengine = { lrr = 0.1 }"), "unexpected keyword argument 'lrr'"),
     (("weights = [[0.9, 0.1], [0.1, 0.9]]", "weights = [[0.9, 0.1, 0.0]]"), "has 3 values"),
 ])
 def test_bad_suites_are_refused_before_anything_runs(tmp_path, change, message):
