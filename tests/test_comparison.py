@@ -1,3 +1,5 @@
+import json
+
 
 import pytest
 
@@ -25,8 +27,14 @@ def test_report_of_a_suite_compares_its_entries(suite_dir, capsys):
     out = suite_dir / "comparison"
     text = (out / "comparison.md").read_text()
     assert "1 comparability group(s)" in text and "6 runs" in text
-    rows = [line for line in text.splitlines() if "| 0,1 |" in line]
-    assert sorted(row.split(" | ")[0][2:] for row in rows) == sorted(ENTRIES)
+    rows = {line.split(" | ")[0][2:]: line for line in text.splitlines() if "| 0,1 |" in line}
+    assert sorted(rows) == sorted([*ENTRIES, "static grid (2 runs per seed)"])
+    # The grid row spends both static runs' budget: its tokens are their sum, seed by seed.
+    tokens = {label: [json.loads((suite_dir / "arith" / label / f"seed{s}" / "eval.jsonl").read_text()
+                                 .splitlines()[-1])["tokens"] for s in (0, 1)] for label in ENTRIES}
+    grid_tokens = [a + b for a, b in zip(tokens["static_w0.8-0.1-0.1"], tokens["static_w0.1-0.8-0.1"])]
+    assert f"| {sum(grid_tokens) / 2:.0f} [" in rows["static grid (2 runs per seed)"]
+    assert "| 1.00 [1.00, 1.00] | 1.00 [1.00, 1.00] |" in rows["static grid (2 runs per seed)"]
     assert "the 2 static entries together" in text and "HV_ref = " in text
     assert "| hypervolume | accuracy / conciseness |" in text  # trade-offs per entry and pair
     for name in ("group1-fronts.png", "group1-parallel.png", "group1-hypervolume.png", "group1-weights.png"):

@@ -13,11 +13,12 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from morlbench.metrics.pareto import (
-    c_metric, expected_utility, front_points, hypervolume, igd_plus, nondominated, steps_to_front,
+    c_metric, expected_utility, front_points, hypervolume, igd_plus, nondominated, record_points, steps_to_front,
 )
 from morlbench.metrics.stats import format_mean_ci, format_reached
 from morlbench.metrics.tradeoffs import tradeoff_summary
@@ -67,22 +68,43 @@ def group_runs(runs: list[RunDir]) -> dict[str, dict[str, Entry]]:
     return groups
 
 
-def grid_fronts(entries: dict[str, Entry]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-    """Per seed: (all points, final points) of the static entries together, when there are at least two."""
+@dataclass
+class GridRun:
+    """The static grid of one seed seen as one run: at each evaluation step, the points of all its runs; its
+    rollouts, tokens and training seconds are the sums over its runs (the grid spends their budget together)."""
+
+    seed: int
+    evals: list[dict[str, Any]]
+    metrics: list[dict[str, Any]]
+
+    def config(self) -> dict[str, Any]:
+        return {"spec": {"seed": self.seed, "method": "static"}}
+
+
+def static_grid(entries: dict[str, Entry]) -> Entry | None:
+    """The static entries together, per seed, when there are at least two of them."""
     static = [e for e in entries.values() if e.runs[0].config()["spec"]["method"] == "static"]
     if len(static) < 2:
-        return {}
-    by_seed: dict[int, tuple[list, list]] = defaultdict(lambda: ([], []))
+        return None
+    by_seed: dict[int, list[RunDir]] = defaultdict(list)
     for entry in static:
         for run in entry.runs:
-            points, finals = by_seed[run.config()["spec"]["seed"]]
-            points += front_points(run.evals).tolist()
-            finals += front_points([run.evals[-1]]).tolist()
-    return {s: (np.array(p), np.array(f)) for s, (p, f) in by_seed.items() if len(p)}
+            by_seed[run.config()["spec"]["seed"]].append(run)
+    grid = Entry(f"{GRID} ({len(static)} runs per seed)")
+    for seed, runs in sorted(by_seed.items()):
+        steps = sorted(set.intersection(*({e["step"] for e in run.evals} for run in runs)))
+        evals = []
+        for step in steps:
+            records = [next(e for e in run.evals if e["step"] == step) for run in runs]
+            evals.append({"step": step, "rollouts": sum(r["rollouts"] for r in records),
+                          "tokens": sum(r["tokens"] for r in records),
+                          "points": [{"objectives": p} for r in records for p in record_points(r)]})
+        seconds = sum(run.metrics[-1]["train_seconds"] for run in runs if run.metrics)
+        grid.runs.append(GridRun(seed, evals, [{"train_seconds": seconds}]))
+    return grid
 
 
-def entry_row(entry: Entry, union: np.ndarray, grid: dict[int, tuple[np.ndarray, np.ndarray]],
-              hv_ref: float | None) -> dict[str, str]:
+def entry_row(entry: Entry, union: np.ndarray, grid: Entry | None, hv_ref: float | None) -> dict[str, str]:
     v: dict[str, list] = defaultdict(list)
     for run in entry.runs:
         points, seed = front_points(run.evals), run.config()["spec"]["seed"]
@@ -93,9 +115,10 @@ def entry_row(entry: Entry, union: np.ndarray, grid: dict[int, tuple[np.ndarray,
         for tau in TAUS:
             hit = steps_to_front(run.evals, hv_ref, tau) if hv_ref else None
             v[f"tau{tau}"].append(None if hit is None else hit["step"])
-        if seed in grid:
-            v["c_vs"].append(c_metric(points, grid[seed][0]))
-            v["c_by"].append(c_metric(grid[seed][0], points))
+        grid_run = next((g for g in grid.runs if g.seed == seed), None) if grid else None
+        if grid_run is not None:
+            v["c_vs"].append(c_metric(points, front_points(grid_run.evals)))
+            v["c_by"].append(c_metric(front_points(grid_run.evals), points))
         v["tokens"].append(float(run.evals[-1]["tokens"]))
         v["seconds"].append(float(run.metrics[-1]["train_seconds"]) if run.metrics else float("nan"))
     return {"entry": entry.label, "seeds": ",".join(map(str, entry.seeds)),
@@ -135,24 +158,26 @@ def build_sections(groups: dict[str, dict[str, Entry]], out: Path, hv_ref_given:
     for index, key_text in enumerate(sorted(groups), 1):
         key, entries = json.loads(key_text), groups[key_text]
         names = entries[next(iter(entries))].runs[0].config()["task"]["objectives"]
-        grid = grid_fronts(entries)
+        grid = static_grid(entries)
         static_count = sum(e.runs[0].config()["spec"]["method"] == "static" for e in entries.values())
         hv_ref, ref_source = hv_ref_given, "given with --hv-ref"
         if hv_ref is None and grid:
-            hv_ref = float(np.mean([hypervolume(final) for _, final in grid.values()]))
+            hv_ref = float(np.mean([hypervolume(record_points(g.evals[-1])) for g in grid.runs]))
             ref_source = "the static grid's final front, mean over seeds"
         union = nondominated(np.vstack([front_points(r.evals) for e in entries.values() for r in e.runs]))
-        rows = sorted((entry_row(e, union, grid, hv_ref) for e in entries.values()),
+        compared = {**entries, **({grid.label: grid} if grid else {})}
+        rows = sorted((entry_row(e, union, grid, hv_ref) for e in compared.values()),
                       key=lambda row: (-float(row["hypervolume"].split()[0]), row["entry"]))
         prefix = f"group{index}"
-        plot_comparison(out, prefix, names, {label: e.runs for label, e in sorted(entries.items())})
+        plot_comparison(out, prefix, names, {label: e.runs for label, e in sorted(compared.items())})
         text = [f"Task `{key['task_version']}`, objectives {', '.join(names)}, model `{key['model']}`, "
                 f"{key['steps']} steps of {key['batch']}, eval `{key['eval_split']}` ({key['decoding']}, "
                 f"L = {key['max_new_tokens']}).",
                 f"HV_ref = {hv_ref:.4f} ({ref_source})." if hv_ref else "No HV_ref: no static grid here and none "
                 "given (--hv-ref); steps-to-front not computed.",
-                f"Static grid (reference of the C-metric): the {static_count} static entries together, per seed."
-                if grid else "No static grid (fewer than two static entries): no C-metric.",
+                f"Static grid: the {static_count} static entries together, per seed (its row sums their tokens and "
+                "seconds; the reference of the C-metric)." if grid else
+                "No static grid (fewer than two static entries): no C-metric.",
                 "Each cell: mean over seeds [95% bootstrap interval]. IGD+ against the union of every front in this "
                 "group (lower is better); C(A, B): share of B's front weakly dominated by A's."]
         images = [f"{prefix}-{kind}.png" for kind in ("fronts", "parallel", "hypervolume", "weights")
