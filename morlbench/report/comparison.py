@@ -17,9 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from morlbench.metrics.pareto import (
-    c_metric, expected_utility, front_points, hypervolume, igd_plus, nondominated, record_points, steps_to_front,
-)
+from morlbench.metrics.pareto import TABLE_TAUS as TAUS
+from morlbench.metrics.pareto import c_metric, front_points, front_summary, hypervolume, nondominated, record_points
 from morlbench.metrics.stats import format_mean_ci, format_reached
 from morlbench.metrics.tradeoffs import tradeoff_summary
 from morlbench.report.run_report import cosine_cell
@@ -28,7 +27,6 @@ from morlbench.results.atomic import atomic_write_text
 from morlbench.results.rundir import RunDir, open_run
 from morlbench.results.submission import default_label
 
-TAUS = (0.9, 0.95)
 GRID = "static grid"
 
 
@@ -107,23 +105,20 @@ def static_grid(entries: dict[str, Entry]) -> Entry | None:
 def entry_row(entry: Entry, union: np.ndarray, grid: Entry | None, hv_ref: float | None) -> dict[str, str]:
     v: dict[str, list] = defaultdict(list)
     for run in entry.runs:
-        points, seed = front_points(run.evals), run.config()["spec"]["seed"]
-        v["hv"].append(hypervolume(points))
-        v["eum"].append(expected_utility(nondominated(points)))
-        v["igd"].append(igd_plus(nondominated(points), union))
-        v["card"].append(float(len(nondominated(points))))
+        summary, seed = front_summary(run.evals, union, hv_ref), run.config()["spec"]["seed"]
+        for column in ("hypervolume", "eum", "igd_plus", "cardinality", "tokens"):
+            v[column].append(summary[column])
         for tau in TAUS:
-            hit = steps_to_front(run.evals, hv_ref, tau) if hv_ref else None
-            v[f"tau{tau}"].append(None if hit is None else hit["step"])
+            v[f"tau{tau}"].append(summary["steps_to"][tau])
         grid_run = next((g for g in grid.runs if g.seed == seed), None) if grid else None
         if grid_run is not None:
-            v["c_vs"].append(c_metric(points, front_points(grid_run.evals)))
-            v["c_by"].append(c_metric(front_points(grid_run.evals), points))
-        v["tokens"].append(float(run.evals[-1]["tokens"]))
+            points, grid_points = front_points(run.evals), front_points(grid_run.evals)
+            v["c_vs"].append(c_metric(points, grid_points))
+            v["c_by"].append(c_metric(grid_points, points))
         v["seconds"].append(float(run.metrics[-1]["train_seconds"]) if run.metrics else float("nan"))
     return {"entry": entry.label, "seeds": ",".join(map(str, entry.seeds)),
-            "hypervolume": format_mean_ci(v["hv"], 4), "EUM": format_mean_ci(v["eum"]),
-            "IGD+": format_mean_ci(v["igd"]), "cardinality": format_mean_ci(v["card"], 1),
+            "hypervolume": format_mean_ci(v["hypervolume"], 4), "EUM": format_mean_ci(v["eum"]),
+            "IGD+": format_mean_ci(v["igd_plus"]), "cardinality": format_mean_ci(v["cardinality"], 1),
             **{f"steps to {t}·HV_ref": format_reached(v[f"tau{t}"]) if hv_ref else "-" for t in TAUS},
             "C(entry, grid)": format_mean_ci(v["c_vs"], 2), "C(grid, entry)": format_mean_ci(v["c_by"], 2),
             "tokens": format_mean_ci(v["tokens"], 0), "train s": format_mean_ci(v["seconds"], 0)}
