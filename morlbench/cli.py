@@ -137,16 +137,16 @@ def cmd_submit(args: argparse.Namespace) -> int:
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
-    from morlbench.leaderboard import build, write_leaderboard
+    from morlbench.leaderboard import build, write_tables
 
-    rejected = build(args.results, args.reference).rejected
-    if rejected:
-        for line in rejected:
+    board = build(args.results, args.reference)
+    if board.rejected:
+        for line in board.rejected:
             print(f"morlbench leaderboard: rejected {line}", file=sys.stderr)
-        print(f"morlbench leaderboard: error: {len(rejected)} result file(s) rejected; nothing written",
+        print(f"morlbench leaderboard: error: {len(board.rejected)} result file(s) rejected; nothing written",
               file=sys.stderr)
         return 2
-    board = write_leaderboard(args.results, args.out, args.reference)
+    write_tables(board, args.out)
     entries = sum(len(rows) for _, rows, _ in board.groups)
     print(f"{entries} entries in {len(board.groups)} comparability groups: "
           f"{args.out / 'README.md'}, results.csv, index.html")
@@ -186,8 +186,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     from morlbench.report.run_report import write_run_report
 
     single = len(args.runs) == 1 and (args.runs[0] / "config.json").exists()
-    runs = [r.path for r in find_runs(args.runs)] if not single else args.runs
-    for path in runs:
+    runs = [] if single else find_runs(args.runs)
+    if not single and not runs:
+        raise UsageError(f"no finished runs (with report.json) under {', '.join(map(str, args.runs))}")
+    for path in args.runs if single else [r.path for r in runs]:
         try:
             write_run_report(path, hv_ref=args.hv_ref)
         except ValueError as exc:
@@ -195,7 +197,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"wrote {path / 'report.md'}")
     if not single:
         out = args.out or (args.runs[0] / "comparison" if len(args.runs) == 1 else Path("comparison"))
-        print(f"wrote {write_comparison(args.runs, out, args.hv_ref)} and {out / 'index.html'}")
+        print(f"wrote {write_comparison(runs, out, args.hv_ref)} and {out / 'index.html'}")
     return 0
 
 

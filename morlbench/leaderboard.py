@@ -171,9 +171,13 @@ def render_html(board: Board) -> str:
     return "\n".join(parts) + "\n"
 
 
-def write_leaderboard(results_dir: Path, out_dir: Path, reference: Path | None) -> Board:
-    board = build(results_dir, reference)
+def write_tables(board: Board, out_dir: Path) -> None:
     atomic_write_text(out_dir / "README.md", render_markdown(board))
     atomic_write_text(out_dir / "results.csv", render_csv(board))
     atomic_write_text(out_dir / "index.html", render_html(board))
+
+
+def write_leaderboard(results_dir: Path, out_dir: Path, reference: Path | None) -> Board:
+    board = build(results_dir, reference)
+    write_tables(board, out_dir)
     return board

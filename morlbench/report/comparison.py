@@ -224,12 +224,8 @@ def render_html(sections: list[Section], runs: int) -> str:
     return "\n".join(parts + ["</body></html>"]) + "\n"
 
 
-def write_comparison(paths: list[Path], out: Path, hv_ref: float | None = None) -> Path:
-    from morlbench.errors import UsageError
-
-    runs = find_runs(paths)
-    if not runs:
-        raise UsageError(f"no finished runs (with report.json) under {', '.join(map(str, paths))}")
+def write_comparison(runs: list[RunDir], out: Path, hv_ref: float | None = None) -> Path:
+    """Compare finished runs (``find_runs``) into ``out``: comparison.md, index.html and the plots."""
     out.mkdir(parents=True, exist_ok=True)
     sections = build_sections(group_runs(runs), out, hv_ref)
     atomic_write_text(out / "comparison.md", render_markdown(sections, len(runs)))
