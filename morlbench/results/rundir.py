@@ -24,16 +24,21 @@ class RunDir:
     path: Path
     metrics: list[dict[str, Any]] = field(default_factory=list)
     evals: list[dict[str, Any]] = field(default_factory=list)
+    _config: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def checkpoint_dir(self) -> Path:
         return self.path / CHECKPOINT
 
     def config(self) -> dict[str, Any]:
-        return json.loads((self.path / CONFIG).read_text())
+        """config.json, read once: it is written when the run is created and never changes after."""
+        if self._config is None:
+            self._config = json.loads((self.path / CONFIG).read_text())
+        return self._config
 
     def write_config(self, config: dict[str, Any]) -> None:
         atomic_write_json(self.path / CONFIG, config)
+        self._config = None
 
     def add_metrics(self, record: dict[str, Any]) -> None:
         self.metrics.append(record)
