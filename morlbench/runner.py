@@ -21,7 +21,7 @@ from morlbench.engine.engine import Engine, micro_batch_tokens
 from morlbench.engine.estimators import estimate
 from morlbench.errors import UsageError
 from morlbench.evaluation import evaluate, to_samples
-from morlbench.metrics.tradeoffs import centred_cross_products, cosine_matrix
+from morlbench.metrics.tradeoffs import centred_cross_products, cosine_matrix, matrix_record
 from morlbench.methods.base import Method, MethodContext, PreferenceSweep, RewardBatch, Rollout
 from morlbench.models.base import LoadedModel, ModelSource
 from morlbench.models.hf import HubModel
@@ -240,16 +240,19 @@ class Trainer:
             self._diagnose_gradients(rollout)
         return self.engine.update(rollout.generation, advantages)
 
-    def _diagnose_gradients(self, rollout: Rollout) -> None:
-        """Cosines between the per-objective policy gradients at the sampling policy (one advantage column per
-        objective, the run's estimator). Timed apart from the step: a diagnostic, not part of any method."""
-        began = time.perf_counter()
+    def gradient_cosines(self, rollout: Rollout) -> np.ndarray:
+        """Cosines (K, K) between the per-objective policy gradients at the sampling policy: each reward column
+        through the run's estimator, every trainable weight."""
         columns = torch.as_tensor(rollout.rewards, dtype=torch.float64)
         advantages = torch.stack([estimate(self.spec.estimator, columns[:, k], self.spec.group_size)
                                   for k in range(columns.shape[1])], dim=1)
-        cosines = cosine_matrix(self.engine.objective_gradients(rollout.generation, advantages).cpu().numpy())
-        self._diagnostics = {"gradient_cosine": [[None if not np.isfinite(v) else round(float(v), 6) for v in row]
-                                                 for row in cosines],
+        return cosine_matrix(self.engine.objective_gradients(rollout.generation, advantages).cpu().numpy())
+
+    def _diagnose_gradients(self, rollout: Rollout) -> None:
+        """The trade-off diagnostic, timed apart from the step: it is not part of any method."""
+        began = time.perf_counter()
+        cosines = self.gradient_cosines(rollout)
+        self._diagnostics = {"gradient_cosine": matrix_record(cosines, 6),
                              "diagnostic_seconds": round(time.perf_counter() - began, 4)}
 
     def end_step(self, rollout: Rollout, stats: dict[str, float], method_log: dict[str, Any]) -> None:

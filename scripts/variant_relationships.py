@@ -11,41 +11,34 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from morlbench.engine.engine import Engine, EngineSettings
-from morlbench.engine.estimators import estimate
-from morlbench.evaluation import to_samples
 from morlbench.metrics.stats import bootstrap_ci
-from morlbench.metrics.tradeoffs import centred_cross_products, correlation, cosine_matrix
-from morlbench.runner import draw_prompts, pick_model, resolve, step_seed
+from morlbench.metrics.tradeoffs import centred_cross_products, correlation
+from morlbench.results.rundir import RunDir
+from morlbench.runner import Trainer, resolve
 from morlbench.spec import RunSpec
-from morlbench.tasks.objectives import RunningMeanLength, ScoreContext
 
 VARIANTS = ("arith-conflict", "arith-aligned", "arith-independent")
 
 
-def measure(task_name: str, batches: int, prompts: int, group: int, seed: int) -> dict:
+def measure(task_name: str, batches: int, prompts: int, group: int, seed: int, scratch: Path) -> dict:
+    """A run's first ``batches`` rollouts, exactly as the runner draws, samples and scores them."""
     r = resolve(RunSpec(task=task_name, seed=seed, prompts_per_step=prompts, group_size=group))
-    model = pick_model(r.task.default_model).load(torch.device("cpu"), torch.float32)
-    engine = Engine(model, EngineSettings())
-    train, running = r.task.split("train"), RunningMeanLength()
+    model = r.model_source.load(torch.device("cpu"), torch.float32)
+    trainer = Trainer(r, model, RunDir(scratch / task_name), progress=False)
     correlations, cosines, pooled = [], [], np.zeros((2, 2))
     for step in range(batches):
-        problems = [p for p in draw_prompts(train, seed, step, prompts) for _ in range(group)]
-        gen = engine.sample([model.encode_prompt(p.prompt) for p in problems], r.max_new_tokens, step_seed(seed, step))
-        samples = to_samples(model.tokenizer, problems, gen)
-        rewards = r.task.train_rewards(samples, ScoreContext(r.max_new_tokens, running.update(gen.lengths)))
-        products = centred_cross_products(rewards, group)
+        rollout = trainer.rollout(step)
+        products = centred_cross_products(rollout.rewards, group)
         pooled += products
         correlations.append(correlation(products)[0, 1])
-        columns = torch.as_tensor(rewards, dtype=torch.float64)
-        advantages = torch.stack([estimate("grpo", columns[:, k], group) for k in range(2)], dim=1)
-        cosines.append(cosine_matrix(engine.objective_gradients(gen, advantages).numpy())[0, 1])
+        cosines.append(trainer.gradient_cosines(rollout)[0, 1])
     summary = {"objectives": list(r.task.objective_names), "model": r.task.default_model,
                "version": r.task.version, "rollouts": batches * prompts * group,
                "pooled_correlation": round(float(correlation(pooled)[0, 1]), 4)}
@@ -67,7 +60,9 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     began = time.perf_counter()
-    results = {v: measure(v, args.batches, args.prompts, args.group, args.seed) for v in VARIANTS}
+    with tempfile.TemporaryDirectory() as scratch:  # the trainer's run directory; nothing is written to it
+        results = {v: measure(v, args.batches, args.prompts, args.group, args.seed, Path(scratch))
+                   for v in VARIANTS}
     print("| variant | objectives | within-prompt reward correlation | gradient cosine | rollouts |")
     print("|---|---|---|---|---|")
     for name, s in results.items():

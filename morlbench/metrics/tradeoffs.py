@@ -48,6 +48,11 @@ def cosine_matrix(gradients: Any) -> np.ndarray:
     return np.clip(c, -1.0, 1.0)
 
 
+def matrix_record(matrix: Any, digits: int) -> list[list[float | None]]:
+    """A K x K matrix as stored in JSON: rounded, None where it is not finite."""
+    return [[None if not np.isfinite(v) else round(float(v), digits) for v in row] for row in np.asarray(matrix)]
+
+
 def _label(value: float, band: float) -> str | None:
     if value is None or not np.isfinite(value):
         return None
@@ -119,10 +124,9 @@ def tradeoff_summary(names: Sequence[str], metrics: list[dict[str, Any]]) -> dic
     cos_rows = [(m["step"], np.asarray(m["gradient_cosine"], dtype=np.float64)) for m in metrics
                 if m.get("gradient_cosine") is not None]
     return {
-        "correlation": [[None if not np.isfinite(v) else round(float(v), 4) for v in row] for row in corr],
+        "correlation": matrix_record(corr, 4),
         "rollouts": int(metrics[-1]["rollouts"]),
-        "gradient_cosine_by_step": [{"step": s, "cosine": [[None if not np.isfinite(v) else round(float(v), 4)
-                                                            for v in row] for row in c]} for s, c in cos_rows],
+        "gradient_cosine_by_step": [{"step": s, "cosine": matrix_record(c, 4)} for s, c in cos_rows],
         "diagnostic_seconds": round(float(sum(m.get("diagnostic_seconds", 0.0) for m in metrics)), 3),
         "pairs": [v.to_record() for v in pair_verdicts(names, corr, [c for _, c in cos_rows])],
     }
