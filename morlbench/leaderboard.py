@@ -23,6 +23,7 @@ from morlbench.metrics.pareto import TABLE_TAUS as TAUS
 from morlbench.metrics.pareto import front_summary, nondominated
 from morlbench.metrics.stats import format_mean_ci, format_reached
 from morlbench.results.atomic import atomic_write_text
+from morlbench.spec import describe_comparability
 from morlbench.results.submission import Result, ResultError, load_result
 
 # Wall time stays in the result files but not in the tables: it differs between reruns and machines, and the
@@ -81,12 +82,6 @@ def group_id(key: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:8]
 
 
-def describe(key: dict[str, Any]) -> str:
-    return (f"task `{key['task_version']}`, objectives {', '.join(key['objectives'])}; model `{key['model']}`; "
-            f"{key['steps']} steps of {key['batch']}; eval `{key['eval_split']}`, {key['decoding']}, "
-            f"L = {key['max_new_tokens']}")
-
-
 @dataclass
 class Board:
     groups: list[tuple[dict[str, Any], list[Row], float | None]]
@@ -128,7 +123,7 @@ def render_markdown(board: Board) -> str:
              "steps to τ·HV_ref: mean first evaluation step reaching it (seeds that reached it / seeds), HV_ref",
              "stored per task version in `baselines/reference.json`. See docs/leaderboard.md.", ""]
     for key, rows, hv_ref in board.groups:
-        lines += [f"## Group {group_id(key)}", "", describe(key) + ".",
+        lines += [f"## Group {group_id(key)}", "", describe_comparability(key) + ".",
                   f"HV_ref: {hv_ref}" if hv_ref else "HV_ref: none stored for this task version "
                   "(steps-to-front not ranked).", "",
                   "| rank | " + " | ".join(HEADER) + " |", "|---" * (len(HEADER) + 1) + "|"]
@@ -162,7 +157,8 @@ def render_html(board: Board) -> str:
              "<p>Ranked by hypervolume within a comparability group, never across groups. Mean over seeds "
              "[95% bootstrap interval]. Regenerate with <code>morlbench leaderboard</code>.</p>"]
     for key, rows, hv_ref in board.groups:
-        parts += [f"<h2>Group {group_id(key)}</h2>", f"<p>{esc(describe(key))}. HV_ref: {esc(str(hv_ref))}</p>",
+        parts += [f"<h2>Group {group_id(key)}</h2>",
+                  f"<p>{esc(describe_comparability(key))}. HV_ref: {esc(str(hv_ref))}</p>",
                   "<table><tr><th>rank</th>" + "".join(f"<th>{esc(h)}</th>" for h in HEADER) + "</tr>"]
         for rank, row in enumerate(rows, 1):
             parts.append(f"<tr><td>{rank}</td>" + "".join(f"<td>{esc(c)}</td>" for c in table_cells(row)) + "</tr>")

@@ -111,3 +111,10 @@ def comparability_key(spec: RunSpec, task_version: str, objectives: tuple[str, .
         "decoding": "greedy",
         "max_new_tokens": max_new_tokens,
     }
+
+
+def describe_comparability(key: dict[str, Any]) -> str:
+    """One line naming a comparability key's parts, as the leaderboard and the comparison report print it."""
+    return (f"task `{key['task_version']}`, objectives {', '.join(key['objectives'])}; model `{key['model']}`; "
+            f"{key['steps']} steps of {key['batch']}; eval `{key['eval_split']}`, {key['decoding']}, "
+            f"L = {key['max_new_tokens']}")

@@ -26,6 +26,7 @@ from morlbench.report.plots import plot_comparison
 from morlbench.results.atomic import atomic_write_text
 from morlbench.results.rundir import RunDir, open_run
 from morlbench.results.submission import default_label
+from morlbench.spec import describe_comparability
 
 GRID = "static grid"
 
@@ -165,9 +166,8 @@ def build_sections(groups: dict[str, dict[str, Entry]], out: Path, hv_ref_given:
                       key=lambda row: (-float(row["hypervolume"].split()[0]), row["entry"]))
         prefix = f"group{index}"
         plot_comparison(out, prefix, names, {label: e.runs for label, e in sorted(compared.items())})
-        text = [f"Task `{key['task_version']}`, objectives {', '.join(names)}, model `{key['model']}`, "
-                f"{key['steps']} steps of {key['batch']}, eval `{key['eval_split']}` ({key['decoding']}, "
-                f"L = {key['max_new_tokens']}).",
+        described = describe_comparability(key)
+        text = [described[0].upper() + described[1:] + ".",
                 f"HV_ref = {hv_ref:.4f} ({ref_source})." if hv_ref else "No HV_ref: no static grid here and none "
                 "given (--hv-ref); steps-to-front not computed.",
                 f"Static grid: the {static_count} static entries together, per seed (its row sums their tokens and "
