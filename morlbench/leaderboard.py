@@ -59,8 +59,13 @@ def load_results(results_dir: Path) -> tuple[list[Result], list[str]]:
 def load_reference(path: Path | None) -> dict[str, Any]:
     if path is None or not path.exists():
         return {}
-    data = json.loads(path.read_text())
-    return data.get("task_versions", {})
+    try:
+        versions = json.loads(path.read_text())["task_versions"]
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise UsageError(f"--reference {path}: not a reference file (JSON with \"task_versions\"): {exc}") from None
+    if not isinstance(versions, dict):
+        raise UsageError(f"--reference {path}: \"task_versions\" must map task versions to {{\"hv_ref\": number}}")
+    return versions
 
 
 def group_rows(results: Sequence[Result], hv_ref: float | None) -> list[Row]:

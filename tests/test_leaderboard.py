@@ -87,6 +87,16 @@ def test_bad_result_files_are_rejected_with_the_reason(results, tmp_path, edit, 
     assert not (tmp_path / "out").exists()
 
 
+def test_a_broken_reference_file_is_one_line_and_nothing_is_written(results, tmp_path, capsys):
+    reference = tmp_path / "reference.json"
+    reference.write_text("{broken")
+    assert main(["leaderboard", "--results", str(results / "results"), "--out", str(tmp_path / "out"),
+                 "--reference", str(reference)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "not a reference file" in err[0]
+    assert not (tmp_path / "out").exists()
+
+
 def test_not_json_is_rejected(tmp_path):
     bad = tmp_path / "x.json"
     bad.write_text("{not json")
