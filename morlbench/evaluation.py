@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from morlbench.engine.distributed import ONE_PROCESS, Ranks
 from morlbench.engine.sampling import Generation, generate
 from morlbench.models.base import LoadedModel
 from morlbench.tasks.base import Problem, Sample, Task
@@ -36,17 +37,21 @@ def to_samples(tokenizer, problems: list[Problem], gen: Generation) -> list[Samp
     return samples
 
 
-def evaluate(model: LoadedModel, task: Task, problems: list[Problem], max_new_tokens: int, batch_size: int
-             ) -> Evaluation:
+def evaluate(model: LoadedModel, task: Task, problems: list[Problem], max_new_tokens: int, batch_size: int,
+             ranks: Ranks = ONE_PROCESS) -> Evaluation:
+    """Greedy decoding of ``problems``; under data parallelism each rank decodes every count-th problem."""
     model.policy.eval()
+    mine = problems[ranks.index :: ranks.count]
     samples: list[Sample] = []
     tokens = 0
-    for start in range(0, len(problems), batch_size):
-        chunk = problems[start : start + batch_size]
+    for start in range(0, len(mine), batch_size):
+        chunk = mine[start : start + batch_size]
         gen = generate(model.policy, [model.encode_prompt(p.prompt) for p in chunk], max_new_tokens=max_new_tokens,
                        eos_id=model.eos_token_id, pad_id=model.pad_token_id, greedy=True)
         samples.extend(to_samples(model.tokenizer, chunk, gen))
         tokens += gen.generated_tokens
+    samples = ranks.gather_strided(samples)
+    tokens = int(ranks.sum_numbers([tokens])[0])
     by_difficulty = {}
     for d in sorted({p.difficulty for p in problems}):
         subset = [s for s in samples if s.problem.difficulty == d]

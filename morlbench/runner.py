@@ -17,12 +17,23 @@ from tqdm import tqdm
 
 from morlbench import registry
 from morlbench.engine.checkpoint import load_checkpoint, save_checkpoint
+from morlbench.engine.distributed import ONE_PROCESS, Ranks, current_ranks
 from morlbench.engine.engine import Engine, micro_batch_tokens
 from morlbench.engine.estimators import estimate
 from morlbench.errors import UsageError
 from morlbench.evaluation import evaluate, to_samples
-from morlbench.metrics.tradeoffs import centred_cross_products, cosine_matrix, matrix_record
-from morlbench.methods.base import Method, MethodContext, PreferenceSweep, RewardBatch, Rollout
+from morlbench.methods.base import (
+    Method,
+    MethodContext,
+    PreferenceSweep,
+    RewardBatch,
+    Rollout,
+)
+from morlbench.metrics.tradeoffs import (
+    centred_cross_products,
+    cosine_matrix,
+    matrix_record,
+)
 from morlbench.models.base import LoadedModel, ModelSource
 from morlbench.models.hf import HubModel
 from morlbench.models.local import LocalDirectory
@@ -99,7 +110,7 @@ def package_versions() -> dict[str, str]:
     return found
 
 
-def build_config(r: Resolved, model: LoadedModel) -> dict[str, Any]:
+def build_config(r: Resolved, model: LoadedModel, processes: int = 1) -> dict[str, Any]:
     task_info = r.task.describe()
     eval_size = len(r.task.split(r.eval_split))
     model_id = f"{model.name}@{model.info.get('checkpoint_sha256', 'unknown')}"
@@ -113,6 +124,7 @@ def build_config(r: Resolved, model: LoadedModel) -> dict[str, Any]:
             "dtype": str(pick_dtype(r.spec.dtype, r.device)).removeprefix("torch."),
             "micro_batch_tokens": micro_batch_tokens(r.spec.engine, model.policy),
             "eval_split": r.eval_split,
+            "processes": processes,  # data-parallel ranks (accelerate launch); the batch is split among them
             "method_settings": dataclasses.asdict(r.method.settings),
         },
         "task": task_info,
@@ -152,24 +164,36 @@ def prepare_policy(r: Resolved, model: LoadedModel) -> list[dict[str, Any]] | No
     return r.method.prepare_policy(model.policy, r.task.objective_names)
 
 
-def step_seed(seed: int, step: int) -> int:
-    """Seed of the sampling at ``step``: resuming at any step reproduces the same rollouts."""
-    return (seed * 1_000_003 + step * 7_919 + 17) % (2**63)
+def step_seed(seed: int, step: int, rank: int = 0) -> int:
+    """Seed of the sampling at ``step`` (on data-parallel ``rank``): resuming at any step reproduces the same
+    rollouts."""
+    return (seed * 1_000_003 + step * 7_919 + 17 + rank * 104_729) % (2**63)
 
 
 def draw_prompts(train: list[Problem], seed: int, step: int, count: int) -> list[Problem]:
     return random.Random(step_seed(seed, step)).sample(train, count)
 
 
+def check_processes(r: Resolved, ranks: Ranks) -> slice:
+    """This rank's share of the prompt groups; refuses what data parallelism cannot run."""
+    if ranks.active and not r.method.supports_processes:
+        raise UsageError(f"method {r.spec.method} does not run under several processes "
+                         f"({ranks.count} launched); run it in one process")
+    return ranks.group_share(r.spec.prompts_per_step)
+
+
 class Trainer:
     """The training loop's primitives over the engine (``TrainingLoop``); the method drives them."""
 
-    def __init__(self, r: Resolved, model: LoadedModel, run: RunDir, progress: bool) -> None:
+    def __init__(self, r: Resolved, model: LoadedModel, run: RunDir, progress: bool, ranks: Ranks = ONE_PROCESS
+                 ) -> None:
         self.r, self.spec, self.task, self.method = r, r.spec, r.task, r.method
-        self.model, self.run, self.progress = model, run, progress
+        self.model, self.run, self.ranks = model, run, ranks
+        self.progress = progress and ranks.is_main
+        self.group_rows = check_processes(r, ranks)
         self.prompts_per_step, self.group_size, self.total_steps = r.spec.prompts_per_step, r.spec.group_size, \
             r.spec.steps
-        self.engine = Engine(model, r.spec.engine)  # copies the KL reference before the method changes the policy
+        self.engine = Engine(model, r.spec.engine, ranks)  # copies the KL reference before the method changes the policy
         groups = prepare_policy(r, model)
         if groups is not None:
             self.engine.set_parameter_groups(groups)
@@ -191,7 +215,7 @@ class Trainer:
     def validate(self) -> np.ndarray:
         """Greedy evaluation on the val split, counted in the budget as method-internal tokens."""
         result = evaluate(self.model, self.task, self.task.split("val"), self.r.max_new_tokens,
-                          self.spec.eval_batch_size)
+                          self.spec.eval_batch_size, self.ranks)
         self.counters["method_tokens"] += result.generated_tokens
         return result.objectives
 
@@ -209,19 +233,24 @@ class Trainer:
             yield step
             if self.counters["step"] != step + 1:
                 raise RuntimeError(f"method {self.spec.method} did not finish step {step + 1} with end_step")
-            bar.set_postfix(self.postfix(self.run.metrics[-1]))
+            if self.progress:
+                bar.set_postfix(self.postfix(self.run.metrics[-1]))
 
     def rollout(self, step: int) -> Rollout:
         self._step_began = time.perf_counter()
         spec = self.spec
         problems = draw_prompts(self.train_split, spec.seed, step, spec.prompts_per_step)
         grouped = [p for p in problems for _ in range(spec.group_size)]
-        gen = self.engine.sample([self.model.encode_prompt(p.prompt) for p in grouped], self.r.max_new_tokens,
-                                 step_seed(spec.seed, step))
-        samples = to_samples(self.model.tokenizer, grouped, gen)
-        mean_len = self.running_len.update(gen.lengths)
+        share = self.group_rows
+        rows = slice(share.start * spec.group_size, share.stop * spec.group_size)  # this rank's prompt groups
+        gen = self.engine.sample([self.model.encode_prompt(p.prompt) for p in grouped[rows]], self.r.max_new_tokens,
+                                 step_seed(spec.seed, step, self.ranks.index))
+        samples = to_samples(self.model.tokenizer, grouped[rows], gen)
+        lengths = self.ranks.gather(list(gen.lengths))
+        mean_len = self.running_len.update(lengths)
         rewards = self.task.train_rewards(samples, ScoreContext(self.r.max_new_tokens, mean_len))
-        return Rollout(step, grouped, gen, np.asarray(rewards, dtype=np.float64), mean_len)
+        rewards = self.ranks.gather_rows(np.asarray(rewards, dtype=np.float64))
+        return Rollout(step, grouped, gen, rewards, mean_len, rows, lengths, self.engine.batch_size(gen)[1])
 
     def reward_batch(self, rollout: Rollout, with_gradients: bool = False) -> RewardBatch:
         spec, gen = self.spec, rollout.generation
@@ -230,7 +259,7 @@ class Trainer:
             group_size=spec.group_size,
             step=rollout.step,
             estimate=lambda column: estimate(spec.estimator, column, spec.group_size),
-            objective_gradients=(lambda adv, names=None: self.engine.objective_gradients(gen, adv, names))
+            objective_gradients=(lambda adv, names=None: self.engine.objective_gradients(gen, adv[rollout.rows], names))
             if with_gradients else None,
         )
 
@@ -238,7 +267,7 @@ class Trainer:
         every = self.spec.gradient_cosine_every
         if every and (rollout.step + 1) % every == 0:  # updates N, 2N, ...: runs shorter than N pay nothing
             self._diagnose_gradients(rollout)
-        return self.engine.update(rollout.generation, advantages)
+        return self.engine.update(rollout.generation, advantages[rollout.rows])
 
     def gradient_cosines(self, rollout: Rollout) -> np.ndarray:
         """Cosines (K, K) between the per-objective policy gradients at the sampling policy: each reward column
@@ -246,7 +275,8 @@ class Trainer:
         columns = torch.as_tensor(rollout.rewards, dtype=torch.float64)
         advantages = torch.stack([estimate(self.spec.estimator, columns[:, k], self.spec.group_size)
                                   for k in range(columns.shape[1])], dim=1)
-        return cosine_matrix(self.engine.objective_gradients(rollout.generation, advantages).cpu().numpy())
+        gradients = self.engine.objective_gradients(rollout.generation, advantages[rollout.rows])
+        return cosine_matrix(gradients.cpu().numpy())
 
     def _diagnose_gradients(self, rollout: Rollout) -> None:
         """The trade-off diagnostic, timed apart from the step: it is not part of any method."""
@@ -259,10 +289,10 @@ class Trainer:
         """Count the step, log it, and evaluate and checkpoint when due."""
         diagnostics, self._diagnostics = self._diagnostics, {}
         elapsed = time.perf_counter() - self._step_began - diagnostics.get("diagnostic_seconds", 0.0)
-        gen, done = rollout.generation, rollout.step + 1
+        done = rollout.step + 1
         self.counters["step"] = done
         self.counters["rollouts"] += len(rollout.problems)
-        self.counters["train_tokens"] += gen.generated_tokens
+        self.counters["train_tokens"] += rollout.tokens
         self.counters["seconds"] += elapsed
         reward_means = rollout.rewards.mean(axis=0)
         weights = self.method.weights()
@@ -271,7 +301,7 @@ class Trainer:
             "rewards": {n: round(float(v), 6) for n, v in zip(self.task.objective_names, reward_means)},
             "weights": None if weights is None else [round(float(w), 6) for w in weights],
             **{k: round(v, 6) for k, v in stats.items()},
-            "mean_length": round(float(np.mean(gen.lengths)), 3),
+            "mean_length": round(float(np.mean(rollout.lengths)), 3),
             "running_mean_length": round(rollout.mean_length, 3),
             "rollouts": self.counters["rollouts"],
             "tokens": self.total_tokens(),
@@ -300,7 +330,7 @@ class Trainer:
         sweep = self.method.evaluation_preferences(done, final=done >= self.spec.steps)
         if sweep is None:
             result = evaluate(self.model, self.task, self.eval_split, self.r.max_new_tokens,
-                              self.spec.eval_batch_size)
+                              self.spec.eval_batch_size, self.ranks)
             record.update(result.to_record(self.task.objective_names))
             weights = self.method.weights()
             if weights is not None:
@@ -320,7 +350,7 @@ class Trainer:
             for preference in preferences:
                 self.method.serve(np.asarray(preference, dtype=np.float64))
                 result = evaluate(self.model, self.task, self.eval_split, self.r.max_new_tokens,
-                                  self.spec.eval_batch_size)
+                                  self.spec.eval_batch_size, self.ranks)
                 tokens += result.generated_tokens
                 rows.append({"preference": [round(float(v), 6) for v in preference],
                              "objectives": [round(float(v), 6) for v in result.objectives]})
@@ -341,6 +371,9 @@ class Trainer:
     # -- checkpoints ------------------------------------------------------------------------------
     def save(self) -> None:
         weights, opt_tensors, opt_meta = self.engine.state_tensors()
+        self.ranks.check_identical(weights)
+        if not self.ranks.is_main:
+            return
         state = {
             "counters": self.counters,
             "running_mean_length": self.running_len.state_dict(),
@@ -366,13 +399,23 @@ def execute(spec: RunSpec, out: Path, resume: bool = False, progress: bool = Tru
     from morlbench.report.run_report import write_run_report
 
     r = resolve(spec)
+    ranks = current_ranks(r.device)
+    check_processes(r, ranks)  # before anything touches the disk
+    if ranks.active and r.device.type == "cuda":
+        r.device = torch.device("cuda", ranks.local_index)
     torch.set_num_threads(spec.threads)
     torch.manual_seed(spec.seed)
     model = r.model_source.load(r.device, pick_dtype(spec.dtype, r.device))
-    run = prepare_run_dir(out, resume, build_config(r, model))
-    trainer = Trainer(r, model, run, progress)
+    config = build_config(r, model, ranks.count)
+    # The main process owns the run directory; the others follow it read-only once it exists.
+    run = prepare_run_dir(out, resume, config) if ranks.is_main else None
+    ranks.barrier()
+    run = run or dataclasses.replace(open_run(out), read_only=True)
+    trainer = Trainer(r, model, run, progress, ranks)
     if resume:
         trainer.restore()
     trainer.train()
-    write_run_report(out)
+    if ranks.is_main:
+        write_run_report(out)
+    ranks.barrier()
     return out

@@ -8,7 +8,14 @@ from typing import Any
 import torch
 
 from morlbench.engine.checkpoint import flatten_optimizer, unflatten_optimizer
-from morlbench.engine.losses import AGGREGATIONS, aggregate_part, completion_logprobs, kl_k3, surrogate
+from morlbench.engine.distributed import ONE_PROCESS, Ranks
+from morlbench.engine.losses import (
+    AGGREGATIONS,
+    aggregate_part,
+    completion_logprobs,
+    kl_k3,
+    surrogate,
+)
 from morlbench.engine.sampling import Generation, generate
 from morlbench.errors import UsageError
 from morlbench.models.base import LoadedModel, count_parameters
@@ -56,8 +63,9 @@ def micro_batch_tokens(settings: EngineSettings, policy: torch.nn.Module) -> int
 
 
 class Engine:
-    def __init__(self, model: LoadedModel, settings: EngineSettings) -> None:
+    def __init__(self, model: LoadedModel, settings: EngineSettings, ranks: Ranks = ONE_PROCESS) -> None:
         self.model = model
+        self.ranks = ranks  # each rank holds its share of the batch's rows; gradients are summed over ranks
         self.policy = model.policy
         self.settings = settings
         self.reference = None
@@ -105,6 +113,11 @@ class Engine:
         rows = max(1, self.micro_batch_tokens // width)
         return [slice(i, min(i + rows, n)) for i in range(0, n, rows)]
 
+    def batch_size(self, gen: Generation) -> tuple[int, int]:
+        """Rows and generated tokens of the whole batch, every rank's share included (the loss normalisers)."""
+        rows, tokens = self.ranks.sum_numbers([gen.sequences.shape[0], gen.generated_tokens])
+        return int(rows), int(tokens)
+
     def _logprobs(self, model: torch.nn.Module, gen: Generation, parts: list[slice]) -> torch.Tensor:
         with torch.no_grad():
             return torch.cat([completion_logprobs(model, gen.rows(part)) for part in parts])
@@ -118,7 +131,7 @@ class Engine:
         """
         self.policy.train()
         params = self.trainable(parameter_names)
-        rows, tokens, k_count = gen.sequences.shape[0], gen.generated_tokens, advantages.shape[1]
+        (rows, tokens), k_count = self.batch_size(gen), advantages.shape[1]
         grads = torch.zeros(k_count, sum(p.numel() for p in params), dtype=torch.float32, device=self.device)
         for part in self.micro_batches(gen):
             sub = gen.rows(part)
@@ -130,14 +143,14 @@ class Engine:
                 flat = torch.autograd.grad(loss_k, params, retain_graph=k + 1 < k_count, allow_unused=True)
                 grads[k] += torch.cat([(g if g is not None else torch.zeros_like(p)).reshape(-1).float()
                                        for g, p in zip(flat, params)])
-        return grads
+        return self.ranks.sum_(grads)
 
     def update(self, gen: Generation, advantages: torch.Tensor) -> dict[str, float]:
         """ppo_epochs clipped-surrogate steps with a KL penalty to the initial policy, micro-batched."""
         s = self.settings
         self.policy.train()
         parts = self.micro_batches(gen)
-        rows, tokens = gen.sequences.shape[0], gen.generated_tokens
+        rows, tokens = self.batch_size(gen)
         ref_logp = self._logprobs(self.reference, gen, parts) if self.reference is not None else None
         old_logp = self._logprobs(self.policy, gen, parts) if s.ppo_epochs > 1 else None
         stats: dict[str, float] = {}
@@ -159,9 +172,10 @@ class Engine:
                 sums["kl"] += float(kl.detach())
                 sums["clip_fraction"] += float(aggregate_part(clipped.to(logp.dtype), sub.completion_mask,
                                                               "token-mean", rows, tokens))
+            self.ranks.sum_gradients(self.trainable())
             grad_norm = torch.nn.utils.clip_grad_norm_(self.policy.parameters(), s.grad_clip or float("inf"))
             self.optimizer.step()
-            stats = {**sums, "grad_norm": float(grad_norm)}
+            stats = {**dict(zip(sums, self.ranks.sum_numbers(list(sums.values())))), "grad_norm": float(grad_norm)}
         return {k: stats[k] for k in ("loss", "policy_loss", "kl", "grad_norm", "clip_fraction")}
 
     def state_tensors(self) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor], dict[str, Any]]:

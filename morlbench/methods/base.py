@@ -78,6 +78,11 @@ class Rollout:
     generation: Any  # morlbench.engine.sampling.Generation
     rewards: np.ndarray  # (N, K)
     mean_length: float  # running mean completion length (the conciseness normaliser)
+    # Under data parallelism ``generation`` holds only this process's rows of the batch: ``rows`` says which.
+    # ``lengths`` and ``tokens`` cover the whole batch.
+    rows: slice = field(default_factory=lambda: slice(None))
+    lengths: list[int] = field(default_factory=list)
+    tokens: int = 0
 
 
 @dataclass
@@ -110,6 +115,9 @@ class Method:
     Settings: ClassVar[type] = NoSettings
     needs_objective_gradients: ClassVar[bool] = False
     serves_preferences: ClassVar[bool] = False  # one trained artifact, any preference (see ``serve``)
+    # Whether the method runs data-parallel (accelerate launch): each process samples a share of the prompt
+    # groups and sees the whole batch's rewards. Methods that keep per-row state in the model say False.
+    supports_processes: ClassVar[bool] = True
 
     def __init__(self, settings: Any | None = None) -> None:
         self.settings = settings if settings is not None else self.Settings()

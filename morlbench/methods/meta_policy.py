@@ -89,6 +89,7 @@ class Soups(Method):
     description = "one LoRA expert per objective; preference w served by interpolating the experts (Rewarded Soups)"
     Settings = ExpertSettings
     serves_preferences = True
+    supports_processes = False  # the experts route one preference per batch row, set for the whole batch
     mixer_share = 0.0
 
     # -- building the policy --------------------------------------------------------------------

@@ -25,6 +25,7 @@ class RunDir:
     metrics: list[dict[str, Any]] = field(default_factory=list)
     evals: list[dict[str, Any]] = field(default_factory=list)
     _config: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    read_only: bool = False  # records are kept in memory only (data-parallel ranks other than the main one)
 
     @property
     def checkpoint_dir(self) -> Path:
@@ -42,16 +43,20 @@ class RunDir:
 
     def add_metrics(self, record: dict[str, Any]) -> None:
         self.metrics.append(record)
-        atomic_write_jsonl(self.path / METRICS, self.metrics)
+        if not self.read_only:
+            atomic_write_jsonl(self.path / METRICS, self.metrics)
 
     def add_eval(self, record: dict[str, Any]) -> None:
         self.evals.append(record)
-        atomic_write_jsonl(self.path / EVALS, self.evals)
+        if not self.read_only:
+            atomic_write_jsonl(self.path / EVALS, self.evals)
 
     def truncate_to(self, step: int) -> None:
         """Drop records after ``step`` (the checkpoint a resumed run restarts from)."""
         self.metrics = [r for r in self.metrics if r["step"] <= step]
         self.evals = [r for r in self.evals if r["step"] <= step]
+        if self.read_only:
+            return
         atomic_write_jsonl(self.path / METRICS, self.metrics)
         atomic_write_jsonl(self.path / EVALS, self.evals)
 
