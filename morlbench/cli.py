@@ -71,6 +71,9 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
                    "linear layer instead of all weights (default 0: all weights)")
     g.add_argument("--dtype", default=d.dtype, help="auto (bfloat16 on CUDA, float32 on CPU), float32, bfloat16 "
                    f"or float16 (default {d.dtype})")
+    g.add_argument("--backend", default=d.backend, help="morlbench (the built-in engine) or trl (TRL's "
+                   "GRPOTrainer samples and updates; methods that scalarise rewards linearly; docs/scaling.md) "
+                   f"(default {d.backend})")
     g.add_argument("--task-opt", action="append", metavar="KEY=VALUE", help="task setting (repeatable)")
     g.add_argument("--method-opt", action="append", metavar="KEY=VALUE", help="method setting (repeatable)")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -91,7 +94,7 @@ def spec_from_args(args: argparse.Namespace):
         objectives=[n.strip() for n in args.objectives.split(",") if n.strip()] if args.objectives else None,
         max_new_tokens=args.max_new_tokens, eval_every=args.eval_every, eval_split=args.eval_split,
         checkpoint_every=args.checkpoint_every, threads=args.threads, device=args.device, dtype=args.dtype,
-        lora_rank=args.lora_rank, gradient_cosine_every=args.gradient_cosine_every,
+        lora_rank=args.lora_rank, backend=args.backend, gradient_cosine_every=args.gradient_cosine_every,
         task_options={**({"data": args.data} if args.data else {}), **_options(args.task_opt, "--task-opt")},
         method_options=_options(args.method_opt, "--method-opt"),
     )

@@ -142,9 +142,9 @@ def prepare_run_dir(out: Path, resume: bool, config: dict[str, Any]) -> RunDir:
         if not resume:
             raise UsageError(f"--out {out} already holds a run; pass --resume to continue it or choose another --out")
         run = open_run(out)
-        stored = run.config()
-        if stored["spec"] != config["spec"]:
-            changed = sorted(k for k in config["spec"] if stored["spec"].get(k) != config["spec"][k])
+        stored = RunSpec.normalised(run.config()["spec"])
+        if stored != config["spec"]:
+            changed = sorted(k for k in config["spec"] if stored.get(k) != config["spec"][k])
             raise UsageError(f"--resume: settings differ from the stored run in {', '.join(changed)}")
         return run
     if resume:
@@ -223,7 +223,12 @@ class Trainer:
     def train(self) -> None:
         if self.counters["step"] == 0 and not self.run.evals:
             self.evaluate_now()
-        self.method.train(self)
+        if self.spec.backend == "trl":
+            from morlbench.engine.trl_backend import train_with_trl
+
+            train_with_trl(self)
+        else:
+            self.method.train(self)
 
     def remaining_steps(self) -> Iterator[int]:
         start = self.counters["step"]
@@ -401,6 +406,10 @@ def execute(spec: RunSpec, out: Path, resume: bool = False, progress: bool = Tru
     r = resolve(spec)
     ranks = current_ranks(r.device)
     check_processes(r, ranks)  # before anything touches the disk
+    if spec.backend == "trl":
+        from morlbench.engine.trl_backend import check_trl_backend
+
+        check_trl_backend(r, resume, ranks)
     if ranks.active and r.device.type == "cuda":
         r.device = torch.device("cuda", ranks.local_index)
     torch.set_num_threads(spec.threads)

@@ -12,6 +12,7 @@ from morlbench.errors import UsageError
 
 SCHEMA_VERSION = 1
 DTYPES = ("auto", "float32", "bfloat16", "float16")
+BACKENDS = ("morlbench", "trl")
 
 
 @dataclass
@@ -39,6 +40,7 @@ class RunSpec:
     # forward and K backward passes on those steps, timed apart. 0 turns it off.
     gradient_cosine_every: int = 10
     lora_rank: int = 0  # > 0: train LoRA adapters of this rank (peft, every linear layer) instead of all weights
+    backend: str = "morlbench"  # "trl": TRL's GRPOTrainer samples and updates (methods that scalarise linearly)
     task_options: dict[str, Any] = field(default_factory=dict)
     method_options: dict[str, Any] = field(default_factory=dict)
 
@@ -60,6 +62,8 @@ class RunSpec:
             raise UsageError(f"--gradient-cosine-every {self.gradient_cosine_every} must be >= 0 (0: off)")
         if self.lora_rank < 0:
             raise UsageError(f"--lora-rank {self.lora_rank} must be >= 0 (0 trains every weight)")
+        if self.backend not in BACKENDS:
+            raise UsageError(f"--backend {self.backend!r} is not one of {', '.join(BACKENDS)}")
         if self.dtype not in DTYPES:
             raise UsageError(f"--dtype {self.dtype!r} is not one of {', '.join(DTYPES)}")
         self.engine.validate()
@@ -72,6 +76,11 @@ class RunSpec:
         data = dict(data)
         data["engine"] = EngineSettings(**data.get("engine", {}))
         return cls(**data)
+
+    @classmethod
+    def normalised(cls, stored: dict[str, Any]) -> dict[str, Any]:
+        """A stored spec with today's defaults filled in: a setting added later does not orphan older runs."""
+        return cls.from_dict(stored).to_dict()
 
 
 def parse_weights(text: str, flag: str = "--weights") -> list[float]:

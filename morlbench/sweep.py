@@ -143,7 +143,7 @@ def run_state(run: PlannedRun) -> str:
     config = run.out / "config.json"
     if not config.exists():
         return "new"
-    stored = json.loads(config.read_text())["spec"]
+    stored = RunSpec.normalised(json.loads(config.read_text())["spec"])
     if stored != run.spec.to_dict():
         return "conflict"
     return "done" if (run.out / "report.json").exists() else "resume"

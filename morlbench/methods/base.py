@@ -167,6 +167,15 @@ class Method:
     def weights(self) -> np.ndarray | None:
         return None
 
+    def scalarises_linearly(self) -> bool:
+        """True when, for every batch, ``advantages(batch) == batch.estimate(batch.rewards @ reward_weights())``.
+        A backend that scalarises and normalises rewards itself (``--backend trl``) runs only such methods."""
+        return False
+
+    def reward_weights(self) -> np.ndarray:
+        """The weights on the reward columns for the next step, any scale included (see scalarises_linearly)."""
+        raise NotImplementedError(f"method {self.name} does not scalarise its rewards linearly")
+
     def state_dict(self) -> dict[str, Any]:
         """JSON-serialisable state needed to resume."""
         return {}

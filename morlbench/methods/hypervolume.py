@@ -83,6 +83,12 @@ class HvMetaReward(Method):
     def weights(self) -> np.ndarray:
         return self._weights
 
+    def scalarises_linearly(self) -> bool:
+        return True
+
+    def reward_weights(self) -> np.ndarray:
+        return self.multiplier * self._weights
+
     def state_dict(self) -> dict[str, Any]:
         return {"weights": self._weights.tolist(), "reference": self.reference.tolist(),
                 "front": self.front.points, "multiplier": self.multiplier}
@@ -145,6 +151,12 @@ class HypervolumeWeighting(Method):
 
     def weights(self) -> np.ndarray:
         return with_floor(self.free, self.settings.floor)
+
+    def scalarises_linearly(self) -> bool:
+        return True
+
+    def reward_weights(self) -> np.ndarray:
+        return self.weights()
 
     def advantages(self, batch: RewardBatch) -> torch.Tensor:
         return batch.estimate(scalarise(batch.rewards, torch.as_tensor(self.weights(), dtype=batch.rewards.dtype)))

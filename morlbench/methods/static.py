@@ -52,6 +52,12 @@ class Static(Method):
     def weights(self) -> np.ndarray:
         return self._weights
 
+    def scalarises_linearly(self) -> bool:
+        return self.settings.scalarisation == "linear"
+
+    def reward_weights(self) -> np.ndarray:
+        return self._weights
+
     def state_dict(self) -> dict[str, Any]:
         return {"weights": self._weights.tolist()}
 
