@@ -22,18 +22,8 @@ from morlbench.engine.engine import Engine, micro_batch_tokens
 from morlbench.engine.estimators import estimate
 from morlbench.errors import UsageError
 from morlbench.evaluation import evaluate, to_samples
-from morlbench.methods.base import (
-    Method,
-    MethodContext,
-    PreferenceSweep,
-    RewardBatch,
-    Rollout,
-)
-from morlbench.metrics.tradeoffs import (
-    centred_cross_products,
-    cosine_matrix,
-    matrix_record,
-)
+from morlbench.methods.base import Method, MethodContext, PreferenceSweep, RewardBatch, Rollout
+from morlbench.metrics.tradeoffs import centred_cross_products, cosine_matrix, matrix_record
 from morlbench.models.base import LoadedModel, ModelSource
 from morlbench.models.hf import HubModel
 from morlbench.models.local import LocalDirectory
@@ -193,7 +183,8 @@ class Trainer:
         self.group_rows = check_processes(r, ranks)
         self.prompts_per_step, self.group_size, self.total_steps = r.spec.prompts_per_step, r.spec.group_size, \
             r.spec.steps
-        self.engine = Engine(model, r.spec.engine, ranks)  # copies the KL reference before the method changes the policy
+        # copies the KL reference before the method changes the policy
+        self.engine = Engine(model, r.spec.engine, ranks)
         groups = prepare_policy(r, model)
         if groups is not None:
             self.engine.set_parameter_groups(groups)

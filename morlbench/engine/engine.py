@@ -9,13 +9,7 @@ import torch
 
 from morlbench.engine.checkpoint import flatten_optimizer, unflatten_optimizer
 from morlbench.engine.distributed import ONE_PROCESS, Ranks
-from morlbench.engine.losses import (
-    AGGREGATIONS,
-    aggregate_part,
-    completion_logprobs,
-    kl_k3,
-    surrogate,
-)
+from morlbench.engine.losses import AGGREGATIONS, aggregate_part, completion_logprobs, kl_k3, surrogate
 from morlbench.engine.sampling import Generation, generate
 from morlbench.errors import UsageError
 from morlbench.models.base import LoadedModel, count_parameters
