@@ -133,3 +133,15 @@ def test_the_committed_leaderboard_is_regenerated_exactly_from_its_results(tmp_p
     write_leaderboard(repo / "leaderboard" / "results", tmp_path, repo / "baselines" / "reference.json")
     for name in ("README.md", "results.csv", "index.html"):
         assert (tmp_path / name).read_bytes() == (repo / "leaderboard" / name).read_bytes(), name
+
+
+def test_a_run_recorded_before_a_setting_existed_submits_as_a_rerun_would(results, tmp_path):
+    """Result files hold the spec with today's defaults, so recording date does not change their bytes."""
+    run = tmp_path / "run"
+    shutil.copytree(results / "runs" / "uniform-0", run)
+    config = json.loads((run / "config.json").read_text())
+    del config["spec"]["backend"]  # as in a run recorded before --backend existed
+    (run / "config.json").write_text(json.dumps(config))
+    old = json.loads(submit(run, tmp_path / "old").read_text())
+    new = json.loads(submit(results / "runs" / "uniform-0", tmp_path / "new").read_text())
+    assert old["spec"] == new["spec"] and old["spec"]["backend"] == "morlbench"

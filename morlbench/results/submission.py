@@ -17,6 +17,7 @@ from morlbench.errors import UsageError
 from morlbench.metrics.pareto import front_points, hypervolume, nondominated
 from morlbench.results.atomic import atomic_write_json
 from morlbench.results.rundir import open_run
+from morlbench.spec import RunSpec
 
 RESULT_SCHEMA = 1
 KIND = "morlbench-result"
@@ -87,7 +88,7 @@ def result_from_run(run_dir: Path, label: str | None = None) -> dict[str, Any]:
         "model": config["model"]["name"],
         "comparability": config["comparability"],
         "objective_names": config["task"]["objectives"],
-        "spec": spec,
+        "spec": RunSpec.normalised(spec),  # a run recorded before a setting existed reads as a rerun today would
         "versions": config["versions"],
         "budget": {"train_seconds": run.metrics[-1]["train_seconds"], "eval_seconds": run.metrics[-1]["eval_seconds"]},
         "evals": run.evals,
