@@ -2,8 +2,16 @@
 identical settings: the embedded model and task, 8 prompts x 8 rollouts, L = 96, temperature 1, AdamW at a
 constant lr 1e-4, PPO clip 0.2, KL 1e-3 to the initial policy, token-mean loss over the batch (TRL's "dapo"),
 group-normalised advantages of the uniform scalarisation of the three objectives, float32, one thread.
-`pytest benchmarks/test_vs_trl.py` prints both; their ratio is the speed-up (docs/performance.md)."""
+`pytest benchmarks/test_vs_trl.py` prints both; their ratio is the speed-up (docs/performance.md). Each round
+starts from a fresh copy of the model (ROUNDS rounds, env MORLBENCH_BENCH_ROUNDS); generated tokens per step,
+EOS included, go to the benchmark's extra_info, because the two draw different samples. The paired test
+alternates one round of each, so that the machine's drift hits both, and records every pair's ratio."""
 import copy
+import os
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 import torch
@@ -16,44 +24,102 @@ from morlbench.tasks.base import Sample
 from morlbench.tasks.objectives import ScoreContext
 
 STEPS, PROMPTS, GROUP = 4, 8, 8
+ROUNDS = int(os.environ.get("MORLBENCH_BENCH_ROUNDS", "3"))
 
 
-def test_engine_four_steps(benchmark, embedded):
+Contestant = tuple[Callable[[], Any], Callable[[Any], None], list[int]]  # fresh state, four steps on it, tokens
+
+
+def record_tokens(benchmark, tokens: list[int]) -> None:
+    """Generated tokens per step over all rounds (the timed code only appends to ``tokens``)."""
+    benchmark.extra_info["tokens_per_step"] = round(sum(tokens) / (len(tokens) or 1), 1)
+
+
+def engine_contestant(embedded) -> Contestant:
     task = ArithTask()
-    model = copy.copy(embedded)
-    model.policy = copy.deepcopy(embedded.policy)
-    engine = Engine(model, EngineSettings())
     train = task.split("train")
+    tokens: list[int] = []
 
-    def run():
+    def fresh():
+        model = copy.copy(embedded)
+        model.policy = copy.deepcopy(embedded.policy)
+        return model, Engine(model, EngineSettings())
+
+    def run(state) -> None:
+        model, engine = state
         for step in range(STEPS):
             problems = [p for p in train[step * PROMPTS : (step + 1) * PROMPTS] for _ in range(GROUP)]
             gen = engine.sample([model.encode_prompt(p.prompt) for p in problems], task.max_new_tokens, step)
+            tokens.append(int(gen.completion_mask.sum()))
             rewards = task.train_rewards(to_samples(model.tokenizer, problems, gen), ScoreContext(96, 30.0))
             engine.update(gen, estimate("grpo", torch.as_tensor(rewards.mean(axis=1)), GROUP))
 
-    benchmark.pedantic(run, rounds=1, iterations=1)
+    return fresh, run, tokens
 
 
-def test_trl_grpo_four_steps(benchmark, embedded, tmp_path):
+def trl_contestant(embedded, output_dir) -> Contestant:
     trl = pytest.importorskip("trl")
     from datasets import Dataset
 
     task = ArithTask()
     problems = task.split("train")[: STEPS * PROMPTS]
     by_prompt = {p.prompt: p for p in problems}
+    tokens: list[int] = []
 
     def reward(prompts, completions, completion_ids, **_):
+        tokens.append(sum(len(ids) for ids in completion_ids))
         samples = [Sample(by_prompt[p], c, len(ids)) for p, c, ids in zip(prompts, completions, completion_ids)]
         return task.train_rewards(samples, ScoreContext(96, 30.0)).mean(axis=1).tolist()
 
     args = trl.GRPOConfig(
-        output_dir=str(tmp_path), per_device_train_batch_size=PROMPTS * GROUP, num_generations=GROUP,
+        output_dir=str(output_dir), per_device_train_batch_size=PROMPTS * GROUP, num_generations=GROUP,
         generation_batch_size=PROMPTS * GROUP, max_completion_length=96, temperature=1.0, learning_rate=1e-4,
         lr_scheduler_type="constant", beta=1e-3, epsilon=0.2, loss_type="dapo", scale_rewards="group",
         num_iterations=1, max_grad_norm=1.0, use_cpu=True, bf16=False, max_steps=STEPS, seed=0,
         report_to=[], save_strategy="no", logging_steps=STEPS, disable_tqdm=True, dataloader_num_workers=0)
-    trainer = trl.GRPOTrainer(model=copy.deepcopy(embedded.policy), reward_funcs=[reward], args=args,
-                              train_dataset=Dataset.from_dict({"prompt": [p.prompt for p in problems]}),
-                              processing_class=embedded.tokenizer)
-    benchmark.pedantic(trainer.train, rounds=1, iterations=1)
+
+    def fresh():
+        return trl.GRPOTrainer(model=copy.deepcopy(embedded.policy), reward_funcs=[reward], args=args,
+                               train_dataset=Dataset.from_dict({"prompt": [p.prompt for p in problems]}),
+                               processing_class=embedded.tokenizer)
+
+    return fresh, lambda trainer: trainer.train(), tokens
+
+
+def bench(benchmark, contestant: Contestant) -> None:
+    fresh, run, tokens = contestant
+    benchmark.pedantic(run, setup=lambda: ((fresh(),), {}), rounds=ROUNDS, iterations=1)
+    record_tokens(benchmark, tokens)
+
+
+def test_engine_four_steps(benchmark, embedded):
+    bench(benchmark, engine_contestant(embedded))
+
+
+def test_trl_grpo_four_steps(benchmark, embedded, tmp_path):
+    bench(benchmark, trl_contestant(embedded, tmp_path))
+
+
+def timed(contestant: Contestant) -> float:
+    fresh, run, _ = contestant
+    state = fresh()
+    start = time.perf_counter()
+    run(state)
+    return time.perf_counter() - start
+
+
+def test_paired_engine_over_trl_speed(benchmark, embedded, tmp_path):
+    """The timed unit is one pair (engine round, then TRL round); extra_info holds TRL's time over the engine's
+    for each pair, that is the engine's steps per second in units of TRL's, and their median."""
+    engine, trl_run = engine_contestant(embedded), trl_contestant(embedded, tmp_path)
+    ratios: list[float] = []
+
+    def pair() -> None:
+        engine_seconds = timed(engine)
+        ratios.append(timed(trl_run) / engine_seconds)
+
+    benchmark.pedantic(pair, rounds=ROUNDS, iterations=1)
+    benchmark.extra_info["speedup_per_pair"] = [round(r, 3) for r in ratios]
+    benchmark.extra_info["speedup_median"] = round(statistics.median(ratios), 3)
+    print(f"\nengine steps/s over TRL's, per pair: {', '.join(f'{r:.2f}' for r in ratios)}; "
+          f"median {statistics.median(ratios):.2f}")
