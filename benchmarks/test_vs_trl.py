@@ -24,7 +24,16 @@ from morlbench.tasks.base import Sample
 from morlbench.tasks.objectives import ScoreContext
 
 STEPS, PROMPTS, GROUP = 4, 8, 8
-ROUNDS = int(os.environ.get("MORLBENCH_BENCH_ROUNDS", "3"))
+
+
+def rounds_from_env() -> int:
+    text = os.environ.get("MORLBENCH_BENCH_ROUNDS", "3")
+    if not text.isdigit() or int(text) < 1:
+        raise pytest.UsageError(f"MORLBENCH_BENCH_ROUNDS={text!r}: expected a whole number of rounds >= 1")
+    return int(text)
+
+
+ROUNDS = rounds_from_env()
 
 
 Contestant = tuple[Callable[[], Any], Callable[[Any], None], list[int]]  # fresh state, four steps on it, tokens
