@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 import torch
 
-from morlbench.engine.engine import Engine, EngineSettings
-from morlbench.engine.estimators import estimate
-from morlbench.evaluation import to_samples
+from morlbench.engine.engine import Engine
+from morlbench.estimators import estimate
+from morlbench.run.evaluation import to_samples
+from morlbench.spec import EngineSettings
 from morlbench.tasks.arith import ArithTask
 from morlbench.tasks.base import Sample
 from morlbench.tasks.objectives import ScoreContext
@@ -61,7 +62,7 @@ def engine_contestant(embedded) -> Contestant:
             gen = engine.sample([model.encode_prompt(p.prompt) for p in problems], task.max_new_tokens, step)
             tokens.append(int(gen.completion_mask.sum()))
             rewards = task.train_rewards(to_samples(model.tokenizer, problems, gen), ScoreContext(96, 30.0))
-            engine.update(gen, estimate("grpo", torch.as_tensor(rewards.mean(axis=1)), GROUP))
+            engine.update(gen, torch.as_tensor(estimate("grpo", rewards.mean(axis=1), GROUP)))
 
     return fresh, run, tokens
 

@@ -1,4 +1,4 @@
-"""Registries of tasks, methods, metrics, models and extra objectives, filled only from Python entry points.
+"""Registries of tasks, methods, metrics, models, extra objectives and backends, filled only from entry points.
 
 Built-ins are declared in morlbench's own ``pyproject.toml`` under the same groups as plugins, so a plugin
 is looked up, listed and loaded exactly like a built-in.
@@ -8,13 +8,13 @@ from __future__ import annotations
 import difflib
 import sys
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 from morlbench.errors import UsageError
 
-KINDS = ("tasks", "methods", "metrics", "models", "objectives")
+KINDS = ("tasks", "methods", "metrics", "models", "objectives", "backends")
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def _load(ep: EntryPoint) -> Entry:
         return Entry(ep.name, _package_of(ep), error=f"{type(exc).__name__}: {exc}")
 
 
-@lru_cache(maxsize=None)
+@cache
 def entries(kind: str) -> tuple[Entry, ...]:
     """Every entry point of ``morlbench.<kind>``, loaded; failures are kept with their error."""
     if kind not in KINDS:

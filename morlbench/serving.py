@@ -13,7 +13,8 @@ from morlbench.errors import UsageError
 from morlbench.methods.base import Method
 from morlbench.models.base import LoadedModel
 from morlbench.results.rundir import open_run
-from morlbench.runner import pick_dtype, prepare_policy, resolve
+from morlbench.run.policy import prepare_policy
+from morlbench.run.resolve import pick_dtype, resolve
 from morlbench.spec import RunSpec, normalise_weights, parse_weights
 from morlbench.tasks.base import Task
 
@@ -53,13 +54,13 @@ def load_run(path: Path, preference_text: str | None, device: str = "cpu") -> Se
     spec = RunSpec.from_dict({**run.config()["spec"], "device": device})
     r = resolve(spec)
     preference = parse_preference(preference_text, r.task.objective_names)
-    if preference is None and r.method.serves_preferences:
+    if preference is None and r.method.capabilities().serves_preferences:
         raise UsageError(f"{path} is a {spec.method} run, which serves preferences: pass --preference with "
                          f"{len(r.task.objective_names)} weights ({', '.join(r.task.objective_names)})")
-    if preference is not None and not r.method.serves_preferences:
+    if preference is not None and not r.method.capabilities().serves_preferences:
         r.method.serve(preference)  # raises the method's one-line explanation
-    model = r.model_source.load(r.device, pick_dtype(spec.dtype, r.device))
+    model = r.model_source.load(torch.device(r.device), pick_dtype(spec.dtype, r.device))
     prepare_policy(r, model)
-    model.policy.load_state_dict(load_file(str(weights_file), device=str(r.device)))
+    model.policy.load_state_dict(load_file(str(weights_file), device=r.device))
     r.method.serve(preference)
     return ServedRun(r.task, r.method, model, r.max_new_tokens)

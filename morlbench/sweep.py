@@ -11,14 +11,15 @@ import itertools
 import json
 import re
 import time
-import tomllib
 import traceback
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
+import tomllib
 from tqdm import tqdm
 
 from morlbench.errors import UsageError
@@ -120,7 +121,7 @@ def load_suite(path: Path, root: Path | None = None) -> Suite:
                     try:
                         spec = RunSpec.from_dict({**fields, "task": task, "method": entry["name"],
                                                   "seed": int(seed), "method_options": options})
-                    except TypeError as exc:  # an unknown engine setting
+                    except UsageError as exc:  # an unknown setting
                         raise UsageError(f"{where}: {exc}") from None
                     runs.append(PlannedRun(full_label, spec, root / _slug(task) / full_label / f"seed{seed}"))
     for run in runs:
@@ -130,7 +131,7 @@ def load_suite(path: Path, root: Path | None = None) -> Suite:
 
 
 def validate_planned(run: PlannedRun) -> None:
-    from morlbench.runner import resolve
+    from morlbench.run.resolve import resolve
 
     try:
         resolve(RunSpec.from_dict(run.spec.to_dict()))
@@ -151,7 +152,7 @@ def run_state(run: PlannedRun) -> str:
 
 def execute_planned(spec: dict[str, Any], out: str, resume: bool) -> dict[str, Any]:
     """Run one planned run (in a worker process); never raises: a failure comes back as its message."""
-    from morlbench.runner import execute
+    from morlbench.run.execute import execute
 
     began = time.perf_counter()
     try:

@@ -1,7 +1,12 @@
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
+
+TEST_PLUGIN = Path(__file__).parent / "plugins" / "morlbench-test-plugin"
 
 # One thread: deterministic and free of busy-waiting on the shared 2-core machines.
 torch.set_num_threads(1)
@@ -15,7 +20,8 @@ def tiny_random_model():
     from transformers import LlamaConfig, LlamaForCausalLM
 
     from morlbench.models.base import LoadedModel
-    from morlbench.models.tiny_arith import PretrainRecipe, build_tokenizer
+    from morlbench.models.pretraining import build_tokenizer
+    from morlbench.models.tiny_arith import PretrainRecipe
 
     tokenizer = build_tokenizer(PretrainRecipe())
     config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
@@ -32,3 +38,15 @@ def embedded_model():
     from morlbench.models.tiny_arith import TinyArith
 
     return TinyArith().load(torch.device("cpu"), torch.float32)
+
+
+@pytest.fixture(scope="session")
+def test_plugin(tmp_path_factory):
+    """tests/plugins/morlbench-test-plugin installed with pip into a directory of its own (put it on PYTHONPATH:
+    ``tests.factory.run_cli``), so that its entry points are found through importlib.metadata as users' are."""
+    target = tmp_path_factory.mktemp("site")
+    build = tmp_path_factory.mktemp("build")
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                    "--no-index", "--target", str(target), str(TEST_PLUGIN)],
+                   check=True, env={**os.environ, "TMPDIR": str(build)})
+    return target

@@ -9,8 +9,9 @@ optimizer step, so the weights stay identical on every rank (checked at each che
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -104,9 +105,9 @@ class Ranks:
 ONE_PROCESS = Ranks()
 
 
-def current_ranks(device: torch.device) -> Ranks:
+def current_ranks(device: str) -> Ranks:
     """The ranks of this launch: one process unless started by ``accelerate launch`` (or torchrun)."""
     from accelerate import PartialState
 
-    state = PartialState(cpu=device.type == "cpu")
+    state = PartialState(cpu=device == "cpu")
     return Ranks(state.process_index, state.num_processes, state.local_process_index)

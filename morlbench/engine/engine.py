@@ -2,49 +2,17 @@
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
 from typing import Any
 
 import torch
 
 from morlbench.engine.checkpoint import flatten_optimizer, unflatten_optimizer
 from morlbench.engine.distributed import ONE_PROCESS, Ranks
-from morlbench.engine.losses import AGGREGATIONS, aggregate_part, completion_logprobs, kl_k3, surrogate
+from morlbench.engine.losses import aggregate_part, completion_logprobs, kl_k3, surrogate
 from morlbench.engine.sampling import Generation, generate
 from morlbench.errors import UsageError
 from morlbench.models.base import LoadedModel, count_parameters
-from morlbench.settings import require
-
-
-@dataclass
-class EngineSettings:
-    # The paper's 1e-6 is for an 8B model. On tiny-arith 3e-4 drove KL to 0.6 and destroyed the arithmetic
-    # (accuracy 0.26 -> 0.06); 1e-4 raised accuracy to 0.59 in 20 steps with KL near 0.01 (docs/objectives.md).
-    lr: float = 1e-4
-    weight_decay: float = 0.0
-    beta1: float = 0.9
-    beta2: float = 0.999
-    kl_coef: float = 1e-3
-    clip_eps: float = 0.2  # 0 disables PPO clipping
-    grad_clip: float = 1.0
-    ppo_epochs: int = 1
-    temperature: float = 1.0
-    loss_aggregation: str = "token-mean"
-    # Rows per forward pass = micro_batch_tokens // padded sequence length; gradients are accumulated exactly.
-    # 0 = auto: AUTO_TOKEN_BUDGET / parameters (tiny-arith: the whole batch in one pass; SmolLM2-135M: ~3000
-    # tokens, about 8 GB peak in float32 on CPU, measured).
-    micro_batch_tokens: int = 0
-    gradient_checkpointing: bool = False  # recompute activations in the backward pass (large models)
-
-    def validate(self) -> None:
-        if self.loss_aggregation not in AGGREGATIONS:
-            raise UsageError(f"loss_aggregation {self.loss_aggregation!r} is not one of {', '.join(AGGREGATIONS)}")
-        require(self, "positive", "lr", "temperature")
-        require(self, "not negative", "kl_coef", "clip_eps", "grad_clip", "weight_decay")
-        require(self, "at least 1", "ppo_epochs")
-        if self.micro_batch_tokens < 0:
-            raise UsageError(f"micro_batch_tokens={self.micro_batch_tokens} must be >= 0 (0: chosen from the model size)")
-
+from morlbench.spec import EngineSettings
 
 AUTO_TOKEN_BUDGET = 4e11
 
@@ -157,7 +125,8 @@ class Engine:
                 base = old_logp[part] if old_logp is not None else logp.detach()
                 per_token, clipped = surrogate(logp, base, advantages[part], s.clip_eps or None)
                 policy_loss = aggregate_part(per_token, sub.completion_mask, s.loss_aggregation, rows, tokens)
-                kl = aggregate_part(kl_k3(logp, ref_logp[part]), sub.completion_mask, s.loss_aggregation, rows, tokens) \
+                kl = aggregate_part(kl_k3(logp, ref_logp[part]), sub.completion_mask, s.loss_aggregation, rows,
+                                    tokens) \
                     if ref_logp is not None else torch.zeros((), dtype=logp.dtype)
                 loss = policy_loss + s.kl_coef * kl
                 loss.backward()

@@ -5,8 +5,7 @@ import torch
 from transformers import PreTrainedModel
 
 from morlbench.engine.sampling import Generation
-
-AGGREGATIONS = ("token-mean", "sequence-mean")
+from morlbench.spec import AGGREGATIONS
 
 
 def completion_logprobs(model: PreTrainedModel, gen: Generation) -> torch.Tensor:

@@ -35,7 +35,7 @@ class Generation:
     def generated_tokens(self) -> int:
         return int(self.completion_mask.sum())
 
-    def rows(self, part: slice) -> "Generation":
+    def rows(self, part: slice) -> Generation:
         """The rows of a micro-batch (same padded widths)."""
         return Generation(self.sequences[part], self.attention_mask[part], self.prompt_width,
                           self.completion_mask[part], self.lengths[part], self.truncated[part])

@@ -1,30 +1,51 @@
 """The method surface, shared by built-in methods and plugins.
 
-A weighting method implements ``advantages(batch)``: K reward columns in, one advantage per completion out.
-Optional hooks: ``setup(context)`` once before training, ``after_step(info)`` after each update (return
-numbers to log), ``weights()`` for the current weight vector, ``state_dict``/``load_state_dict`` for resume.
-Declared needs (``needs_objective_gradients``) make the engine do that work only when asked.
+A weighting method implements ``advantages(batch)``: K reward columns in (a float64 numpy array, N x K), one
+advantage per completion out (N,). Optional hooks: ``setup(context)`` once before training,
+``after_step(info)`` after each update (return JSON values to log), ``weights()`` for the current weight
+vector, ``state_dict``/``load_state_dict`` for resume. What a method needs from the loop and offers to it is
+declared in one place, its ``Capabilities``.
 
 A method that owns its training schedule (the bi-level meta-policy) also overrides ``prepare_policy`` (add
 modules such as adapters; say which parameters train at which learning rate), ``train(loop)`` (built from the
-loop's primitives: rollout, update, end_step), and, when one artifact serves many preferences,
-``evaluation_preferences`` and ``serve``.
+public loop's primitives: rollout, reward_batch, update, end_step), and, when one artifact serves many
+preferences, ``evaluation_preferences`` and ``serve``. Method modules need no torch at import time.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Iterator, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
-import torch
 
 from morlbench.errors import UsageError
 from morlbench.settings import settings_from_options
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass
 class NoSettings:
     """A method without settings."""
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a method needs from the training loop and what it offers; checked before a run starts."""
+
+    objective_gradients: bool = False  # uses batch.objective_gradients (exact per-objective policy gradients)
+    validation: bool = False  # uses context.validate (greedy evaluations on the val split, counted as tokens)
+    serves_preferences: bool = False  # one trained artifact serves any preference (evaluation sweeps, ``serve``)
+    own_schedule: bool = False  # overrides ``train(loop)``
+    own_adapters: bool = False  # ``prepare_policy`` adds trainable modules (so --lora-rank does not apply)
+    # Runs data-parallel (accelerate launch): each process samples a share of the prompt groups and sees the
+    # whole batch's rewards. Methods that keep per-row state in the model say False.
+    data_parallel: bool = True
+    # advantages(batch) == batch.estimate(batch.rewards @ reward_weights()) for every batch: a backend that
+    # scalarises and normalises rewards itself (--backend trl) can run the method.
+    linear_scalarisation: bool = False
 
 
 @dataclass
@@ -47,19 +68,23 @@ class MethodContext:
 
 @dataclass
 class RewardBatch:
-    """The K reward columns of one training batch, ordered group by group."""
+    """The K reward columns of one training batch, ordered group by group (``group_size`` rollouts each)."""
 
-    rewards: torch.Tensor  # (N, K) float64
+    rewards: np.ndarray  # (N, K) float64
     group_size: int
     step: int
-    estimate: Callable[[torch.Tensor], torch.Tensor]  # the run's estimator applied to one column (N,)
-    # Exact per-objective policy gradients: (advantages (N, K), parameter names or None) -> (K, D); only for
-    # methods that set needs_objective_gradients.
+    estimate: Callable[[np.ndarray], np.ndarray]  # the run's estimator applied to one column (N,) -> (N,)
+    # Exact per-objective policy gradients of the surrogate: (advantages (N, K), parameter names or None,
+    # with_kl=False) -> torch.Tensor (K, D). Only for methods that declare objective_gradients.
     objective_gradients: Callable[..., torch.Tensor] | None = None
 
     @property
     def num_objectives(self) -> int:
         return int(self.rewards.shape[1])
+
+    def estimate_columns(self) -> np.ndarray:
+        """Each reward column through the run's estimator, (N, K)."""
+        return np.stack([self.estimate(self.rewards[:, k]) for k in range(self.num_objectives)], axis=1)
 
 
 @dataclass
@@ -94,16 +119,16 @@ class PreferenceSweep:
 
 
 class TrainingLoop(Protocol):
-    """What the runner gives ``Method.train``: the same primitives the default weighting loop uses."""
+    """The public loop ``Method.train`` drives (``morlbench.run.loop.Loop``): the primitives of one step."""
 
     prompts_per_step: int
     group_size: int
     total_steps: int
 
-    def remaining_steps(self) -> Iterator[int]: ...  # steps not yet done (resume-aware), with a progress bar
+    def remaining_steps(self) -> Iterator[int]: ...  # steps not yet done (resume-aware)
     def rollout(self, step: int) -> Rollout: ...  # draw prompts, sample G completions each, score them
     def reward_batch(self, rollout: Rollout, with_gradients: bool = False) -> RewardBatch: ...
-    def update(self, rollout: Rollout, advantages: torch.Tensor) -> dict[str, float]: ...
+    def update(self, rollout: Rollout, advantages: np.ndarray) -> dict[str, float]: ...
     def end_step(self, rollout: Rollout, stats: dict[str, float], method_log: dict[str, Any]) -> None: ...
 
 
@@ -113,24 +138,24 @@ class Method:
     name: ClassVar[str]
     description: ClassVar[str]
     Settings: ClassVar[type] = NoSettings
-    needs_objective_gradients: ClassVar[bool] = False
-    serves_preferences: ClassVar[bool] = False  # one trained artifact, any preference (see ``serve``)
-    # Whether the method runs data-parallel (accelerate launch): each process samples a share of the prompt
-    # groups and sees the whole batch's rewards. Methods that keep per-row state in the model say False.
-    supports_processes: ClassVar[bool] = True
+    declares: ClassVar[Capabilities] = Capabilities()
 
     def __init__(self, settings: Any | None = None) -> None:
         self.settings = settings if settings is not None else self.Settings()
         self.context: MethodContext | None = None
 
     @classmethod
-    def from_options(cls, options: dict[str, Any]) -> "Method":
+    def from_options(cls, options: dict[str, Any]) -> Method:
         return cls(settings_from_options(cls.Settings, options, owner=f"method {cls.name}"))
+
+    def capabilities(self) -> Capabilities:
+        """What this method, with its settings, needs and offers. Default: the class's ``declares``."""
+        return self.declares
 
     def validate_run(self, objectives: tuple[str, ...], steps: int) -> None:
         """Refuse a task or budget this method cannot work with; runs before anything touches the disk."""
 
-    def prepare_policy(self, policy: torch.nn.Module, objectives: tuple[str, ...]) -> list[dict[str, Any]] | None:
+    def prepare_policy(self, policy: Any, objectives: tuple[str, ...]) -> list[dict[str, Any]] | None:
         """Change the policy before training (e.g. add adapters); return optimizer parameter groups
         (``{"params": [...], "lr": x}``) or None to train every parameter at the run's learning rate.
         Called after the KL reference is copied and before checkpoints are restored or loaded."""
@@ -141,9 +166,10 @@ class Method:
 
     def train(self, loop: TrainingLoop) -> None:
         """The training schedule. Default: one weighted update per step through ``advantages``."""
+        gradients = self.capabilities().objective_gradients
         for step in loop.remaining_steps():
             rollout = loop.rollout(step)
-            batch = loop.reward_batch(rollout, with_gradients=self.needs_objective_gradients)
+            batch = loop.reward_batch(rollout, with_gradients=gradients)
             stats = loop.update(rollout, self.advantages(batch))
             log = self.after_step(StepInfo(step + 1, rollout.rewards.mean(axis=0), stats))
             loop.end_step(rollout, stats, log)
@@ -158,7 +184,7 @@ class Method:
             raise UsageError(f"method {self.name} trains one policy; --preference applies to methods that "
                              "serve preferences (meta-policy, soups)")
 
-    def advantages(self, batch: RewardBatch) -> torch.Tensor:
+    def advantages(self, batch: RewardBatch) -> np.ndarray:
         raise NotImplementedError
 
     def after_step(self, info: StepInfo) -> dict[str, Any]:
@@ -167,13 +193,8 @@ class Method:
     def weights(self) -> np.ndarray | None:
         return None
 
-    def scalarises_linearly(self) -> bool:
-        """True when, for every batch, ``advantages(batch) == batch.estimate(batch.rewards @ reward_weights())``.
-        A backend that scalarises and normalises rewards itself (``--backend trl``) runs only such methods."""
-        return False
-
     def reward_weights(self) -> np.ndarray:
-        """The weights on the reward columns for the next step, any scale included (see scalarises_linearly)."""
+        """The weights on the reward columns for the next step, any scale included (see linear_scalarisation)."""
         raise NotImplementedError(f"method {self.name} does not scalarise its rewards linearly")
 
     def state_dict(self) -> dict[str, Any]:

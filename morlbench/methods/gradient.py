@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from morlbench.errors import UsageError
-from morlbench.methods.base import Method, MethodContext, RewardBatch
-from morlbench.methods.simplex import check_floor, mirror_ascent, with_floor
+from morlbench.methods.base import Capabilities, Method, MethodContext, RewardBatch
+from morlbench.preferences import check_floor, mirror_ascent, with_floor
+from morlbench.settings import setting
+
+if TYPE_CHECKING:
+    import torch
 
 _LAYER = re.compile(r"\.layers\.(\d+)\.")
 
@@ -26,16 +29,13 @@ _LAYER = re.compile(r"\.layers\.(\d+)\.")
 class GradientSettings:
     # eta = lr / reg. The paper uses reg 1e-5 with lr 1e-6 (eta 0.1) on Qwen3-8B; the default keeps eta = 0.1
     # at morlbench's default lr 1e-4 for the embedded model.
-    reg: float = 1e-3
-    layers: str = "last-half"  # "all", "last-half", or comma-separated block indices such as "2,3"
-    clip_norm: float = 1.0  # clip each g_k to this norm before the inner products; 0 disables
-    normalize: bool = False  # use unit-norm g_k (influences become sums of cosines)
-    update_every: int = 1
-    floor: float = 0.0
-
-    def validate(self) -> None:
-        if self.reg <= 0 or self.clip_norm < 0 or self.update_every < 1:
-            raise UsageError("gradient needs reg > 0, clip_norm >= 0 and update_every >= 1")
+    reg: float = setting(1e-3, "eta = lr / reg", low=0, high=1e6, open_low=True)
+    layers: str = setting("last-half", "blocks whose gradients count: all, last-half, or indices such as 2,3")
+    clip_norm: float = setting(1.0, "clip each g_k to this norm before the inner products (0: off)", low=0,
+                               high=1e6)
+    normalize: bool = setting(False, "use unit-norm g_k (influences become sums of cosines)")
+    update_every: int = setting(1, "steps between weight updates", low=1, high=1_000_000)
+    floor: float = setting(0.0, "every weight stays >= floor", low=0, high=0.5)
 
 
 def select_parameters(names: tuple[str, ...], layers: str) -> list[str] | None:
@@ -64,15 +64,15 @@ def influences(gradients: torch.Tensor, clip_norm: float, normalize: bool) -> np
     if normalize:
         g = g / norms.clamp(min=1e-12)
     elif clip_norm > 0:
-        g = g * torch.clamp(clip_norm / norms.clamp(min=1e-12), max=1.0)
-    return (g @ g.sum(dim=0)).numpy()
+        g = g * (clip_norm / norms.clamp(min=1e-12)).clamp(max=1.0)
+    return (g @ g.sum(dim=0)).cpu().numpy()
 
 
 class GradientWeighting(Method):
     name = "gradient"
     description = "mirror ascent on weights from per-objective gradient influences <g_k, sum_j g_j>"
     Settings = GradientSettings
-    needs_objective_gradients = True
+    declares = Capabilities(objective_gradients=True)
 
     def setup(self, context: MethodContext) -> None:
         super().setup(context)
@@ -85,14 +85,13 @@ class GradientWeighting(Method):
     def weights(self) -> np.ndarray:
         return with_floor(self.free, self.settings.floor)
 
-    def advantages(self, batch: RewardBatch) -> torch.Tensor:
-        per_objective = torch.stack([batch.estimate(batch.rewards[:, k]) for k in range(batch.num_objectives)],
-                                    dim=1)
+    def advantages(self, batch: RewardBatch) -> np.ndarray:
+        per_objective = batch.estimate_columns()
         if batch.step % self.settings.update_every == 0:
             grads = batch.objective_gradients(per_objective, self.parameters)
             self.last_influences = influences(grads, self.settings.clip_norm, self.settings.normalize)
             self.free = mirror_ascent(self.free, self.last_influences, self.eta)
-        return per_objective @ torch.as_tensor(self.weights(), dtype=per_objective.dtype)
+        return per_objective @ self.weights()
 
     def after_step(self, info) -> dict[str, Any]:
         return {"influences": self.last_influences.round(10).tolist(), "eta": self.eta}

@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import torch
 
 from morlbench.errors import UsageError
-from morlbench.methods.base import Method, MethodContext, RewardBatch, StepInfo
-from morlbench.methods.simplex import check_floor, mirror_ascent, with_floor
+from morlbench.methods.base import Capabilities, Method, MethodContext, RewardBatch, StepInfo
 from morlbench.methods.static import scalarise
 from morlbench.metrics.pareto import hypervolume, nondominated
+from morlbench.preferences import check_floor, mirror_ascent, with_floor
+from morlbench.settings import setting
 
 
 class ValidatedFront:
@@ -51,14 +51,15 @@ def _require_validation(context: MethodContext, name: str) -> None:
 
 @dataclass
 class HvMetaRewardSettings:
-    base: float = 0.5  # m = base + scale * tanh(c), as released
-    scale: float = 1.5
+    base: float = setting(0.5, "m = base + scale * tanh(c), as released", low=-1e6, high=1e6)
+    scale: float = setting(1.5, "m = base + scale * tanh(c), as released", low=-1e6, high=1e6)
 
 
 class HvMetaReward(Method):
     name = "hv-meta-reward"
     description = "paper's released rule: rewards scaled by 0.5 + 1.5 tanh(HV contribution); weights fixed"
     Settings = HvMetaRewardSettings
+    declares = Capabilities(validation=True, linear_scalarisation=True)
 
     def setup(self, context: MethodContext) -> None:
         super().setup(context)
@@ -68,9 +69,8 @@ class HvMetaReward(Method):
         self.front = ValidatedFront()
         self.multiplier = 1.0
 
-    def advantages(self, batch: RewardBatch) -> torch.Tensor:
-        scalar = scalarise(batch.rewards, torch.as_tensor(self._weights, dtype=batch.rewards.dtype))
-        return batch.estimate(self.multiplier * scalar)
+    def advantages(self, batch: RewardBatch) -> np.ndarray:
+        return batch.estimate(self.multiplier * scalarise(batch.rewards, self._weights))
 
     def after_step(self, info: StepInfo) -> dict[str, Any]:
         point = np.asarray(self.context.validate(), dtype=np.float64)
@@ -82,9 +82,6 @@ class HvMetaReward(Method):
 
     def weights(self) -> np.ndarray:
         return self._weights
-
-    def scalarises_linearly(self) -> bool:
-        return True
 
     def reward_weights(self) -> np.ndarray:
         return self.multiplier * self._weights
@@ -102,17 +99,13 @@ class HvMetaReward(Method):
 
 @dataclass
 class HypervolumeSettings:
-    delta: float = 0.05  # probe step in normalised units
-    eta: float = 0.5  # mirror-ascent step on the L1-normalised gains
-    floor: float = 0.05  # every weight stays >= floor
-    update_every: int = 1  # steps between weight updates (validation happens at each update)
-    reference: str = "origin"  # "origin" (the benchmark's reference point) or "initial" (the initial policy's point)
-
-    def validate(self) -> None:
-        if self.reference not in ("origin", "initial"):
-            raise UsageError(f"reference {self.reference!r} is not one of origin, initial")
-        if self.delta <= 0 or self.eta < 0 or self.update_every < 1:
-            raise UsageError("hypervolume needs delta > 0, eta >= 0 and update_every >= 1")
+    delta: float = setting(0.05, "probe step in normalised units", low=0, high=1, open_low=True)
+    eta: float = setting(0.5, "mirror-ascent step on the L1-normalised gains", low=0, high=1e6)
+    floor: float = setting(0.05, "every weight stays >= floor", low=0, high=0.5)
+    update_every: int = setting(1, "steps between weight updates (validation happens at each update)", low=1,
+                                high=1_000_000)
+    reference: str = setting("origin", "origin (the benchmark's reference point) or initial (the initial "
+                             "policy's point)", choices=("origin", "initial"))
 
 
 def marginal_gains(point: np.ndarray, front: list[list[float]], ref: np.ndarray, delta: float) -> np.ndarray:
@@ -130,6 +123,7 @@ class HypervolumeWeighting(Method):
     name = "hypervolume"
     description = "weights move toward the objective whose improvement adds most hypervolume (mirror ascent)"
     Settings = HypervolumeSettings
+    declares = Capabilities(validation=True, linear_scalarisation=True)
 
     def setup(self, context: MethodContext) -> None:
         super().setup(context)
@@ -152,14 +146,11 @@ class HypervolumeWeighting(Method):
     def weights(self) -> np.ndarray:
         return with_floor(self.free, self.settings.floor)
 
-    def scalarises_linearly(self) -> bool:
-        return True
-
     def reward_weights(self) -> np.ndarray:
         return self.weights()
 
-    def advantages(self, batch: RewardBatch) -> torch.Tensor:
-        return batch.estimate(scalarise(batch.rewards, torch.as_tensor(self.weights(), dtype=batch.rewards.dtype)))
+    def advantages(self, batch: RewardBatch) -> np.ndarray:
+        return batch.estimate(scalarise(batch.rewards, self.weights()))
 
     def after_step(self, info: StepInfo) -> dict[str, Any]:
         if info.step % self.settings.update_every:

@@ -12,34 +12,15 @@ One trained artifact serves any preference; evaluation sweeps a Das-Dennis grid 
 """
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import torch
 
 from morlbench.errors import UsageError
-from morlbench.methods.base import Method, MethodContext, PreferenceSweep, TrainingLoop
-from morlbench.methods.multi_lora import MixedExperts
-from morlbench.settings import require
-
-
-def das_dennis(objectives: int, partitions: int) -> np.ndarray:
-    from pymoo.util.ref_dirs import get_reference_directions
-
-    return np.asarray(get_reference_directions("das-dennis", objectives, n_partitions=partitions), dtype=np.float64)
-
-
-def vertices_and_midpoints(objectives: int) -> np.ndarray:
-    eye = np.eye(objectives)
-    midpoints = [(eye[i] + eye[j]) / 2 for i, j in itertools.combinations(range(objectives), 2)]
-    return np.vstack([eye, *midpoints]) if midpoints else eye
-
-
-def held_out_preferences(objectives: int, count: int, seed: int) -> np.ndarray:
-    """Dirichlet(1) preferences off the evaluation grid, the same for every run that uses the same seed."""
-    return np.random.default_rng(seed).dirichlet(np.ones(objectives), size=count)
+from morlbench.methods.base import Capabilities, Method, MethodContext, PreferenceSweep, TrainingLoop
+from morlbench.preferences import das_dennis, dirichlet, vertices_and_midpoints
+from morlbench.settings import setting
 
 
 def split_steps(total: int, parts: int) -> list[int]:
@@ -50,46 +31,39 @@ def split_steps(total: int, parts: int) -> list[int]:
 
 @dataclass
 class ExpertSettings:
-    rank: int = 8
-    lora_alpha: float = 16.0
+    rank: int = setting(8, "LoRA rank of every expert", low=1, high=1024)
+    lora_alpha: float = setting(16.0, "LoRA alpha of every expert", low=0, high=1e6, open_low=True)
     # LoRA adapters need a larger step than full fine-tuning; 1e-3 is 10x the engine's default lr.
-    expert_lr: float = 1e-3
-    anchor: float = 0.2  # + anchor * r_{anchor_objective} in the reward of every other expert
-    anchor_objective: str = "accuracy"
-    grid_partitions: int = 4  # Das-Dennis grid of preferences swept at evaluation (15 points for K = 3)
-    held_out: int = 10  # off-grid preferences scored at the final evaluation (served utility)
-    held_out_seed: int = 2026
-
-    def validate(self) -> None:
-        require(self, "at least 1", "rank", "grid_partitions")
-        require(self, "positive", "lora_alpha", "expert_lr")
-        require(self, "not negative", "anchor", "held_out")
+    expert_lr: float = setting(1e-3, "learning rate of the experts (the run's --lr is not used)", low=0, high=1,
+                               open_low=True)
+    anchor: float = setting(0.2, "+ anchor * r_{anchor_objective} in the reward of every other expert", low=0,
+                            high=1e6)
+    anchor_objective: str = setting("accuracy", "the objective added to every other expert's reward")
+    grid_partitions: int = setting(4, "Das-Dennis grid of preferences swept at evaluation (15 points for K = 3)",
+                                   low=1, high=64)
+    held_out: int = setting(10, "off-grid preferences scored at the final evaluation (served utility)", low=0,
+                            high=10_000)
+    held_out_seed: int = setting(2026, "seed of the held-out preferences (the same for every run)", low=0)
 
 
 @dataclass
 class MetaPolicySettings(ExpertSettings):
-    mixer_share: float = 0.25  # share of the run's steps given to the upper level
-    mixer_lr: float = 1e-2
-    mixer_hidden: int = 32
-    vertex_share: float = 0.5  # prompt groups whose w is a simplex vertex or edge midpoint; the rest Dirichlet
-    dirichlet: float = 1.0
-
-    def validate(self) -> None:
-        super().validate()
-        if not 0 < self.mixer_share < 1:
-            raise UsageError(f"mixer_share={self.mixer_share} must be in (0, 1); soups is the method without a mixer")
-        require(self, "positive", "mixer_lr", "dirichlet")
-        require(self, "at least 1", "mixer_hidden")
-        if not 0 <= self.vertex_share <= 1:
-            raise UsageError(f"vertex_share={self.vertex_share} must be in [0, 1]")
+    mixer_share: float = setting(0.25, "share of the run's steps given to the upper level (soups is the method "
+                                 "without one)", low=0, high=0.99, open_low=True)
+    mixer_lr: float = setting(1e-2, "learning rate of the preference network", low=0, high=10, open_low=True)
+    mixer_hidden: int = setting(32, "hidden units of the preference network", low=1, high=65_536)
+    vertex_share: float = setting(0.5, "prompt groups whose w is a simplex vertex or edge midpoint; the rest "
+                                  "Dirichlet", low=0, high=1)
+    dirichlet: float = setting(1.0, "Dirichlet concentration of the other preferences", low=0, high=1e6,
+                               open_low=True)
 
 
 class Soups(Method):
     name = "soups"
     description = "one LoRA expert per objective; preference w served by interpolating the experts (Rewarded Soups)"
     Settings = ExpertSettings
-    serves_preferences = True
-    supports_processes = False  # the experts route one preference per batch row, set for the whole batch
+    # the experts route one preference per batch row, set for the whole batch: one process only
+    declares = Capabilities(serves_preferences=True, own_schedule=True, own_adapters=True, data_parallel=False)
     mixer_share = 0.0
 
     # -- building the policy --------------------------------------------------------------------
@@ -108,7 +82,9 @@ class Soups(Method):
                              f"besides {mixer_steps} mixer step(s)")
         return steps - mixer_steps, mixer_steps
 
-    def prepare_policy(self, policy: torch.nn.Module, objectives: tuple[str, ...]) -> list[dict[str, Any]]:
+    def prepare_policy(self, policy: Any, objectives: tuple[str, ...]) -> list[dict[str, Any]]:
+        from morlbench.methods.multi_lora import MixedExperts
+
         s = self.settings
         self.objectives = objectives
         self.experts = MixedExperts(policy, len(objectives), s.rank, s.lora_alpha,
@@ -124,7 +100,8 @@ class Soups(Method):
         self.expert_steps, _ = self.budget_split(k, context.total_steps)
         self.chunks = split_steps(self.expert_steps, k)
         self.grid = das_dennis(k, self.settings.grid_partitions)
-        self.held_out = held_out_preferences(k, self.settings.held_out, self.settings.held_out_seed)
+        # Dirichlet(1) preferences off the grid, the same for every run with the same held_out_seed.
+        self.held_out = dirichlet(k, self.settings.held_out, self.settings.held_out_seed)
 
     # -- the schedule ---------------------------------------------------------------------------
     def expert_at(self, step: int) -> int | None:
@@ -132,8 +109,8 @@ class Soups(Method):
         bounds = np.cumsum(self.chunks)
         return int(np.searchsorted(bounds, step, side="right")) if step < self.expert_steps else None
 
-    def expert_reward(self, rewards: torch.Tensor, expert: int) -> torch.Tensor:
-        reward = rewards[:, expert].clone()
+    def expert_reward(self, rewards: np.ndarray, expert: int) -> np.ndarray:
+        reward = rewards[:, expert].copy()
         anchor = self.objectives.index(self.settings.anchor_objective) if self.settings.anchor > 0 else expert
         if anchor != expert:
             reward = reward + self.settings.anchor * rewards[:, anchor]
@@ -149,14 +126,14 @@ class Soups(Method):
             else:
                 preferences = self.draw_preferences(step, loop.prompts_per_step)
             rows = np.repeat(preferences, loop.group_size, axis=0)
-            self.experts.set_preferences(torch.as_tensor(rows))
+            self.experts.set_preferences(rows)
             rollout = loop.rollout(step)
             batch = loop.reward_batch(rollout)
             if expert is not None:
                 scalar = self.expert_reward(batch.rewards, expert)
                 log: dict[str, Any] = {"level": "expert", "expert": self.objectives[expert]}
             else:
-                scalar = (batch.rewards * torch.as_tensor(rows, dtype=batch.rewards.dtype)).sum(dim=1)
+                scalar = (batch.rewards * rows).sum(axis=1)
                 log = {"level": "mixer", "preferences": preferences.round(4).tolist()}
             stats = loop.update(rollout, batch.estimate(scalar))
             if expert is None:
@@ -168,9 +145,7 @@ class Soups(Method):
 
     def mixer_residual(self) -> float:
         """Mean |phi(w)| over the evaluation grid: how far the learned mix has moved from soups."""
-        with torch.no_grad():
-            grid = torch.as_tensor(self.grid, dtype=torch.float32, device=next(self.experts.parameters()).device)
-            return float((self.experts.mixer(grid) - grid.unsqueeze(1)).abs().mean())
+        return self.experts.mean_residual(self.grid)
 
     # -- serving --------------------------------------------------------------------------------
     def evaluation_preferences(self, step: int, final: bool) -> PreferenceSweep | None:
@@ -187,7 +162,7 @@ class Soups(Method):
         if preference is None:
             self.experts.set_preferences(None)
             return
-        self.experts.set_preferences(torch.as_tensor(np.asarray(preference, dtype=np.float64)[None, :]))
+        self.experts.set_preferences(np.asarray(preference, dtype=np.float64)[None, :])
 
 
 class MetaPolicy(Soups):

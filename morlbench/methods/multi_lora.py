@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import re
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -118,10 +119,17 @@ class MixedExperts(nn.Module):
         """Follow generate's batch as ended rows leave it (original row indices), or all rows again (None)."""
         self._rows = rows
 
-    def set_preferences(self, preferences: torch.Tensor | None) -> None:
-        """One preference for every row (rows, K), one for all rows (1, K), or None for the bare base."""
-        self.preferences = None if preferences is None else preferences.to(
-            device=next(self.mixer.parameters()).device, dtype=torch.float32)
+    def set_preferences(self, preferences) -> None:
+        """One preference for every row (rows, K), one for all rows (1, K), or None for the bare base
+        (numpy arrays or tensors)."""
+        self.preferences = None if preferences is None else torch.as_tensor(
+            np.array(preferences, dtype=np.float64), dtype=torch.float32, device=next(self.mixer.parameters()).device)
+
+    def mean_residual(self, grid) -> float:
+        """Mean |phi(w)| over the preferences ``grid``: how far the learned mix has moved from soups."""
+        with torch.no_grad():
+            w = torch.as_tensor(np.asarray(grid, dtype=np.float32), device=next(self.mixer.parameters()).device)
+            return float((self.mixer(w) - w.unsqueeze(1)).abs().mean())
 
     def expert_parameters(self, expert: int) -> list[nn.Parameter]:
         return [p for layer in self.layers for p in (layer.lora_a[expert], layer.lora_b[expert])]

@@ -1,30 +1,28 @@
 """``static``: fixed-weight scalarisation, linear (the paper's baseline) or Tchebycheff."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import torch
 
 from morlbench.errors import UsageError
-from morlbench.methods.base import Method, MethodContext, RewardBatch
+from morlbench.methods.base import Capabilities, Method, MethodContext, RewardBatch
+from morlbench.settings import setting
 
 SCALARISATIONS = ("linear", "tchebycheff")
 
 
 @dataclass
 class StaticSettings:
-    scalarisation: str = "linear"
+    scalarisation: str = setting("linear", "linear (the paper's baseline) or tchebycheff", choices=SCALARISATIONS)
     # Tchebycheff's ideal point z*: the best reward of every objective (1 for the {0,1} rewards of spec 1).
-    ideal: float = 1.0
-
-    def validate(self) -> None:
-        if self.scalarisation not in SCALARISATIONS:
-            raise UsageError(f"scalarisation {self.scalarisation!r} is not one of {', '.join(SCALARISATIONS)}")
+    ideal: float = setting(1.0, "Tchebycheff's ideal point z* (the best reward of every objective)", low=-1e6,
+                           high=1e6)
 
 
-def scalarise(rewards: torch.Tensor, weights: torch.Tensor, how: str = "linear", ideal: float = 1.0) -> torch.Tensor:
+def scalarise(rewards: np.ndarray, weights: np.ndarray, how: str = "linear", ideal: float = 1.0) -> np.ndarray:
     """One scalar reward per row of (N, K) rewards.
 
     linear: sum_k w_k r_k. Tchebycheff: -max_k w_k (z*_k - r_k), which reaches non-convex parts of a front.
@@ -32,7 +30,7 @@ def scalarise(rewards: torch.Tensor, weights: torch.Tensor, how: str = "linear",
     if how == "linear":
         return rewards @ weights
     if how == "tchebycheff":
-        return -((ideal - rewards) * weights).max(dim=1).values
+        return -((ideal - rewards) * weights).max(axis=1)
     raise UsageError(f"scalarisation {how!r} is not one of {', '.join(SCALARISATIONS)}")
 
 
@@ -40,20 +38,21 @@ class Static(Method):
     name = "static"
     description = "fixed weights, linear or Tchebycheff scalarisation of the objective rewards"
     Settings = StaticSettings
+    declares = Capabilities(linear_scalarisation=True)
+
+    def capabilities(self) -> Capabilities:
+        return dataclasses.replace(self.declares, linear_scalarisation=self.settings.scalarisation == "linear")
 
     def setup(self, context: MethodContext) -> None:
         super().setup(context)
         self._weights = np.asarray(context.initial_weights, dtype=np.float64)
 
-    def advantages(self, batch: RewardBatch) -> torch.Tensor:
-        w = torch.as_tensor(self._weights, dtype=batch.rewards.dtype)
-        return batch.estimate(scalarise(batch.rewards, w, self.settings.scalarisation, self.settings.ideal))
+    def advantages(self, batch: RewardBatch) -> np.ndarray:
+        return batch.estimate(scalarise(batch.rewards, self._weights, self.settings.scalarisation,
+                                        self.settings.ideal))
 
     def weights(self) -> np.ndarray:
         return self._weights
-
-    def scalarises_linearly(self) -> bool:
-        return self.settings.scalarisation == "linear"
 
     def reward_weights(self) -> np.ndarray:
         return self._weights

@@ -1,21 +1,14 @@
-"""Registry entries of the built-in metrics. A metric has a ``kind`` that says what it takes:
-
-- ``front``: a set of points (n, K) -> a number;
-- ``pair``: two sets of points -> a number;
-- ``trajectory``: a run's eval records, a reference hypervolume and tau -> first step reaching it, or None.
-- ``served``: preferences (n, K) and the objectives J(w) of the policies served for them (n, K) -> a value.
-"""
+"""Registry entries of the built-in metrics (``morlbench.metrics.base`` says what each kind takes)."""
 from __future__ import annotations
 
-from typing import Any, ClassVar, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from morlbench.metrics import pareto
+from morlbench.metrics.base import Metric
 
-
-class Metric:
-    name: ClassVar[str]
-    description: ClassVar[str]
-    kind: ClassVar[str]
+# The tau of steps-to-front (spec section 4).
+TAUS = (0.8, 0.9, 0.95, 1.0)
 
 
 class Hypervolume(Metric):
@@ -31,14 +24,34 @@ class FrontSize(Metric):
     name = "front"
     description = "non-dominated front of the points; its value is the cardinality"
     kind = "front"
+    higher_is_better = None
 
     def __call__(self, points: Any) -> float:
         return float(len(pareto.nondominated(points)))
 
 
+class ExpectedUtility(Metric):
+    name = "eum"
+    description = "expected utility: mean over a Das-Dennis preference grid of the best w . p on the front"
+    kind = "front"
+
+    def __call__(self, points: Any) -> float:
+        return pareto.expected_utility(pareto.nondominated(points))
+
+
+class IGDPlus(Metric):
+    name = "igd-plus"
+    description = "IGD+ of the front against the reference front (moocore; lower is better)"
+    kind = "pair"
+    higher_is_better = False
+
+    def __call__(self, points: Any, reference: Any) -> float:
+        return pareto.igd_plus(pareto.nondominated(points), reference)
+
+
 class CMetric(Metric):
     name = "c-metric"
-    description = "Pareto dominance C(A,B): share of B's front weakly dominated by A's front"
+    description = "Pareto dominance C(A,B): share of the reference front weakly dominated by the run's front"
     kind = "pair"
 
     def __call__(self, a: Any, b: Any) -> float:
@@ -47,12 +60,13 @@ class CMetric(Metric):
 
 class StepsToFront(Metric):
     name = "steps-to-front"
-    description = "first eval step whose cumulative front reaches tau * HV_ref (steps, rollouts, tokens)"
+    description = "first eval step whose cumulative front reaches tau * HV_ref, tau in 0.8, 0.9, 0.95, 1.0"
     kind = "trajectory"
+    higher_is_better = False
 
-    def __call__(self, evals: Sequence[dict[str, Any]], hv_ref: float, tau: float) -> dict[str, int] | None:
-        return pareto.steps_to_front(evals, hv_ref, tau)
-
+    def __call__(self, evals: Sequence[dict[str, Any]], hv_ref: float) -> dict[str, int | None]:
+        hits = {tau: pareto.steps_to_front(evals, hv_ref, tau) for tau in TAUS}
+        return {str(tau): None if hit is None else hit["step"] for tau, hit in hits.items()}
 
 
 class ServedUtility(Metric):

@@ -4,11 +4,13 @@ Hypervolume and non-dominance come from moocore (exact algorithms); nothing here
 """
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import moocore
 import numpy as np
+
+from morlbench.preferences import utility_grid
 
 
 def as_points(points: Any) -> np.ndarray:
@@ -104,42 +106,13 @@ def controllability(preferences: Any, objectives: Any) -> list[float | None]:
     return values
 
 
-# Das-Dennis partitions of the expected-utility preference grid: 21, 91 and 165 preferences for K = 2, 3, 4.
-EUM_PARTITIONS = {2: 20, 3: 12, 4: 8}
-
-
-@lru_cache(maxsize=None)
-def preference_grid(k: int) -> np.ndarray:
-    """The fixed preference grid of the expected utility metric (pymoo's Das-Dennis directions); built once
-    per K and read-only, since every front of a table is scored against it."""
-    from pymoo.util.ref_dirs import get_reference_directions
-
-    grid = np.asarray(get_reference_directions("das-dennis", k, n_partitions=EUM_PARTITIONS[k]), dtype=np.float64)
-    grid.setflags(write=False)
-    return grid
-
-
 def expected_utility(points: Any, preferences: Any | None = None) -> float:
     """EUM: mean over preferences w of the best w . p over the points (linear utility)."""
     pts = as_points(points)
-    prefs = preference_grid(pts.shape[1]) if preferences is None else np.asarray(preferences, dtype=np.float64)
+    prefs = utility_grid(pts.shape[1]) if preferences is None else np.asarray(preferences, dtype=np.float64)
     return float((prefs @ pts.T).max(axis=1).mean())
 
 
 def igd_plus(points: Any, reference_front: Any) -> float:
     """IGD+ of the points against a reference front (maximising; lower is better), moocore."""
     return float(moocore.igd_plus(as_points(points), ref=as_points(reference_front), maximise=True))
-
-
-# The tau of steps-to-front in comparison tables (the leaderboard and the comparison report).
-TABLE_TAUS = (0.9, 0.95)
-
-
-def front_summary(evals: Sequence[dict[str, Any]], union: Any, hv_ref: float | None) -> dict[str, Any]:
-    """What a comparison table says of one run: hypervolume, EUM, IGD+ against ``union`` and cardinality of its
-    front, its generated tokens, and the step reaching each of TABLE_TAUS x HV_ref (None: unreached or no HV_ref)."""
-    front = nondominated(front_points(evals))
-    reached = {tau: steps_to_front(evals, hv_ref, tau) if hv_ref else None for tau in TABLE_TAUS}
-    return {"hypervolume": hypervolume(front), "eum": expected_utility(front), "igd_plus": igd_plus(front, union),
-            "cardinality": float(len(front)), "tokens": float(evals[-1]["tokens"]),
-            "steps_to": {tau: None if hit is None else hit["step"] for tau, hit in reached.items()}}

@@ -1,7 +1,7 @@
 """Uncertainty over seeds: mean and percentile bootstrap interval."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

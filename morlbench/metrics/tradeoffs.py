@@ -7,9 +7,10 @@ would make a pooled correlation look like a trade-off the policy never faces).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 

@@ -1,16 +1,16 @@
-"""The model surface: a registry entry returns a policy and its tokenizer, ready for the engine."""
+"""The model surface: a registry entry returns a policy and its tokenizer, ready for the engine.
+
+Model modules import torch and transformers only inside ``load``, so that listing models needs neither.
+"""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import torch
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
-from transformers.utils import logging as hf_logging
-
-# morlbench draws its own progress bars; the per-file loading bars of transformers are noise here.
-hf_logging.disable_progress_bar()
+if TYPE_CHECKING:
+    import torch
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 
 @dataclass
@@ -47,5 +47,12 @@ class ModelSource(ABC):
     def load(self, device: torch.device, dtype: torch.dtype) -> LoadedModel: ...
 
 
-def count_parameters(model: torch.nn.Module) -> int:
+def count_parameters(model: Any) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+def quiet_transformers() -> None:
+    """morlbench draws its own progress; the per-file loading bars of transformers are noise here."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()

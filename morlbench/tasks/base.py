@@ -3,33 +3,17 @@ from __future__ import annotations
 
 import dataclasses
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
-from typing import Any, ClassVar, Sequence
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
 from morlbench.errors import UsageError
 from morlbench.settings import settings_from_options
 from morlbench.tasks.objectives import Objective, ScoreContext
+from morlbench.tasks.problems import Problem, Sample
 
-
-@dataclass(frozen=True)
-class Problem:
-    """One prompt with its reference answer; ``difficulty`` is task-defined (number of operations for arith)."""
-
-    id: str
-    prompt: str
-    answer: str
-    difficulty: int = 0
-
-
-@dataclass(frozen=True)
-class Sample:
-    """One completion of a problem, as the objectives see it."""
-
-    problem: Problem
-    text: str
-    num_tokens: int
+__all__ = ["Problem", "Sample", "Task"]
 
 
 class Task(ABC):
@@ -46,7 +30,7 @@ class Task(ABC):
         self.settings = settings if settings is not None else self.Settings()
 
     @classmethod
-    def from_options(cls, options: dict[str, Any]) -> "Task":
+    def from_options(cls, options: dict[str, Any]) -> Task:
         return cls(settings_from_options(cls.Settings, options, owner=f"task {cls.name}"))
 
     @property

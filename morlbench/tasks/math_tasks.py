@@ -21,96 +21,38 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from morlbench.errors import UsageError
+from morlbench.settings import setting
 from morlbench.tasks.base import Problem, Task
-from morlbench.tasks.objectives import Accuracy, Clarity, Conciseness, Objective, last_boxed
+from morlbench.tasks.math_data import (
+    PROMPT_SUFFIX,
+    SPLITS,
+    answer_of,
+    difficulty_of,
+    load_local,
+    question_of,
+    quiet_datasets,
+    rows_of,
+    seeded_cut,
+)
+from morlbench.tasks.objectives import Accuracy, Clarity, Conciseness, Objective
 
-PROMPT_SUFFIX = " Let's think step by step and output the final answer within \\boxed{}."
-SPLIT_SEED = 42
 SCORING_VERSION = 1
 DATA_VERSION = 1
-SPLITS = ("train", "val", "test")
 HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")  # org/name; anything else must be a local directory
 
 
 @dataclass
 class MathSettings:
-    data: str = ""  # hub id or local directory; "" = the task's hub id
-    max_new_tokens: int = 512
-    prompt_suffix: str = PROMPT_SUFFIX  # appended to every problem (the paper's format)
-    time_limit: float = 5.0  # seconds per answer for math-verify
-    clarity_rule: str = "loose"
-    conciseness_rule: str = "running-mean"
-    max_problems: int = 0  # > 0: keep only the first N problems of each split (small CPU runs; changes the version)
-
-    def validate(self) -> None:
-        Clarity(self.clarity_rule), Conciseness(self.conciseness_rule)  # raise on a bad rule
-        if self.max_new_tokens < 1 or self.time_limit <= 0 or self.max_problems < 0:
-            raise UsageError(f"math task settings: max_new_tokens={self.max_new_tokens} must be >= 1, "
-                             f"time_limit={self.time_limit} > 0, max_problems={self.max_problems} >= 0")
-
-
-def _difficulty(level: Any) -> int:
-    text = str(level or "0").replace("Level", "").strip()
-    return int(text) if text.isdigit() else 0
-
-
-def _question(row: dict[str, Any]) -> str:
-    """The problem text without the released prompt suffix (the task adds its own)."""
-    if row.get("prompt"):
-        text = row["prompt"][-1]["content"]
-        return text[: -len(PROMPT_SUFFIX)] if text.endswith(PROMPT_SUFFIX) else text
-    return row.get("problem") or row["question"]
-
-
-def _answer(row: dict[str, Any]) -> str:
-    if row.get("reward_model"):
-        return str(row["reward_model"]["ground_truth"])
-    if "answer" in row and row["answer"] is not None:
-        answer = str(row["answer"])
-        return answer.split("####")[-1].strip().replace(",", "") if "####" in answer else answer
-    boxed = last_boxed(row.get("solution", ""))
-    if boxed is None:
-        raise UsageError(f"a row has no answer field and no \\boxed{{}} in its solution: {str(row)[:120]}")
-    return boxed
-
-
-def _quiet_datasets() -> None:
-    import datasets
-
-    datasets.disable_progress_bars()  # morlbench draws its own progress; per-file bars are noise
-
-
-def _rows(dataset) -> list[dict[str, Any]]:
-    return [dict(row) for row in dataset]
-
-
-def load_local(path: Path) -> dict[str, list[dict[str, Any]]]:
-    from datasets import load_dataset
-
-    _quiet_datasets()
-    found = {}
-    for split in SPLITS:
-        for suffix, builder in ((".parquet", "parquet"), (".jsonl", "json")):
-            file = path / f"{split}{suffix}"
-            if file.exists():
-                found[split] = _rows(load_dataset(builder, data_files=str(file), split="train"))
-                break
-    missing = [s for s in SPLITS if s not in found]
-    if missing:
-        raise UsageError(f"data {path}: missing {', '.join(missing)} (expected train/val/test as .parquet or .jsonl)")
-    return found
-
-
-def seeded_cut(rows: list[dict[str, Any]], sizes: list[int]) -> list[list[dict[str, Any]]]:
-    import random
-
-    order = list(range(len(rows)))
-    random.Random(SPLIT_SEED).shuffle(order)
-    parts, start = [], 0
-    for size in sizes:
-        parts.append([rows[i] for i in order[start : start + size]])
-        start += size
-    return parts
+    data: str = setting("", "hub id or local directory with train/val/test parquet or JSONL (empty: the task's "
+                        "hub id)", allow_empty=True)
+    max_new_tokens: int = setting(512, "generation limit L, also the length bound of conciseness", low=1,
+                                  high=32_768)
+    prompt_suffix: str = setting(PROMPT_SUFFIX, "appended to every problem (the paper's format)", allow_empty=True)
+    time_limit: float = setting(5.0, "seconds per answer for math-verify", low=0, high=600, open_low=True)
+    clarity_rule: str = setting("loose", "clarity rule: loose (the paper's) or strict", choices=Clarity.rules)
+    conciseness_rule: str = setting("running-mean", "conciseness training reward", choices=Conciseness.rules)
+    max_problems: int = setting(0, "keep only the first N problems of each split (0: all; small CPU runs; "
+                                "changes the version)", low=0, high=10_000_000)
 
 
 class MathTask(Task):
@@ -139,7 +81,7 @@ class MathTask(Task):
         if self.settings.data and not HUB_ID.fullmatch(self.settings.data):
             raise UsageError(f"data {self.settings.data!r}: not a directory, and not a hub id such as {self.hub_id}")
         try:
-            _quiet_datasets()
+            quiet_datasets()
             return self.hub_splits()
         except Exception as exc:
             raise UsageError(f"task {self.name}: cannot load {self.source} from the hub ({type(exc).__name__}); "
@@ -148,8 +90,9 @@ class MathTask(Task):
     @cached_property
     def _all_problems(self) -> dict[str, list[Problem]]:
         return {
-            split: [Problem(id=f"{split}-{i}", prompt=_question(row) + self.settings.prompt_suffix,
-                            answer=_answer(row), difficulty=_difficulty(row.get("level"))) for i, row in enumerate(rows)]
+            split: [Problem(id=f"{split}-{i}", prompt=question_of(row) + self.settings.prompt_suffix,
+                            answer=answer_of(row), difficulty=difficulty_of(row.get("level")))
+                    for i, row in enumerate(rows)]
             for split, rows in self._raw.items()
         }
 
@@ -227,12 +170,13 @@ class Math500(MathTask):
     def hub_splits(self):
         from datasets import load_dataset
 
-        return dict(zip(SPLITS, seeded_cut(_rows(load_dataset(self.hub_id, split="test")), list(self.sizes))))
+        return dict(zip(SPLITS, seeded_cut(rows_of(load_dataset(self.hub_id, split="test")), list(self.sizes))))
 
 
 class MathAlgebra(MathTask):
     name = "math-algebra"
-    description = "MATH Algebra (DigitalLearningGmbH/MATH-lighteval, config Algebra); its test split halved into val/test"
+    description = ("MATH Algebra (DigitalLearningGmbH/MATH-lighteval, config Algebra); its test split halved into "
+                   "val/test")
     hub_id = "DigitalLearningGmbH/MATH-lighteval"
     sizes = (1744, 593, 594)
     canonical_digest = "a1aebea6a7f0"  # ../shared/data/mathlighteval, the paper's released split
@@ -240,8 +184,8 @@ class MathAlgebra(MathTask):
     def hub_splits(self):
         from datasets import load_dataset
 
-        val, test = seeded_cut(_rows(load_dataset(self.hub_id, "Algebra", split="test")), list(self.sizes[1:]))
-        return {"train": _rows(load_dataset(self.hub_id, "Algebra", split="train")), "val": val, "test": test}
+        val, test = seeded_cut(rows_of(load_dataset(self.hub_id, "Algebra", split="test")), list(self.sizes[1:]))
+        return {"train": rows_of(load_dataset(self.hub_id, "Algebra", split="train")), "val": val, "test": test}
 
 
 class GSM8K(MathTask):
@@ -253,5 +197,5 @@ class GSM8K(MathTask):
     def hub_splits(self):
         from datasets import load_dataset
 
-        val, train = seeded_cut(_rows(load_dataset(self.hub_id, "main", split="train")), [500, 6973])
-        return {"train": train, "val": val, "test": _rows(load_dataset(self.hub_id, "main", split="test"))}
+        val, train = seeded_cut(rows_of(load_dataset(self.hub_id, "main", split="train")), [500, 6973])
+        return {"train": train, "val": val, "test": rows_of(load_dataset(self.hub_id, "main", split="test"))}

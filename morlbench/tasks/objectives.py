@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
 from morlbench.errors import UsageError
-
-if TYPE_CHECKING:
-    from morlbench.tasks.base import Sample
+from morlbench.tasks.problems import Sample
 
 
 @dataclass(frozen=True)
@@ -27,14 +25,22 @@ class ScoreContext:
 
 
 class Objective(ABC):
+    """A scoring rule: a training reward per completion, and per-completion evaluation scores in [0, 1] whose
+    mean is the objective's coordinate of the evaluation vector. Subclasses define ``train_rewards`` and
+    ``eval_values`` (``eval_value`` may be overridden where the mean is computed another way)."""
+
     name: str
     description: str
 
     @abstractmethod
-    def train_rewards(self, samples: Sequence["Sample"], ctx: ScoreContext) -> np.ndarray: ...
+    def train_rewards(self, samples: Sequence[Sample], ctx: ScoreContext) -> np.ndarray: ...
 
     @abstractmethod
-    def eval_value(self, samples: Sequence["Sample"], ctx: ScoreContext) -> float: ...
+    def eval_values(self, samples: Sequence[Sample], ctx: ScoreContext) -> np.ndarray:
+        """Per-sample evaluation scores (N,), each in [0, 1]."""
+
+    def eval_value(self, samples: Sequence[Sample], ctx: ScoreContext) -> float:
+        return float(np.mean(self.eval_values(samples, ctx)))
 
 
 _BRACES = re.compile(r"\\boxed\{|\{|\}")
@@ -74,14 +80,14 @@ class Accuracy(Objective):
     def __init__(self, equal: Callable[[str | None, str], bool] = integer_equal) -> None:
         self.equal = equal
 
-    def correct(self, samples: Sequence["Sample"]) -> np.ndarray:
+    def correct(self, samples: Sequence[Sample]) -> np.ndarray:
         return np.array([float(self.equal(last_boxed(s.text), s.problem.answer)) for s in samples])
 
     def train_rewards(self, samples, ctx):
         return self.correct(samples)
 
-    def eval_value(self, samples, ctx):
-        return float(self.correct(samples).mean())
+    def eval_values(self, samples, ctx):
+        return self.correct(samples)
 
 
 class Conciseness(Objective):
@@ -102,6 +108,10 @@ class Conciseness(Objective):
         if self.rule == "continuous":
             return 1.0 - np.minimum(lengths, ctx.max_new_tokens) / ctx.max_new_tokens
         return (lengths < ctx.running_mean_len).astype(np.float64)
+
+    def eval_values(self, samples, ctx):
+        lengths = np.array([min(s.num_tokens, ctx.max_new_tokens) for s in samples], dtype=np.float64)
+        return 1.0 - lengths / ctx.max_new_tokens
 
     def eval_value(self, samples, ctx):
         lengths = np.array([min(s.num_tokens, ctx.max_new_tokens) for s in samples], dtype=np.float64)
@@ -144,8 +154,8 @@ class Clarity(Objective):
     def train_rewards(self, samples, ctx):
         return self.clear(samples)
 
-    def eval_value(self, samples, ctx):
-        return float(self.clear(samples).mean())
+    def eval_values(self, samples, ctx):
+        return self.clear(samples)
 
 
 class LengthBudget(Objective):
@@ -167,8 +177,8 @@ class LengthBudget(Objective):
     def train_rewards(self, samples, ctx):
         return self.within(samples)
 
-    def eval_value(self, samples, ctx):
-        return float(self.within(samples).mean())
+    def eval_values(self, samples, ctx):
+        return self.within(samples)
 
 
 class ClosingPhrase(Objective):
@@ -189,28 +199,5 @@ class ClosingPhrase(Objective):
     def train_rewards(self, samples, ctx):
         return self.closed(samples)
 
-    def eval_value(self, samples, ctx):
-        return float(self.closed(samples).mean())
-
-
-class RunningMeanLength:
-    """Mean completion length over all training rollouts so far; part of a run's checkpointed state."""
-
-    def __init__(self) -> None:
-        self.total_tokens = 0
-        self.count = 0
-
-    def update(self, lengths: Sequence[int]) -> float:
-        self.total_tokens += int(sum(lengths))
-        self.count += len(lengths)
-        return self.value
-
-    @property
-    def value(self) -> float:
-        return self.total_tokens / self.count if self.count else float("nan")
-
-    def state_dict(self) -> dict[str, int]:
-        return {"total_tokens": self.total_tokens, "count": self.count}
-
-    def load_state_dict(self, state: dict[str, int]) -> None:
-        self.total_tokens, self.count = int(state["total_tokens"]), int(state["count"])
+    def eval_values(self, samples, ctx):
+        return self.closed(samples)

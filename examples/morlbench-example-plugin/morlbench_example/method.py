@@ -10,19 +10,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import torch
 
-from morlbench.errors import UsageError
 from morlbench.methods.base import Method, MethodContext, RewardBatch
+from morlbench.settings import setting
 
 
 @dataclass
 class DirichletSettings:
-    concentration: float = 1.0  # 1: uniform over the simplex; larger: closer to equal weights
-
-    def validate(self) -> None:
-        if not self.concentration > 0:
-            raise UsageError(f"concentration={self.concentration} must be > 0")
+    concentration: float = setting(1.0, "1: uniform over the simplex; larger: closer to equal weights", low=0,
+                                   high=1e6, open_low=True)
 
 
 class DirichletWeights(Method):
@@ -35,10 +31,10 @@ class DirichletWeights(Method):
         self._rng = np.random.default_rng(context.seed)
         self._weights = np.asarray(context.initial_weights, dtype=np.float64)
 
-    def advantages(self, batch: RewardBatch) -> torch.Tensor:
+    def advantages(self, batch: RewardBatch) -> np.ndarray:
         k = batch.num_objectives
         self._weights = self._rng.dirichlet(np.full(k, self.settings.concentration))
-        return batch.estimate(batch.rewards @ torch.as_tensor(self._weights, dtype=batch.rewards.dtype))
+        return batch.estimate(batch.rewards @ self._weights)
 
     def weights(self) -> np.ndarray:
         return self._weights

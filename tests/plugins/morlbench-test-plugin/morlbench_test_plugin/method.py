@@ -15,13 +15,3 @@ class FirstObjective(Method):
         w = np.zeros(len(self.context.objectives))
         w[0] = 1.0
         return w
-
-
-class Spread:
-    name = "spread"
-    description = "largest minus smallest value of the first objective over the points (test plugin)"
-    kind = "front"
-
-    def __call__(self, points):
-        pts = np.asarray(points, dtype=float)
-        return float(pts[:, 0].max() - pts[:, 0].min())

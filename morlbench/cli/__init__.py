@@ -1,0 +1,128 @@
+"""Command-line interface: argument parsing only; the work is done by the library (``commands``).
+
+Building the parser imports no torch: ``morlbench --help`` and ``morlbench list`` stay fast.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from morlbench import registry
+from morlbench.cli import commands
+from morlbench.cli.commands import DEFAULT_RUNS
+from morlbench.cli.flags import add_run_arguments
+from morlbench.errors import UsageError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from morlbench.models.tiny_arith import PretrainRecipe
+
+    parser = argparse.ArgumentParser(prog="morlbench",
+                                     description="Benchmark for multi-objective RL alignment of language models.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("run", help="train a policy with RL under a fixed budget and write its report",
+                       description="Train a policy with RL under a fixed budget and write a run directory.")
+    add_run_arguments(p)
+    p.set_defaults(func=commands.cmd_run)
+    p = sub.add_parser("sweep", help="run a suite: tasks x methods x settings x seeds under one budget",
+                       description="Run every run of a suite file that is not done yet (docs/suites.md).")
+    p.add_argument("suite", type=Path, help="suite file (TOML), e.g. baselines/arith.toml")
+    p.add_argument("--out", type=Path, default=None, help="suite directory (default runs/sweeps/NAME)")
+    p.add_argument("--jobs", type=int, default=1, help="runs at a time, each in its own process (default 1)")
+    p.add_argument("--executor", default="local", choices=("local", "ray"), help="local worker processes, or "
+                   "Ray tasks (pip install 'morlbench[ray]'; default local)")
+    p.add_argument("--ray-address", default=None, help="Ray cluster to connect to (e.g. auto or ray://host:10001; "
+                   "default: a local Ray instance of --jobs CPUs); run directories must be on a shared filesystem")
+    p.add_argument("--dry-run", action="store_true", help="list the planned runs and their state, run nothing")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=commands.cmd_sweep)
+    p = sub.add_parser("submit", help="turn finished runs into leaderboard result files",
+                       description="Write the result file of each finished run under --to (docs/leaderboard.md).")
+    p.add_argument("runs", nargs="+", type=Path, help="finished run directories")
+    p.add_argument("--to", type=Path, default=Path("leaderboard/results"), help="results directory "
+                   "(default leaderboard/results)")
+    p.add_argument("--label", default=None, help="entry name (default: method, weights and method options)")
+    p.set_defaults(func=commands.cmd_submit)
+    p = sub.add_parser("leaderboard", help="regenerate the leaderboard tables from stored result files",
+                       description="Regenerate README.md, results.csv and index.html from result files.")
+    p.add_argument("--results", type=Path, default=Path("leaderboard/results"), help="result files (default "
+                   "leaderboard/results)")
+    p.add_argument("--out", type=Path, default=Path("leaderboard"), help="where the tables go (default leaderboard)")
+    p.add_argument("--reference", type=Path, default=Path("baselines/reference.json"),
+                   help="HV_ref per task version (default baselines/reference.json)")
+    p.add_argument("--metric", action="append", default=[], metavar="NAME", help="a registered metric shown as an "
+                   "extra column (repeatable; NAME/PART for one part of a mapping-valued metric, e.g. "
+                   "steps-to-front/1.0; `morlbench list metrics`)")
+    p.set_defaults(func=commands.cmd_leaderboard)
+    p = sub.add_parser("list", help="registered tasks, methods, metrics and models",
+                       description="List registered entries with their source package and description.")
+    p.add_argument("kind", nargs="?", choices=registry.KINDS)
+    p.set_defaults(func=commands.cmd_list)
+    p = sub.add_parser("report", help="rebuild run reports; compare a suite or several runs",
+                       description="Rebuild report.json, report.md and plots of run directories. Given a suite "
+                       "directory or several runs, also write the comparison report (comparison.md, index.html, "
+                       "PNGs).")
+    p.add_argument("runs", nargs="+", type=Path, help="a run directory, several, or a suite directory")
+    p.add_argument("--hv-ref", type=float, default=None, help="reference hypervolume for steps-to-front "
+                   "(default in comparisons: the static grid's final front)")
+    p.add_argument("--reference", type=Path, default=None, help="reference file (HV_ref and reference front per "
+                   "task version, e.g. baselines/reference.json) for steps-to-front and the pair metrics of run "
+                   "reports")
+    p.add_argument("--out", type=Path, default=None, help="where a comparison goes (default SUITE_DIR/comparison, "
+                   "or ./comparison for several run directories)")
+    p.set_defaults(func=commands.cmd_report)
+    p = sub.add_parser("generate", help="completions from a trained run, for a preference if it serves any",
+                       description="Print completions of a run's final policy. Runs of methods that serve "
+                       "preferences (meta-policy, soups) need --preference.")
+    p.add_argument("--run", type=Path, required=True, help="run directory")
+    p.add_argument("--preference", default=None, help="comma-separated weights, one per objective, e.g. 0.6,0.2,0.2")
+    p.add_argument("--prompt", action="append", help="a question (repeatable); the task's prompt format is applied")
+    p.add_argument("--prompts-file", type=Path, default=None, help="a text file with one question per line")
+    p.add_argument("--max-new-tokens", type=int, default=None, help="generation limit (default: the run's)")
+    p.add_argument("--temperature", type=float, default=0.0, help="0 decodes greedily (default); >0 samples")
+    p.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
+    p.add_argument("--device", default="cpu", help="cpu, cuda or auto (default cpu)")
+    p.set_defaults(func=commands.cmd_generate)
+    p = sub.add_parser("probe", help="how a task's objectives relate at its starting policy (no training)",
+                       description="Sample a run's first batches of each task from its default model and measure "
+                       "the within-prompt reward correlation and the gradient cosine of its first two objectives "
+                       "(docs/tasks/arith-variants.md).")
+    p.add_argument("tasks", nargs="+", help="registered tasks, e.g. arith-conflict arith-aligned arith-independent")
+    p.add_argument("--batches", type=int, default=8, help="batches sampled per task (default 8)")
+    p.add_argument("--prompts-per-step", type=int, default=8, help="prompts per batch (default 8)")
+    p.add_argument("--group-size", type=int, default=8, help="rollouts per prompt (default 8)")
+    p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    p.add_argument("--out", type=Path, default=None, help="also write the numbers as JSON here")
+    p.set_defaults(func=commands.cmd_probe)
+    r = PretrainRecipe()
+    p = sub.add_parser("pretrain", help="rebuild the embedded tiny-arith checkpoint",
+                       description="Rebuild tiny-arith with morlbench's deterministic supervised recipe.")
+    p.add_argument("--out", type=Path, default=DEFAULT_RUNS / "pretrain" / "tiny-arith", help="checkpoint directory")
+    p.add_argument("--steps", type=int, default=r.steps, help=f"optimiser steps (default {r.steps})")
+    p.add_argument("--seed", type=int, default=r.seed, help=f"seed (default {r.seed})")
+    p.add_argument("--threads", type=int, default=r.threads, help=f"torch threads (default {r.threads})")
+    p.add_argument("--signoff-rate", type=float, default=r.signoff_rate,
+                   help="share of solutions ending with a sign-off line (0.3 builds tiny-arith-signoff; default 0)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing checkpoint in --out")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=commands.cmd_pretrain)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        print(f"morlbench {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("morlbench: interrupted; continue a run with --resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,176 @@
+"""What each ``morlbench`` subcommand does with its parsed arguments; the work itself is the library's."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from morlbench.errors import UsageError
+
+DEFAULT_RUNS = Path("runs")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from morlbench.cli.flags import spec_from_args
+    from morlbench.run.execute import execute
+
+    spec = spec_from_args(args)
+    out = Path(args.out) if args.out else DEFAULT_RUNS / f"{spec.task}-{spec.method}-seed{spec.seed}"
+    execute(spec, out, resume=args.resume, progress=not args.no_progress)
+    report = (out / "report.md").read_text()
+    print(report.split("## Metrics")[0].rstrip())
+    print(f"\nrun directory: {out}  (report.md, report.json, curves.png, front.png)")
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from morlbench.sweep import load_suite, run_state, run_suite
+
+    suite = load_suite(args.suite, args.out)
+    if args.dry_run:
+        for run in suite.runs:
+            print(f"{run_state(run):8}  {run.out}")
+        print(f"{len(suite.runs)} runs in {suite.path}")
+        return 0
+    rows = run_suite(suite, jobs=args.jobs, progress=not args.no_progress, executor=args.executor,
+                     address=args.ray_address)
+    failed = [r for r in rows if r["status"] == "failed"]
+    for row in rows:
+        detail = f"  {row['error']}" if row["status"] == "failed" else ""
+        print(f"{row['status']:15} {row['dir']}{detail}")
+    print(f"{len(rows) - len(failed)} of {len(rows)} runs complete in {suite.path} (record: sweep.json)")
+    return 1 if failed else 0
+
+
+def cmd_submit(args: argparse.Namespace) -> int:
+    from morlbench.results.submission import submit
+
+    for run_dir in args.runs:
+        print(submit(run_dir, args.to, args.label))
+    return 0
+
+
+def cmd_leaderboard(args: argparse.Namespace) -> int:
+    from morlbench.leaderboard import build, write_tables
+
+    board = build(args.results, args.reference, tuple(args.metric))
+    if board.rejected:
+        for line in board.rejected:
+            print(f"morlbench leaderboard: rejected {line}", file=sys.stderr)
+        print(f"morlbench leaderboard: error: {len(board.rejected)} result file(s) rejected; nothing written",
+              file=sys.stderr)
+        return 2
+    write_tables(board, args.out)
+    entries = sum(len(rows) for _, rows, _ in board.groups)
+    print(f"{entries} entries in {len(board.groups)} comparability groups: "
+          f"{args.out / 'README.md'}, results.csv, index.html")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from morlbench import registry
+
+    kinds = [args.kind] if args.kind else list(registry.KINDS)
+    for kind in kinds:
+        rows = registry.entries(kind)
+        print(f"{kind}:")
+        width = max([len(e.name) for e in rows] + [4])
+        pwidth = max([len(e.package) for e in rows] + [7])
+        for entry in rows:
+            print(f"  {entry.name:<{width}}  {entry.package:<{pwidth}}  {entry.description}{_extra(kind, entry)}")
+        if not rows:
+            print("  (none registered)")
+    return 0
+
+
+def _extra(kind: str, entry) -> str:
+    """Version and split sizes of a task, so `list tasks` tells what a result would be compared on."""
+    if kind != "tasks" or entry.error:
+        return ""
+    try:
+        task = entry.value()
+        sizes = ", ".join(f"{k} {v}" for k, v in task.split_sizes().items())
+        return f"  [version {task.version}; {sizes}]"
+    except Exception as exc:  # a task that cannot build its splits here still lists
+        return f"  [unavailable: {exc}]"
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from morlbench.reference import load_references
+    from morlbench.report.comparison import find_runs, write_comparison
+    from morlbench.report.run_report import write_run_report
+    from morlbench.results.rundir import open_run
+
+    single = len(args.runs) == 1 and (args.runs[0] / "config.json").exists()
+    runs = [] if single else find_runs(args.runs)
+    if not single and not runs:
+        raise UsageError(f"no finished runs (with report.json) under {', '.join(map(str, args.runs))}")
+    references = load_references(args.reference)
+    for path in args.runs if single else [r.path for r in runs]:
+        ref = references.get(open_run(path).config()["comparability"]["task_version"])
+        hv_ref = args.hv_ref if args.hv_ref is not None else (ref.hv_ref if ref else None)
+        try:
+            write_run_report(path, hv_ref=hv_ref, reference_front=ref.front if ref else None)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        print(f"wrote {path / 'report.md'}")
+    if not single:
+        out = args.out or (args.runs[0] / "comparison" if len(args.runs) == 1 else Path("comparison"))
+        print(f"wrote {write_comparison(runs, out, args.hv_ref)} and {out / 'index.html'}")
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from morlbench.serving import load_run
+
+    questions = list(args.prompt or [])
+    if args.prompts_file is not None:
+        if not args.prompts_file.is_file():
+            raise UsageError(f"--prompts-file {args.prompts_file}: no such file")
+        questions += [line for line in args.prompts_file.read_text().splitlines() if line.strip()]
+    if not questions:
+        raise UsageError("no prompts: pass --prompt TEXT (repeatable) or --prompts-file FILE (one per line)")
+    if args.temperature < 0:
+        raise UsageError(f"--temperature {args.temperature} must be >= 0 (0 is greedy)")
+    served = load_run(args.run, args.preference, args.device)
+    completions = served.complete(questions, args.max_new_tokens, args.temperature, args.seed)
+    for question, completion in zip(questions, completions):
+        print(f"### {question}\n{completion}\n")
+    return 0
+
+
+def cmd_pretrain(args: argparse.Namespace) -> int:
+    from morlbench.models.card import write_card
+    from morlbench.models.pretraining import pretrain
+    from morlbench.models.tiny_arith import PretrainRecipe
+
+    if (args.out / "model.safetensors").exists() and not args.force:
+        raise UsageError(f"--out {args.out} already holds a checkpoint; pass --force to overwrite it")
+    if not 0 <= args.signoff_rate < 1:
+        raise UsageError(f"--signoff-rate {args.signoff_rate} must be in [0, 1)")
+    recipe = PretrainRecipe(seed=args.seed, steps=args.steps, threads=args.threads, signoff_rate=args.signoff_rate)
+    record = pretrain(recipe, args.out, progress=not args.no_progress)
+    card = write_card(args.out, record)
+    print(f"checkpoint built in {record['build_seconds']} s: {args.out}")
+    print(f"greedy eval objectives (accuracy, conciseness, clarity): {card['eval']['objectives']}")
+    return 0
+
+
+def cmd_probe(args: argparse.Namespace) -> int:
+    import json
+
+    from morlbench.probe import markdown, probe
+    from morlbench.results.atomic import atomic_write_text
+    from morlbench.spec import RunSpec
+
+    if args.batches < 1:
+        raise UsageError(f"--batches {args.batches} must be at least 1")
+    results = {}
+    for task in args.tasks:
+        spec = RunSpec(task=task, seed=args.seed, prompts_per_step=args.prompts_per_step, group_size=args.group_size)
+        results[task] = probe(spec, args.batches)
+    print(markdown(results))
+    if args.out:
+        atomic_write_text(args.out, json.dumps(results, indent=2) + "\n")
+        print(f"wrote {args.out}")
+    return 0

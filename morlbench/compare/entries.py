@@ -1,0 +1,72 @@
+"""Records grouped by comparability key into entries (one label, several seeds), and the static grid."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from morlbench.compare.records import RunRecord
+from morlbench.metrics.pareto import nondominated, record_points
+
+GRID = "static grid"
+
+
+@dataclass
+class Entry:
+    label: str
+    records: list[RunRecord] = field(default_factory=list)
+
+    @property
+    def seeds(self) -> list[int]:
+        return [r.seed for r in self.records]
+
+    @property
+    def method(self) -> str:
+        return self.records[0].method
+
+    @property
+    def package(self) -> str:
+        return self.records[0].package
+
+
+def group_records(records: list[RunRecord]) -> list[tuple[str, dict[str, Entry]]]:
+    """(comparability key as sorted JSON, entries by label), groups in key order, each entry's runs by seed."""
+    groups: dict[str, dict[str, Entry]] = defaultdict(dict)
+    for record in records:
+        groups[record.group_key].setdefault(record.label, Entry(record.label)).records.append(record)
+    for entries in groups.values():
+        for entry in entries.values():
+            entry.records.sort(key=lambda r: r.seed)
+    return [(key, groups[key]) for key in sorted(groups)]
+
+
+def union_front(entries: dict[str, Entry]) -> np.ndarray:
+    """The non-dominated union of every point the group's runs evaluated."""
+    return nondominated(np.vstack([r.points for e in entries.values() for r in e.records]))
+
+
+def static_grid(entries: dict[str, Entry]) -> Entry | None:
+    """The static entries together, per seed, when there are at least two of them: at each evaluation step the
+    points of all their runs; rollouts, tokens and training seconds are the sums (the grid spends their budget)."""
+    static = [e for e in entries.values() if e.method == "static"]
+    if len(static) < 2:
+        return None
+    by_seed: dict[int, list[RunRecord]] = defaultdict(list)
+    for entry in static:
+        for record in entry.records:
+            by_seed[record.seed].append(record)
+    grid = Entry(f"{GRID} ({len(static)} runs per seed)")
+    for seed, records in sorted(by_seed.items()):
+        steps = sorted(set.intersection(*({e["step"] for e in r.evals} for r in records)))
+        evals = []
+        for step in steps:
+            at = [next(e for e in r.evals if e["step"] == step) for r in records]
+            evals.append({"step": step, "rollouts": sum(e["rollouts"] for e in at),
+                          "tokens": sum(e["tokens"] for e in at),
+                          "points": [{"objectives": p} for e in at for p in record_points(e)]})
+        seconds = [r.train_seconds for r in records if r.train_seconds is not None]
+        first = records[0]
+        grid.records.append(RunRecord(grid.label, "static", first.package, seed, first.comparability,
+                                      first.objective_names, evals, train_seconds=sum(seconds) if seconds else None))
+    return grid

@@ -1,0 +1,47 @@
+"""Advantage estimators (spec section 2), in float64 numpy. Rewards arrive flat, ordered group by group
+(G rollouts each)."""
+from __future__ import annotations
+
+import numpy as np
+
+from morlbench.errors import UsageError
+
+ESTIMATORS = ("grpo", "rloo", "reinforce++")
+EPS = 1e-6
+
+
+def grpo(rewards: np.ndarray, group_size: int) -> np.ndarray:
+    """(R - mean_group) / (std_group + 1e-6), with the unbiased std as in the paper's code (and TRL's)."""
+    groups = rewards.reshape(-1, group_size)
+    mean = groups.mean(axis=1, keepdims=True)
+    std = groups.std(axis=1, ddof=1, keepdims=True) if group_size > 1 else np.zeros_like(mean)
+    return ((groups - mean) / (std + EPS)).reshape(-1)
+
+
+def rloo(rewards: np.ndarray, group_size: int) -> np.ndarray:
+    """Leave-one-out baseline: G/(G-1) * (R - mean_group) = R - mean of the other G-1 rollouts."""
+    if group_size < 2:
+        raise UsageError("rloo needs a group size of at least 2")
+    groups = rewards.reshape(-1, group_size)
+    return (group_size / (group_size - 1) * (groups - groups.mean(axis=1, keepdims=True))).reshape(-1)
+
+
+def reinforce_pp(rewards: np.ndarray, group_size: int) -> np.ndarray:
+    """REINFORCE++: whitening over the whole batch, no group baseline."""
+    std = rewards.std(ddof=1) if rewards.size > 1 else 0.0
+    return (rewards - rewards.mean()) / (std + EPS)
+
+
+_BY_NAME = {"grpo": grpo, "rloo": rloo, "reinforce++": reinforce_pp}
+
+
+def estimate(name: str, rewards: np.ndarray, group_size: int) -> np.ndarray:
+    """Advantages of one reward column (N,) under the estimator ``name``."""
+    try:
+        fn = _BY_NAME[name]
+    except KeyError:
+        raise UsageError(f"unknown estimator {name!r}; accepted: {', '.join(ESTIMATORS)}") from None
+    values = np.asarray(rewards, dtype=np.float64)
+    if values.ndim != 1 or values.size % group_size:
+        raise ValueError(f"rewards of shape {values.shape} do not split into groups of {group_size}")
+    return fn(values, group_size)

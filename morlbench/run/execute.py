@@ -1,0 +1,56 @@
+"""A whole run: resolve the spec, load the model, prepare the directory, train, write the report."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from morlbench.errors import UsageError
+from morlbench.results.rundir import open_run
+from morlbench.run.directory import prepare_run_dir
+from morlbench.run.resolve import Resolved, pick_dtype, resolve
+from morlbench.spec import RunSpec
+
+
+def check_processes(r: Resolved, processes: int) -> None:
+    """Refuses what data parallelism cannot run, before anything touches the disk."""
+    if processes > 1 and not r.method.capabilities().data_parallel:
+        raise UsageError(f"method {r.spec.method} does not run under several processes "
+                         f"({processes} launched); run it in one process")
+    if r.spec.prompts_per_step % processes:
+        raise UsageError(f"prompts_per_step={r.spec.prompts_per_step} does not split over {processes} processes; "
+                         f"use a multiple of {processes}")
+
+
+def execute(spec: RunSpec, out: Path, resume: bool = False, progress: bool = True) -> Path:
+    """Run ``spec`` into ``out`` (or continue it with ``resume``) and write its report."""
+    import torch
+
+    from morlbench.engine.distributed import current_ranks
+    from morlbench.report.run_report import write_run_report
+    from morlbench.run.loop import Loop
+    from morlbench.run.provenance import build_config
+
+    r = resolve(spec)
+    ranks = current_ranks(r.device)
+    check_processes(r, ranks.count)
+    r.backend.check(r, resume, ranks.count)
+    if ranks.active and r.device == "cuda":
+        r.device = f"cuda:{ranks.local_index}"
+    torch.set_num_threads(spec.threads)
+    torch.manual_seed(spec.seed)
+    model = r.model_source.load(torch.device(r.device), pick_dtype(spec.dtype, r.device))
+    config = build_config(r, model, ranks.count)
+    # The main process owns the run directory; the others follow it read-only once it exists.
+    run = prepare_run_dir(out, resume, config) if ranks.is_main else None
+    ranks.barrier()
+    run = run or dataclasses.replace(open_run(out), read_only=True)
+    loop = Loop(r, model, run, progress, ranks)
+    if resume:
+        loop.restore()
+    if loop.budget.step == 0 and not run.evals:
+        loop.evaluate_now()
+    r.backend.train(loop)
+    if ranks.is_main:
+        write_run_report(out)
+    ranks.barrier()
+    return out

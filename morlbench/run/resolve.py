@@ -1,0 +1,80 @@
+"""A RunSpec turned into objects: task, method, model source, backend; every check before anything is written."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from morlbench import registry
+from morlbench.errors import UsageError
+from morlbench.methods.base import Method
+from morlbench.models.base import ModelSource
+from morlbench.spec import RunSpec, normalise_weights
+from morlbench.tasks.base import Task
+
+if TYPE_CHECKING:
+    import torch
+
+
+@dataclass
+class Resolved:
+    """A RunSpec turned into objects, validated before anything touches the disk."""
+
+    spec: RunSpec
+    task: Task
+    method: Method
+    model_source: ModelSource
+    backend: Any  # morlbench.backends.base.Backend
+    weights: list[float]
+    max_new_tokens: int
+    device: str  # "cpu" or "cuda" ("auto" resolved)
+    eval_split: str
+
+
+def resolve(spec: RunSpec) -> Resolved:
+    spec.check()
+    task = registry.lookup("tasks", spec.task).from_options(spec.task_options)
+    method = registry.lookup("methods", spec.method).from_options(spec.method_options)
+    backend = registry.lookup("backends", spec.backend)()
+    model_source = pick_model(spec.model or task.default_model)
+    if spec.objectives is not None:
+        task.select_objectives(spec.objectives)
+    weights = normalise_weights(spec.weights, task.objective_names)
+    method.validate_run(task.objective_names, spec.steps)
+    if spec.lora_rank and method.capabilities().own_adapters:
+        raise UsageError(f"--lora-rank does not apply to method {spec.method}: it builds its own adapters")
+    eval_split = spec.eval_split or task.default_eval_split
+    task.split(eval_split)  # raises on an unknown split
+    max_new_tokens = spec.max_new_tokens or task.max_new_tokens
+    return Resolved(spec, task, method, model_source, backend, weights, max_new_tokens, pick_device(spec.device),
+                    eval_split)
+
+
+def pick_model(name: str) -> ModelSource:
+    """A local directory, a registered model name, or a hub id (org/name), in that order."""
+    from morlbench.models.hf import HubModel
+    from morlbench.models.local import LocalDirectory
+
+    if Path(name).is_dir():
+        return LocalDirectory(Path(name))
+    if "/" in name and name not in registry.names("models"):
+        return HubModel(name)
+    return registry.lookup("models", name)()
+
+
+def pick_device(name: str) -> str:
+    import torch
+
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise UsageError("--device cuda: no CUDA device is available here; use --device cpu or auto")
+    return name
+
+
+def pick_dtype(name: str, device: str) -> torch.dtype:
+    import torch
+
+    if name == "auto":
+        return torch.bfloat16 if device == "cuda" else torch.float32
+    return getattr(torch, name)

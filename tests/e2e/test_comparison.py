@@ -1,0 +1,54 @@
+import json
+
+import pytest
+
+from morlbench.cli import main
+from morlbench.run.execute import execute
+from morlbench.spec import RunSpec
+
+TINY = dict(task="arith", steps=2, prompts_per_step=2, group_size=2, eval_every=1, max_new_tokens=16,
+            gradient_cosine_every=1)
+ENTRIES = {"static_w0.8-0.1-0.1": dict(weights=[0.8, 0.1, 0.1]), "static_w0.1-0.8-0.1": dict(weights=[0.1, 0.8, 0.1]),
+           "hypervolume": dict(method="hypervolume")}
+
+
+@pytest.fixture(scope="module")
+def suite_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("suite")
+    for label, overrides in ENTRIES.items():
+        for seed in (0, 1):
+            execute(RunSpec(**{**TINY, **overrides}, seed=seed), root / "arith" / label / f"seed{seed}", progress=False)
+    return root
+
+
+def test_report_of_a_suite_compares_its_entries(suite_dir, capsys):
+    assert main(["report", str(suite_dir)]) == 0
+    out = suite_dir / "comparison"
+    text = (out / "comparison.md").read_text()
+    assert "1 comparability group(s)" in text and "6 runs" in text
+    rows = {line.split(" | ")[0][2:]: line for line in text.splitlines() if "| 0,1 |" in line}
+    assert sorted(rows) == sorted([*ENTRIES, "static grid (2 runs per seed)"])
+    # The grid row spends both static runs' budget: its tokens are their sum, seed by seed.
+    tokens = {label: [json.loads((suite_dir / "arith" / label / f"seed{s}" / "eval.jsonl").read_text()
+                                 .splitlines()[-1])["tokens"] for s in (0, 1)] for label in ENTRIES}
+    grid_tokens = [a + b for a, b in zip(tokens["static_w0.8-0.1-0.1"], tokens["static_w0.1-0.8-0.1"])]
+    assert f"| {sum(grid_tokens) / 2:.0f} [" in rows["static grid (2 runs per seed)"]
+    assert "| 1.00 [1.00, 1.00] | 1.00 [1.00, 1.00] |" in rows["static grid (2 runs per seed)"]
+    assert "the 2 static entries together" in text and "HV_ref = " in text
+    assert "| hypervolume | accuracy / conciseness |" in text  # trade-offs per entry and pair
+    for name in ("group1-fronts.png", "group1-parallel.png", "group1-hypervolume.png", "group1-weights.png"):
+        assert (out / name).stat().st_size > 10_000 and f"]({name})" in text
+    assert "<table>" in (out / "index.html").read_text()
+
+
+def test_several_run_directories_compare_by_their_method_label(suite_dir, tmp_path):
+    runs = [suite_dir / "arith" / "hypervolume" / "seed0", suite_dir / "arith" / "static_w0.8-0.1-0.1" / "seed0"]
+    assert main(["report", *map(str, runs), "--out", str(tmp_path / "cmp"), "--hv-ref", "0.05"]) == 0
+    text = (tmp_path / "cmp" / "comparison.md").read_text()
+    assert "HV_ref = 0.0500 (given with --hv-ref)" in text and "No static grid" in text
+
+
+def test_report_of_nothing_finished_is_refused(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    assert main(["report", str(tmp_path / "empty")]) == 2
+    assert "no finished runs" in capsys.readouterr().err

@@ -1,0 +1,282 @@
+"""meta-policy and soups: the multi-LoRA mix, the schedule, preference sweeps, served metrics, generate."""
+import copy
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from morlbench.cli import main
+from morlbench.errors import UsageError
+from morlbench.methods.base import MethodContext
+from morlbench.methods.meta_policy import MetaPolicy, MetaPolicySettings, Soups, split_steps
+from morlbench.methods.multi_lora import MixedExperts, MultiLoRALinear
+from morlbench.metrics.pareto import (
+    best_stored_utility,
+    controllability,
+    served_utility,
+)
+from morlbench.preferences import das_dennis, dirichlet, vertices_and_midpoints
+from morlbench.run.execute import execute
+from tests.factory import ARITH_PROMPTS, interrupt_then_resume, read
+from tests.factory import tiny_spec as small_spec
+
+NAMES = ("accuracy", "conciseness", "clarity")
+
+
+def logits(policy, ids):
+    with torch.no_grad():
+        return policy(input_ids=ids).logits
+
+
+@pytest.fixture()
+def experts_on_random_model(tiny_random_model):
+    """A copy of the random model with three LoRA experts whose B matrices are random (as if trained)."""
+    policy = copy.deepcopy(tiny_random_model.policy)
+    base = copy.deepcopy(policy)
+    torch.manual_seed(1)
+    experts = MixedExperts(policy, 3, rank=4, lora_alpha=8.0, mixer_hidden=16)
+    for layer in experts.layers:
+        for b in layer.lora_b:
+            b.data.normal_(0, 0.2)
+    return base, policy, experts
+
+
+def soup_of(base, policy, w):
+    """Rewarded Soups computed independently: every expert's delta merged into the base weights with weight w_e."""
+    merged = copy.deepcopy(base)
+    targets = dict(merged.named_modules())
+    for name, module in policy.named_modules():
+        if isinstance(module, MultiLoRALinear):
+            delta = sum(w[e] * module.scale * (module.lora_b[e] @ module.lora_a[e]) for e in range(len(w)))
+            targets[name].weight.data += delta
+    return merged
+
+
+@pytest.fixture()
+def ids():
+    return torch.randint(2, 100, (3, 9), generator=torch.Generator().manual_seed(0))
+
+
+def test_untrained_mixer_reproduces_soups_exactly(experts_on_random_model, ids):
+    base, policy, experts = experts_on_random_model
+    for w in ([1.0, 0.0, 0.0], [0.2, 0.5, 0.3], [1 / 3] * 3):
+        experts.set_preferences(torch.tensor([w]))
+        mixed = logits(policy, ids)
+        merged = logits(soup_of(base, policy, w), ids)
+        assert torch.allclose(mixed, merged, atol=1e-5), w
+    experts.set_preferences(None)  # no preference: the bare base
+    assert torch.allclose(logits(policy, ids), logits(base, ids), atol=1e-6)
+
+
+def test_a_trained_mixer_departs_from_soups_and_gets_gradients(experts_on_random_model, ids):
+    base, policy, experts = experts_on_random_model
+    w = [0.2, 0.5, 0.3]
+    experts.train_only(None)
+    experts.set_preferences(torch.tensor([w]))
+    policy(input_ids=ids).logits.logsumexp(-1).sum().backward()
+    last = experts.mixer.net[2]
+    assert last.weight.grad is not None and last.weight.grad.abs().sum() > 0
+    with torch.no_grad():
+        last.bias.add_(0.3)
+    assert not torch.allclose(logits(policy, ids), logits(soup_of(base, policy, w), ids), atol=1e-4)
+
+
+def test_per_row_preferences_mix_each_row_on_its_own(experts_on_random_model, ids):
+    _, policy, experts = experts_on_random_model
+    rows = torch.tensor([[1.0, 0, 0], [0, 1.0, 0], [0.3, 0.3, 0.4]])
+    experts.set_preferences(rows)
+    together = logits(policy, ids)
+    for r in range(3):
+        experts.set_preferences(rows[r : r + 1])
+        assert torch.allclose(together[r], logits(policy, ids[r : r + 1])[0], atol=1e-5)
+
+
+def test_per_row_preferences_follow_rows_as_generation_drops_ended_ones(embedded_model):
+    """Generate drops rows that ended; each remaining row must keep its own preference (greedy, so the tokens
+    of a row decoded in a batch equal those decoded alone)."""
+    from morlbench.engine.sampling import generate
+    m = embedded_model
+    policy = copy.deepcopy(m.policy)
+    torch.manual_seed(2)
+    experts = MixedExperts(policy, 3, rank=4, lora_alpha=8.0, mixer_hidden=16)
+    for layer in experts.layers:
+        for b in layer.lora_b:
+            b.data.normal_(0, 0.05)
+    prompts = [m.encode_prompt(p) for p in ARITH_PROMPTS]
+    rows = torch.tensor([[1.0, 0, 0], [0, 1.0, 0], [0, 0, 1.0], [0.5, 0.5, 0], [0.2, 0.3, 0.5]])
+    kwargs = dict(max_new_tokens=64, eos_id=m.eos_token_id, pad_id=m.pad_token_id, greedy=True)
+    experts.set_preferences(rows)
+    together = generate(policy, prompts, **kwargs)
+    assert len(set(together.lengths)) > 1
+    for r in range(len(prompts)):
+        experts.set_preferences(rows[r : r + 1])
+        alone = generate(policy, prompts[r : r + 1], **kwargs)
+        n = alone.lengths[0] + 1
+        assert together.lengths[r] == alone.lengths[0]
+        assert torch.equal(together.completion_ids[r, :n], alone.completion_ids[0, :n])
+
+
+def test_train_only_switches_exactly_one_level(experts_on_random_model):
+    _, policy, experts = experts_on_random_model
+    experts.train_only(1)
+    trainable = {n for n, p in policy.named_parameters() if p.requires_grad}
+    assert trainable and all(n.endswith(("lora_a.1", "lora_b.1")) for n in trainable)
+    experts.train_only(None)
+    trainable = {n for n, p in policy.named_parameters() if p.requires_grad}
+    assert trainable and all(".mixer." in n for n in trainable)
+    assert sum(isinstance(m, MultiLoRALinear) for m in policy.modules()) == 2 * 7  # every linear in 2 blocks
+
+
+def test_model_without_blocks_is_refused():
+    with pytest.raises(UsageError, match="no linear layers inside numbered transformer blocks"):
+        MixedExperts(torch.nn.Sequential(torch.nn.Linear(3, 3)), 2, 2, 4.0, 4)
+
+
+def test_schedule_splits_the_budget_between_levels():
+    assert split_steps(10, 3) == [4, 3, 3]
+    method = MetaPolicy(MetaPolicySettings(mixer_share=0.25))
+    method.objectives = NAMES
+    method.setup(MethodContext(NAMES, np.full(3, 1 / 3), "grpo", 4, 60, 1e-4, 0))
+    assert method.expert_steps == 45 and method.chunks == [15, 15, 15]
+    assert [method.expert_at(s) for s in (0, 14, 15, 44)] == [0, 0, 1, 2]
+    assert method.expert_at(45) is None and method.expert_at(59) is None
+    soups = Soups()
+    soups.setup(MethodContext(NAMES, np.full(3, 1 / 3), "grpo", 4, 60, 1e-4, 0))
+    assert soups.expert_steps == 60 and soups.expert_at(59) == 2
+    with pytest.raises(UsageError, match="needs at least one step per expert"):
+        Soups().setup(MethodContext(NAMES, np.full(3, 1 / 3), "grpo", 4, 2, 1e-4, 0))
+
+
+def test_upper_level_preferences_cover_vertices_midpoints_and_the_interior():
+    method = MetaPolicy()
+    method.objectives = NAMES
+    method.setup(MethodContext(NAMES, np.full(3, 1 / 3), "grpo", 4, 60, 1e-4, 5))
+    drawn = np.vstack([method.draw_preferences(step, 8) for step in range(40)])
+    assert np.allclose(drawn.sum(axis=1), 1) and (drawn >= 0).all()
+    fixed = vertices_and_midpoints(3)
+    on_fixed = np.array([any(np.allclose(d, f) for f in fixed) for d in drawn])
+    assert 0.35 < on_fixed.mean() < 0.65  # vertex_share 0.5
+    assert np.array_equal(method.draw_preferences(3, 8), method.draw_preferences(3, 8))
+
+
+def test_preference_grids():
+    grid = das_dennis(3, 4)
+    assert grid.shape == (15, 3) and np.allclose(grid.sum(axis=1), 1)
+    assert das_dennis(2, 4).shape == (5, 2) and das_dennis(4, 2).shape == (10, 4)
+    held = dirichlet(3, 10, 2026)
+    assert np.array_equal(held, dirichlet(3, 10, 2026))
+    assert not any(np.allclose(h, g) for h in held for g in grid)
+
+
+def test_served_metrics_hand_checked():
+    w = [[1, 0], [0, 1], [0.5, 0.5]]
+    j = [[0.8, 0.1], [0.2, 0.9], [0.5, 0.5]]
+    assert served_utility(w, j) == pytest.approx((0.8 + 0.9 + 0.5) / 3)
+    assert best_stored_utility(w, [[0.8, 0.1], [0.2, 0.9]]) == pytest.approx((0.8 + 0.9 + 0.55) / 3)
+    assert controllability(w, j) == pytest.approx([1.0, 1.0])
+    assert controllability(w, [[0.2, 0.9], [0.8, 0.1], [0.5, 0.5]]) == pytest.approx([-1.0, -1.0])
+    assert controllability(w, [[0.5, 0.1], [0.5, 0.9], [0.5, 0.5]])[0] is None  # constant objective
+
+
+def tiny_meta_spec(method="meta-policy", **overrides):
+    options = {"grid_partitions": 1, "held_out": 2, **overrides.pop("method_options", {})}
+    return small_spec(method=method, steps=4, eval_every=2, checkpoint_every=2, method_options=options,
+                      **overrides)
+
+
+@pytest.fixture(scope="module")
+def meta_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("meta") / "run"
+    execute(tiny_meta_spec(), out, progress=False)
+    return out
+
+
+def test_meta_policy_run_records_levels_sweeps_and_served_metrics(meta_run):
+    metrics = [json.loads(l) for l in read(meta_run / "metrics.jsonl").splitlines()]
+    assert [m["method"]["level"] for m in metrics] == ["expert", "expert", "expert", "mixer"]
+    assert [m["method"]["expert"] for m in metrics[:3]] == list(NAMES)
+    assert metrics[-1]["method"]["mixer_residual"] > 0  # the upper level moved phi away from zero
+    evals = [json.loads(l) for l in read(meta_run / "eval.jsonl").splitlines()]
+    assert "objectives" in evals[0]  # step 0: the base policy
+    assert [p["preference"] for p in evals[1]["points"]] == [[0.0, 1.0, 0.0]]  # the expert trained at step 2
+    final = evals[-1]
+    assert len(final["points"]) == 3 and len(final["held_out"]) == 2  # Das-Dennis with 1 partition: vertices
+    report = json.loads(read(meta_run / "report.json"))
+    served = report["served"]
+    assert served["utility_grid"] == pytest.approx(np.mean([p["objectives"][i] for i, p in enumerate(final["points"])]),
+                                                   abs=1e-6)
+    assert set(served["controllability"]) == set(NAMES) and "utility_held_out" in served
+    assert (meta_run / "preferences.png").exists()
+    assert "Served by one artifact" in read(meta_run / "report.md")
+
+
+def test_meta_policy_resumes_exactly(meta_run, tmp_path, monkeypatch):
+    interrupt_then_resume(tiny_meta_spec(), tmp_path / "cut", monkeypatch)
+    assert read(tmp_path / "cut" / "eval.jsonl") == read(meta_run / "eval.jsonl")
+
+
+def test_generate_serves_a_preference_from_the_artifact(meta_run, capsys):
+    assert main(["generate", "--run", str(meta_run), "--preference", "0.6,0.2,0.2", "--max-new-tokens", "8",
+                 "--prompt", "Ann has 5 apples. She buys 3 apples."]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("### Ann has 5 apples.")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--preference", "0.6,0.4"], "--preference has 2 values; the task has 3 objectives"),
+    (["--preference", "0.6,-0.2,0.2"], "every weight must be a finite number >= 0"),
+    (["--preference", "0,0,0"], "at least one weight must be positive"),
+    ([], "serves preferences: pass --preference with 3 weights"),
+])
+def test_generate_rejects_bad_preferences_in_one_line(meta_run, args, message, capsys):
+    assert main(["generate", "--run", str(meta_run), *args, "--prompt", "x"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+
+
+def test_generate_refuses_a_preference_for_a_single_policy_run(tmp_path, capsys):
+    out = tmp_path / "static"
+    execute(small_spec(steps=1, eval_every=1, checkpoint_every=1), out, progress=False)
+    assert main(["generate", "--run", str(out), "--preference", "1,0,0", "--prompt", "x"]) == 2
+    assert "trains one policy" in capsys.readouterr().err
+    assert main(["generate", "--run", str(out), "--max-new-tokens", "4", "--prompt", "x"]) == 0
+
+
+@pytest.mark.parametrize("option, message", [
+    ("mixer_share=1", "setting mixer_share 1.0: must be > 0 and <= 0.99"),
+    ("anchor_objective=style", "anchor_objective 'style' is not an objective of this task"),
+    ("rank=0", "setting rank 0: must be >= 1"),
+])
+def test_bad_meta_policy_settings(option, message, tmp_path, capsys):
+    out = tmp_path / "never"
+    assert main(["run", "--method", "meta-policy", "--method-opt", option, "--out", str(out), "--no-progress"]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+def mean_served_length(served, problems, preference):
+    from morlbench.engine.sampling import generate
+
+    served.method.serve(np.asarray(preference))
+    gen = generate(served.model.policy, [served.model.encode_prompt(p.prompt) for p in problems],
+                   max_new_tokens=served.max_new_tokens, eos_id=served.model.eos_token_id,
+                   pad_id=served.model.pad_token_id, greedy=True)
+    return float(np.mean(gen.lengths))
+
+
+@pytest.mark.slow
+def test_one_artifact_serves_short_answers_for_conciseness_and_long_ones_for_accuracy(tmp_path):
+    """Small experts trained end to end; the same artifact answers shorter when conciseness weighs most."""
+    from morlbench.serving import load_run
+
+    out = tmp_path / "soups"
+    spec = small_spec(method="soups", steps=24, prompts_per_step=8, group_size=8, eval_every=24,
+                      checkpoint_every=24, max_new_tokens=None,
+                      method_options={"grid_partitions": 1, "held_out": 0, "expert_lr": 3e-3})
+    execute(spec, out, progress=False)
+    served = load_run(out, "0.8,0.1,0.1")
+    problems = served.task.split("eval")
+    accuracy_heavy = mean_served_length(served, problems, [0.8, 0.1, 0.1])
+    concise_heavy = mean_served_length(served, problems, [0.1, 0.8, 0.1])
+    assert concise_heavy < 0.8 * accuracy_heavy, (accuracy_heavy, concise_heavy)

@@ -1,0 +1,134 @@
+"""End-to-end runs on the embedded model: run directory contents, determinism, resume, bad input."""
+import json
+
+import pytest
+
+from morlbench.cli import main
+from morlbench.errors import UsageError
+from morlbench.run.execute import execute
+from tests.factory import interrupt_then_resume, read
+from tests.factory import tiny_spec as small_spec
+
+
+@pytest.fixture(scope="module")
+def reference_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "a"
+    execute(small_spec(), out, progress=False)
+    return out
+
+
+def test_run_directory_is_complete(reference_run):
+    out = reference_run
+    for name in ("config.json", "metrics.jsonl", "eval.jsonl", "report.json", "report.md", "curves.png", "front.png",
+                 "checkpoint/policy.safetensors", "checkpoint/optimizer.safetensors", "checkpoint/state.json"):
+        assert (out / name).exists(), name
+    config = json.loads(read(out / "config.json"))
+    assert config["spec"]["engine"]["lr"] > 0 and config["spec"]["estimator"] == "grpo"
+    assert config["task"]["version"].startswith("arith-")
+    assert config["versions"]["torch"] and config["comparability"]["batch"] == "2x4"
+    metrics = [json.loads(l) for l in read(out / "metrics.jsonl").splitlines()]
+    assert [m["step"] for m in metrics] == [1, 2, 3, 4]
+    assert set(metrics[0]["rewards"]) == {"accuracy", "conciseness", "clarity"}
+    assert metrics[-1]["rollouts"] == 4 * 8 and metrics[0]["weights"] == pytest.approx([1 / 3] * 3, abs=1e-6)
+    evals = [json.loads(l) for l in read(out / "eval.jsonl").splitlines()]
+    assert [e["step"] for e in evals] == [0, 2, 4]
+    assert all(0 <= v <= 1 for e in evals for v in e["objectives"])
+    report = json.loads(read(out / "report.json"))
+    assert report["initial"] == evals[0]["objectives"] and report["final"] == evals[-1]["objectives"]
+    assert report["metrics"]["hypervolume"] >= max(r["policy"] for r in report["hypervolume_by_step"]) - 1e-9
+
+
+def test_same_seed_gives_identical_evaluations(reference_run, tmp_path):
+    execute(small_spec(), tmp_path / "b", progress=False)
+    assert read(tmp_path / "b" / "eval.jsonl") == read(reference_run / "eval.jsonl")
+
+
+def test_resume_continues_to_the_same_result(reference_run, tmp_path, monkeypatch):
+    out = tmp_path / "c"
+    interrupt_then_resume(small_spec(), out, monkeypatch)
+    assert read(out / "eval.jsonl") == read(reference_run / "eval.jsonl")
+    assert [json.loads(l)["step"] for l in read(out / "metrics.jsonl").splitlines()] == [1, 2, 3, 4]
+
+
+def test_existing_run_directory_needs_resume(reference_run):
+    with pytest.raises(UsageError, match="already holds a run; pass --resume"):
+        execute(small_spec(), reference_run, progress=False)
+    with pytest.raises(UsageError, match="settings differ from the stored run in seed"):
+        execute(small_spec(seed=1), reference_run, resume=True, progress=False)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--weights", "1,-1,1"], "--weights [1.0, -1.0, 1.0]: every value must be >= 0"),
+    (["--weights", "a,b,c"], "expected comma-separated floats"),
+    (["--weights", "0,0,0"], "at least one weight must be positive"),
+    (["--steps", "0"], "--steps 0: must be >= 1"),
+    (["--task", "arithm"], "unknown task 'arithm'; did you mean arith, "),
+    (["--model", "tiny"], "unknown model 'tiny'"),
+    (["--task-opt", "clarity_rule=pretty"], "clarity_rule 'pretty': not one of loose, strict"),
+    (["--method-opt", "scalarisation=max"], "scalarisation 'max': not one of linear, tchebycheff"),
+    (["--device", "tpu"], "--device 'tpu': not one of auto, cpu, cuda"),
+    (["--objectives", "accuracy,style"], "--objectives: style not an objective of task arith"),
+    (["--objectives", "accuracy"], "choose 2 to 4 different objectives"),
+    (["--objectives", "accuracy,clarity", "--weights", "1,1,1"], "--weights has 3 values; the task has 2 objectives"),
+])
+def test_bad_input_is_one_line_and_writes_nothing(args, message, tmp_path, capsys):
+    out = tmp_path / "never"
+    assert main(["run", *args, "--out", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+    assert not out.exists()
+
+
+def test_tchebycheff_static_runs(tmp_path):
+    out = tmp_path / "t"
+    execute(small_spec(steps=2, method_options={"scalarisation": "tchebycheff"}), out, progress=False)
+    config = json.loads(read(out / "config.json"))
+    assert config["resolved"]["method_settings"]["scalarisation"] == "tchebycheff"
+
+
+@pytest.mark.parametrize("method", ["hypervolume", "gradient", "hv-meta-reward"])
+def test_dynamic_methods_run_log_weights_and_count_validation(method, tmp_path):
+    out = tmp_path / method
+    execute(small_spec(method=method, steps=3, eval_every=3, checkpoint_every=3), out, progress=False)
+    metrics = [json.loads(l) for l in read(out / "metrics.jsonl").splitlines()]
+    assert all(len(m["weights"]) == 3 for m in metrics)
+    generated_in_training = sum(m["mean_length"] * 8 for m in metrics)
+    if method == "gradient":
+        assert all(len(m["method"]["influences"]) == 3 for m in metrics)
+        assert metrics[-1]["tokens"] == pytest.approx(generated_in_training, abs=3 * 8)  # EOS counted in tokens
+    else:
+        assert all(len(m["method"]["validation"]) == 3 for m in metrics)
+        # validation generations (initial + one per step) are counted in the budget
+        assert metrics[-1]["tokens"] > generated_in_training + 4 * 4
+    moved = max(abs(w - 1 / 3) for w in metrics[-1]["weights"])
+    if method == "hv-meta-reward":
+        assert moved < 1e-6  # the released rule never changes the weights
+    else:
+        assert moved > 1e-3
+
+
+@pytest.mark.parametrize("method", ["hypervolume", "gradient"])
+def test_dynamic_methods_resume_exactly(method, tmp_path, monkeypatch):
+    """Method state (weights, buffer front, reference point) survives an interruption."""
+    spec = dict(method=method, steps=4, eval_every=2, checkpoint_every=2)
+    execute(small_spec(**spec), tmp_path / "whole", progress=False)
+    interrupt_then_resume(small_spec(**spec), tmp_path / "cut", monkeypatch)
+    assert read(tmp_path / "cut" / "eval.jsonl") == read(tmp_path / "whole" / "eval.jsonl")
+    whole = [json.loads(l) for l in read(tmp_path / "whole" / "metrics.jsonl").splitlines()]
+    cut = [json.loads(l) for l in read(tmp_path / "cut" / "metrics.jsonl").splitlines()]
+    assert [m["weights"] for m in cut] == [m["weights"] for m in whole]
+    assert [m["tokens"] for m in cut] == [m["tokens"] for m in whole]
+
+
+def test_two_objective_run_scores_and_reports_only_those(tmp_path):
+    out = tmp_path / "two"
+    execute(small_spec(steps=2, objectives=["conciseness", "accuracy"], weights=[0.3, 0.7]), out, progress=False)
+    config = json.loads(read(out / "config.json"))
+    assert config["comparability"]["objectives"] == ["conciseness", "accuracy"]
+    metrics = [json.loads(l) for l in read(out / "metrics.jsonl").splitlines()]
+    assert list(metrics[0]["rewards"]) == ["conciseness", "accuracy"]
+    evals = [json.loads(l) for l in read(out / "eval.jsonl").splitlines()]
+    report = json.loads(read(out / "report.json"))
+    assert all(len(e["objectives"]) == 2 for e in evals) and report["objective_names"] == ["conciseness", "accuracy"]
+    c, a = evals[-1]["objectives"]
+    assert report["hypervolume_by_step"][-1]["policy"] == pytest.approx(c * a, abs=1e-6)  # one point: a rectangle

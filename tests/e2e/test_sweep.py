@@ -1,0 +1,124 @@
+import json
+import textwrap
+
+import pytest
+
+from morlbench.cli import main
+from morlbench.errors import UsageError
+from morlbench.sweep import execute_planned, load_suite, run_state, run_suite
+
+SUITE = """
+name = "tiny"
+tasks = ["arith", "arith-conflict"]
+seeds = [0]
+
+[budget]
+steps = 1
+prompts_per_step = 2
+group_size = 2
+
+[settings]
+eval_every = 1
+max_new_tokens = 16
+gradient_cosine_every = 0
+
+[[methods]]
+name = "static"
+weights = [[0.9, 0.1], [0.1, 0.9]]
+[[methods]]
+name = "hypervolume"
+label = "hv"
+[methods.grid]
+eta = [0.1, 0.2]
+"""
+
+
+def write_suite(tmp_path, text=SUITE):
+    path = tmp_path / "suite.toml"
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def test_a_suite_expands_tasks_methods_settings_and_seeds(tmp_path):
+    text = SUITE.replace('tasks = ["arith", "arith-conflict"]', 'tasks = ["arith-conflict", "arith-aligned"]')
+    suite = load_suite(write_suite(tmp_path, text), tmp_path / "out")
+    names = sorted(str(r.out.relative_to(tmp_path / "out")) for r in suite.runs)
+    assert names == sorted(f"{t}/{label}/seed0" for t in ("arith-conflict", "arith-aligned")
+                           for label in ("static_w0.9-0.1", "static_w0.1-0.9", "hv_eta=0.1", "hv_eta=0.2"))
+    hv = [r for r in suite.runs if r.label == "hv_eta=0.2"][0]
+    assert hv.spec.method_options == {"eta": 0.2} and hv.spec.steps == 1 and hv.spec.max_new_tokens == 16
+
+
+@pytest.mark.parametrize("change, message", [
+    (("[budget]\nsteps = 1\n", "[budget]\n"), "must fix steps"),
+    (("name = \"static\"\nweights", "name = \"statik\"\nweights"), "unknown method 'statik'"),
+    (("eval_every = 1", "eval_evry = 1"), "unknown key 'eval_evry'"),
+    (("eta = [0.1, 0.2]", "eta = 0.1"), "every grid value must be a non-empty list"),
+    (("eval_every = 1", "eval_every = 1\nengine = { lrr = 0.1 }"), "unknown engine setting 'lrr'"),
+    (("weights = [[0.9, 0.1], [0.1, 0.9]]", "weights = [[0.9, 0.1, 0.0]]"), "has 3 values"),
+])
+def test_bad_suites_are_refused_before_anything_runs(tmp_path, change, message):
+    text = SUITE.replace('tasks = ["arith", "arith-conflict"]', 'tasks = ["arith-conflict"]').replace(*change)
+    with pytest.raises(UsageError, match=message):
+        load_suite(write_suite(tmp_path, text), tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_sweep_runs_skips_done_runs_and_reports_failures(tmp_path, capsys):
+    text = SUITE.replace('tasks = ["arith", "arith-conflict"]', 'tasks = ["arith-conflict"]')
+    text = text.replace('[[methods]]\nname = "hypervolume"\nlabel = "hv"\n[methods.grid]\neta = [0.1, 0.2]\n', "")
+    path, out = write_suite(tmp_path, text), tmp_path / "out"
+    suite = load_suite(path, out)
+    # A directory that already holds other settings is a failure of that run only.
+    blocker = suite.runs[1]
+    blocker.out.mkdir(parents=True)
+    (blocker.out / "config.json").write_text(json.dumps({"spec": {"seed": 99}}))
+    assert main(["sweep", str(path), "--out", str(out), "--jobs", "2", "--no-progress"]) == 1
+    record = json.loads((out / "sweep.json").read_text())
+    statuses = [r["status"] for r in record["runs"]]
+    assert statuses == ["done", "failed"] and "other settings" in record["runs"][1]["error"]
+    assert (suite.runs[0].out / "report.md").exists()
+    assert run_state(suite.runs[0]) == "done"
+    # Run again: the finished run is skipped, not rerun.
+    before = (suite.runs[0].out / "metrics.jsonl").stat().st_mtime_ns
+    rows = run_suite(load_suite(path, out), jobs=1, progress=False)
+    assert rows[0]["status"] == "skipped (done)"
+    assert (suite.runs[0].out / "metrics.jsonl").stat().st_mtime_ns == before
+    capsys.readouterr()
+    assert main(["sweep", str(path), "--out", str(out), "--dry-run"]) == 0
+    assert "done" in capsys.readouterr().out
+
+
+def test_a_run_that_raises_comes_back_as_a_failure(tmp_path):
+    result = execute_planned({"task": "arith", "steps": 1, "eval_split": "nope"}, str(tmp_path / "x"), False)
+    assert result["status"] == "failed" and "unknown split 'nope'" in result["error"]
+
+
+@pytest.fixture()
+def local_ray():
+    """A local Ray instance started by the test and stopped afterwards."""
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    yield ray
+    ray.shutdown()
+    assert not ray.is_initialized()
+
+
+@pytest.mark.slow
+def test_sweep_on_ray_runs_the_suite_as_ray_tasks(tmp_path, local_ray):
+    text = SUITE.replace('tasks = ["arith", "arith-conflict"]', 'tasks = ["arith-conflict"]')
+    text = text.replace('[[methods]]\nname = "hypervolume"\nlabel = "hv"\n[methods.grid]\neta = [0.1, 0.2]\n', "")
+    suite = load_suite(write_suite(tmp_path, text), tmp_path / "out")
+    rows = run_suite(suite, jobs=2, progress=False, executor="ray")
+    assert [r["status"] for r in rows] == ["done", "done"]
+    assert all((run.out / "report.json").exists() for run in suite.runs)
+    assert local_ray.is_initialized()  # a cluster the caller connected stays connected
+    # The same suite again: nothing to run.
+    assert [r["status"] for r in run_suite(suite, executor="ray")] == ["skipped (done)"] * 2
+
+
+def test_unknown_executor_is_refused(tmp_path):
+    one_task = SUITE.replace('tasks = ["arith", "arith-conflict"]', 'tasks = ["arith-conflict"]')
+    suite = load_suite(write_suite(tmp_path, one_task), tmp_path / "o")
+    with pytest.raises(UsageError, match="--executor 'slurm' is not one of local, ray"):
+        run_suite(suite, executor="slurm")

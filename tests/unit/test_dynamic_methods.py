@@ -1,0 +1,192 @@
+"""The dynamic methods of arXiv 2509.11452: faithful where the paper's rule is kept, correct where fixed."""
+import numpy as np
+import pytest
+import torch
+
+from morlbench.errors import UsageError
+from morlbench.estimators import estimate
+from morlbench.methods.base import MethodContext, RewardBatch, StepInfo
+from morlbench.methods.gradient import GradientWeighting, influences, select_parameters
+from morlbench.methods.hypervolume import HvMetaReward, HypervolumeWeighting, ValidatedFront, marginal_gains
+from morlbench.methods.static import Static
+from morlbench.preferences import mirror_ascent, with_floor
+
+OBJECTIVES = ("accuracy", "conciseness", "clarity")
+W = np.array([0.5, 0.25, 0.25])
+NAMES = tuple(f"model.layers.{i}.mlp.up_proj.weight" for i in range(4)) + ("model.embed_tokens.weight",)
+
+
+def context(estimator="grpo", validations=(), weights=W, lr=1e-4, names=NAMES):
+    points = iter([np.asarray(p, dtype=float) for p in validations])
+    return MethodContext(OBJECTIVES, np.asarray(weights), estimator, 4, 10, lr, 0,
+                         validate=lambda: next(points), parameter_names=names)
+
+
+def batch(estimator, step=0, seed=0, gradients=None):
+    rewards = np.random.default_rng(seed).integers(0, 2, size=(16, 3)).astype(np.float64)
+    return RewardBatch(rewards, 4, step, lambda col: estimate(estimator, col, 4), gradients)
+
+
+def relative_difference(a, b):
+    return float(np.linalg.norm(a - b) / np.linalg.norm(b))
+
+
+# -- hv-meta-reward ---------------------------------------------------------------------------------------
+def meta_reward_after_a_gain(estimator):
+    """hv-meta-reward whose last validation added hypervolume: m = 0.5 + 1.5 tanh(0.1), far from 1."""
+    method = HvMetaReward()
+    method.setup(context(estimator, validations=[(0.2, 0.3, 0.2), (0.6, 0.8, 0.7)]))
+    log = method.after_step(StepInfo(1, np.zeros(3)))
+    assert log["contribution"] > 0 and abs(method.multiplier - 1.0) > 0.1
+    return method
+
+
+def test_hv_meta_reward_is_a_no_op_under_grpo():
+    method = meta_reward_after_a_gain("grpo")
+    static = Static()
+    static.setup(context("grpo"))
+    b = batch("grpo")
+    assert relative_difference(method.advantages(b), static.advantages(b)) < 1e-5
+
+
+def test_hv_meta_reward_is_not_a_no_op_under_rloo():
+    method = meta_reward_after_a_gain("rloo")
+    static = Static()
+    static.setup(context("rloo"))
+    b = batch("rloo")
+    assert relative_difference(method.advantages(b), static.advantages(b)) > 0.1
+    assert np.allclose(method.advantages(b), method.multiplier * static.advantages(b))
+
+
+def test_hv_meta_reward_multiplier_follows_the_released_formula():
+    method = HvMetaReward()
+    method.setup(context(validations=[(0.2, 0.2, 0.2), (0.4, 0.3, 0.2), (0.3, 0.3, 0.3)]))
+    first = method.after_step(StepInfo(1, np.zeros(3)))
+    assert first["contribution"] == 0.0 and method.multiplier == pytest.approx(0.5)  # not above ref in clarity
+    second = method.after_step(StepInfo(2, np.zeros(3)))
+    c = 0.1 * 0.1 * 0.1
+    assert second["contribution"] == pytest.approx(c) and method.multiplier == pytest.approx(0.5 + 1.5 * np.tanh(c))
+
+
+def test_points_worse_than_the_reference_add_nothing_and_never_crash():
+    """The released code computed a negative box volume here and crashed."""
+    front = ValidatedFront([[0.5, 0.5, 0.5]])
+    ref = np.array([0.4, 0.4, 0.4])
+    assert front.contribution(np.array([0.9, 0.1, 0.9]), ref) == 0.0
+    assert front.contribution(np.array([0.0, 0.0, 0.0]), ref) == 0.0
+    method = HvMetaReward()
+    method.setup(context(validations=[(0.5, 0.5, 0.5), (0.9, 0.1, 0.9), (0.1, 0.1, 0.1)]))
+    for step in (1, 2):
+        assert method.after_step(StepInfo(step, np.zeros(3)))["contribution"] == 0.0
+
+
+# -- hypervolume -----------------------------------------------------------------------------------------
+def test_marginal_gains_hand_checked():
+    # A lone point p = (.5, .5, .2): raising objective k by d adds d times the product of the others.
+    gains = marginal_gains(np.array([0.5, 0.5, 0.2]), [], np.zeros(3), 0.1)
+    assert gains == pytest.approx([0.1 * 0.5 * 0.2, 0.1 * 0.5 * 0.2, 0.1 * 0.5 * 0.5])
+
+
+def test_hypervolume_moves_weight_toward_the_objective_adding_most_volume():
+    method = HypervolumeWeighting()
+    method.setup(context(validations=[(0.3, 0.3, 0.1)], weights=[1 / 3] * 3))
+    before = method.weights().copy()
+    assert before == pytest.approx([1 / 3] * 3)
+    # Against the buffer's front, improving clarity (lowest) adds most hypervolume.
+    log = method.update(np.array([0.6, 0.6, 0.1]))
+    assert np.argmax(log["gains"]) == 2
+    after = method.weights()
+    assert after[2] > before[2] and after[0] < before[0] and after.sum() == pytest.approx(1.0)
+    assert all(after >= method.settings.floor)
+
+
+def test_hypervolume_starts_from_given_weights_and_keeps_the_floor():
+    method = HypervolumeWeighting.from_options({"eta": "5", "floor": "0.1"})
+    method.setup(context(validations=[(0.5, 0.5, 0.0)]))
+    assert method.weights() == pytest.approx(W)
+    for _ in range(20):
+        method.update(np.array([0.5, 0.5, 0.0]))  # only clarity can add volume
+    w = method.weights()
+    assert w[2] > 0.75 and min(w) >= 0.1 - 1e-12 and w.sum() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("reference", ["origin", "initial"])
+def test_hypervolume_never_crashes_on_points_worse_than_the_reference(reference):
+    method = HypervolumeWeighting.from_options({"reference": reference})
+    method.setup(context(validations=[(0.5, 0.5, 0.5)]))
+    for point in ([0.9, 0.1, 0.9], [0.0, 0.0, 0.0], [0.1, 0.1, 0.1]):
+        log = method.update(np.array(point))
+        assert all(g >= 0 for g in log["gains"]) and method.weights().sum() == pytest.approx(1.0)
+
+
+def test_hypervolume_gets_signal_when_two_objectives_are_at_zero():
+    method = HypervolumeWeighting()
+    method.setup(context(validations=[(0.0, 0.9, 0.0)], weights=[1 / 3] * 3))
+    log = method.update(np.array([0.0, 0.95, 0.0]))
+    assert log["gains"][0] > 0 and log["gains"][2] > 0
+    assert method.weights()[1] < 1 / 3
+
+
+def test_hypervolume_bad_settings():
+    with pytest.raises(UsageError, match="setting reference 'best': not one of origin, initial"):
+        HypervolumeWeighting.from_options({"reference": "best"})
+    with pytest.raises(UsageError, match="weight floor 0.5"):
+        HypervolumeWeighting.from_options({"floor": "0.5"}).setup(context(validations=[(0, 0, 0)]))
+
+
+# -- gradient --------------------------------------------------------------------------------------------
+KNOWN = torch.tensor([[1.0, 0.0, 0.0], [0.8, 0.3, 0.0], [-0.9, 0.0, 0.1]])  # g_1, g_2 agree; g_3 conflicts
+
+
+def test_influences_are_inner_products_with_the_sum():
+    s = influences(KNOWN, clip_norm=0.0, normalize=False)
+    total = KNOWN.sum(0)
+    assert s == pytest.approx([float(KNOWN[k] @ total) for k in range(3)])
+    assert s[0] > 0 and s[1] > 0 and s[2] < 0
+
+
+def test_gradient_raises_agreeing_and_lowers_conflicting_objective():
+    method = GradientWeighting()
+    method.setup(context(weights=[1 / 3] * 3))
+    seen = {}
+
+    def known_gradients(advantages, names):
+        seen["advantages"] = advantages
+        return KNOWN
+
+    b = batch("grpo", gradients=known_gradients)
+    advantages = method.advantages(b)
+    w = method.weights()
+    assert w[0] > 1 / 3 and w[1] > 1 / 3 and w[2] < 1 / 3 and w.sum() == pytest.approx(1.0)
+    expected = mirror_ascent(np.full(3, 1 / 3), influences(KNOWN, 1.0, False), 1e-4 / 1e-3)
+    assert w == pytest.approx(expected)
+    # The update uses the NEW weights over per-objective advantages: its gradient is sum_k w_k g_k.
+    assert np.allclose(advantages, seen["advantages"] @ w)
+    per_column = np.stack([estimate("grpo", b.rewards[:, k], 4) for k in range(3)], axis=1)
+    assert np.allclose(seen["advantages"], per_column)
+    assert method.after_step(StepInfo(1, np.zeros(3)))["influences"] == pytest.approx(method.last_influences)
+
+
+def test_gradient_eta_is_lr_over_reg_and_update_every_skips_steps():
+    method = GradientWeighting.from_options({"reg": "1e-3", "update_every": "2"})
+    method.setup(context(lr=2e-4))
+    assert method.eta == pytest.approx(0.2)
+    calls = []
+    method.advantages(batch("grpo", step=1, gradients=lambda a, n: calls.append(1) or KNOWN))
+    assert not calls and method.weights() == pytest.approx(W)
+    method.advantages(batch("grpo", step=2, gradients=lambda a, n: calls.append(1) or KNOWN))
+    assert calls == [1]
+
+
+def test_layer_selection():
+    names = NAMES
+    assert select_parameters(names, "all") is None
+    assert select_parameters(names, "last-half") == [names[2], names[3]]
+    assert select_parameters(names, "0,3") == [names[0], names[3]]
+    with pytest.raises(UsageError, match="the model has blocks 0..3"):
+        select_parameters(names, "7")
+
+
+def test_floor_mix_stays_on_simplex():
+    w = with_floor(np.array([1.0, 0.0, 0.0]), 0.05)
+    assert w == pytest.approx([0.9, 0.05, 0.05])
