@@ -46,6 +46,10 @@ class EngineSettings:
                                       "from the model size)", low=0, high=10**8, group="optimisation")
     gradient_checkpointing: bool = setting(False, "recompute activations in the backward pass: less memory for "
                                            "large models, more time", group="optimisation")
+    # Llama-family models without per-row state: each distinct prompt computed once per pass, completions in
+    # micro-batches of similar length (docs/performance.md). Off: every row padded to the batch's width.
+    shared_prompts: bool = setting(True, "compute each prompt once for its rollouts and cut padding in the update "
+                                   "(Llama-family models; off: the padded batch, as before)", group="optimisation")
 
     @staticmethod
     def setting_name(name: str) -> str:

@@ -6,7 +6,10 @@ morlbench's own AdamW. Each task objective is one TRL reward function, and befor
 ``reward_weights()`` are written into the trainer's ``reward_weights``, which TRL applies to the reward
 columns before its group normalisation. That is exactly a method whose advantages are the run's GRPO
 estimate of a linear scalarisation (``Capabilities.linear_scalarisation``): static (linear), hypervolume,
-hv-meta-reward and plugins of that form. Everything else is refused before anything is written.
+hv-meta-reward and plugins of that form; and, with ``multi_objective_aggregation="normalize_then_sum"``, a
+method whose advantages are GDPO's decoupled normalisation (``Capabilities.decoupled_normalisation``: gdpo).
+TRL adds 1e-4 to every standard deviation where the engine adds the paper's 1e-6. Everything else is refused
+before anything is written.
 """
 from __future__ import annotations
 
@@ -45,9 +48,15 @@ class TRLBackend(Backend):
         if can.objective_gradients:
             raise UsageError(f"method {name} needs per-objective policy gradients, which TRL's GRPOTrainer does "
                              f"not expose; {USE_ENGINE}")
-        if not can.linear_scalarisation:
-            raise UsageError(f"method {name} (with these settings) does not scalarise rewards linearly, which is "
-                             f"all TRL's reward_weights can express; {USE_ENGINE}")
+        if not (can.linear_scalarisation or can.decoupled_normalisation):
+            raise UsageError(f"method {name} (with these settings) neither scalarises rewards linearly nor "
+                             f"normalises them decoupled (GDPO), which is all TRL's reward_weights and "
+                             f"multi_objective_aggregation can express; {USE_ENGINE}")
+        if can.decoupled_normalisation and not (resolved.method.settings.batch_norm
+                                                and resolved.method.settings.eps == 1e-4):
+            raise UsageError(f"method {name} on --backend trl is TRL's normalize_then_sum, whose batch "
+                             "normalisation is always on and whose epsilon is 1e-4: pass --method-opt eps=0.0001 "
+                             f"(and batch_norm=true), or {USE_ENGINE}")
         refusals = {
             spec.estimator != "grpo": f"--estimator {spec.estimator}: TRL's GRPOTrainer normalises rewards per "
                                       "group (grpo) only",
@@ -121,7 +130,8 @@ def grpo_config(loop: Loop, output_dir: str):
         top_p=1.0, top_k=0, learning_rate=s.lr, lr_scheduler_type="constant", beta=s.kl_coef,
         epsilon=s.clip_eps if s.clip_eps > 0 else 1e9,  # morlbench's 0 turns clipping off
         loss_type="dapo" if s.loss_aggregation == "token-mean" else "grpo", scale_rewards="group",
-        multi_objective_aggregation="sum_then_normalize", num_iterations=s.ppo_epochs,
+        multi_objective_aggregation="normalize_then_sum" if loop.method.capabilities().decoupled_normalisation
+        else "sum_then_normalize", num_iterations=s.ppo_epochs,
         max_grad_norm=s.grad_clip or 1e9, **({"gradient_checkpointing": True} if s.gradient_checkpointing else {}),
         use_cpu=loop.engine.device.type == "cpu", bf16=loop.model.policy.dtype == torch.bfloat16,
         max_steps=spec.steps, seed=spec.seed, report_to=[], save_strategy="no", logging_steps=1,

@@ -8,7 +8,8 @@ import torch
 
 from morlbench.engine.checkpoint import flatten_optimizer, unflatten_optimizer
 from morlbench.engine.distributed import ONE_PROCESS, Ranks
-from morlbench.engine.losses import aggregate_part, completion_logprobs, kl_k3, surrogate
+from morlbench.engine.losses import aggregate_part, kl_k3, surrogate
+from morlbench.engine.passes import PaddedPasses, SharedPromptPasses, passes_for
 from morlbench.engine.sampling import Generation, generate
 from morlbench.errors import UsageError
 from morlbench.models.base import LoadedModel, count_parameters
@@ -35,8 +36,9 @@ class Engine:
             self.reference = copy.deepcopy(model.policy).eval()
             self.reference.requires_grad_(False)
         self.set_parameter_groups([{"params": [p for p in self.policy.parameters() if p.requires_grad]}])
-        if settings.gradient_checkpointing:
-            self.policy.gradient_checkpointing_enable()
+        if settings.gradient_checkpointing:  # transformers 5 renamed it; the old name warns
+            enable = getattr(self.policy, "activation_checkpointing_enable", None)
+            (enable or self.policy.gradient_checkpointing_enable)()
         self.micro_batch_tokens = micro_batch_tokens(settings, self.policy)
 
     def set_parameter_groups(self, groups: list[dict[str, Any]]) -> None:
@@ -70,71 +72,110 @@ class Engine:
             raise UsageError(f"not trainable parameters of this model: {unknown[:3] or 'an empty selection'}")
         return [params[n] for n in names]
 
-    def micro_batches(self, gen: Generation) -> list[slice]:
-        n, width = gen.sequences.shape
-        rows = max(1, self.micro_batch_tokens // width)
-        return [slice(i, min(i + rows, n)) for i in range(0, n, rows)]
+    def passes(self, gen: Generation) -> PaddedPasses | SharedPromptPasses:
+        """How the update's forward passes cover ``gen``: micro-batches of at most micro_batch_tokens tokens."""
+        if self.settings.shared_prompts:
+            return passes_for(self.policy, gen, self.micro_batch_tokens)
+        return PaddedPasses(gen, self.micro_batch_tokens)
+
+    def micro_batches(self, gen: Generation) -> list[Any]:
+        return self.passes(gen).parts
 
     def batch_size(self, gen: Generation) -> tuple[int, int]:
         """Rows and generated tokens of the whole batch, every rank's share included (the loss normalisers)."""
         rows, tokens = self.ranks.sum_numbers([gen.sequences.shape[0], gen.generated_tokens])
         return int(rows), int(tokens)
 
-    def _logprobs(self, model: torch.nn.Module, gen: Generation, parts: list[slice]) -> torch.Tensor:
-        with torch.no_grad():
-            return torch.cat([completion_logprobs(model, gen.rows(part)) for part in parts])
+    @torch.no_grad()
+    def _logprobs(self, model: torch.nn.Module, passes: PaddedPasses | SharedPromptPasses) -> list[torch.Tensor]:
+        session = passes.begin(model, grad=False)
+        return [session.logprobs(part) for part in passes.parts]
 
-    def objective_gradients(self, gen: Generation, advantages: torch.Tensor,
-                            parameter_names: list[str] | None = None) -> torch.Tensor:
+    def objective_gradients(self, gen: Generation, advantages: torch.Tensor, parameter_names: list[str] | None = None,
+                            with_kl: bool = False, clip_norm: float = 0.0) -> torch.Tensor:
         """Policy gradient of the surrogate for each advantage column, shape (K, D), D = chosen parameters.
 
-        Gradients are taken at the current policy (ratio 1, where clipping is inactive), so they are linear
-        in the advantages: sum_k w_k g_k equals the gradient of the loss with advantages sum_k w_k A_k.
+        Gradients are taken at the current policy (ratio 1, where clipping is inactive), so without the KL term
+        they are linear in the advantages: sum_k w_k g_k equals the gradient of the loss with advantages
+        sum_k w_k A_k. ``with_kl`` adds the KL penalty's gradient to every g_k (the per-objective loss of the
+        update); ``clip_norm`` > 0 scales each g_k as ``clip_grad_norm_`` would scale the whole model's gradient
+        (its norm over every trainable parameter, not only the chosen ones) before the chosen part is returned.
         """
         self.policy.train()
-        params = self.trainable(parameter_names)
+        every = self.trainable()
+        chosen = every if parameter_names is None else self.trainable(parameter_names)
+        params = every if clip_norm > 0 else chosen
+        passes = self.passes(gen)
+        ref_logp = self._logprobs(self.reference, passes) if with_kl and self.reference is not None else None
         (rows, tokens), k_count = self.batch_size(gen), advantages.shape[1]
-        grads = torch.zeros(k_count, sum(p.numel() for p in params), dtype=torch.float32, device=self.device)
-        for part in self.micro_batches(gen):
-            sub = gen.rows(part)
-            logp = completion_logprobs(self.policy, sub)
+        how = self.settings.loss_aggregation
+        session = passes.begin(self.policy, grad=True)
+        targets = params + session.leaves
+        totals: list[list[torch.Tensor | None]] = [[None] * len(targets) for _ in range(k_count)]
+        for i, part in enumerate(passes.parts):
+            mask = passes.mask(part)
+            logp = session.logprobs(part)
             ratio = torch.exp(logp - logp.detach())
+            kl = aggregate_part(kl_k3(logp, ref_logp[i]), mask, how, rows, tokens) if ref_logp is not None else None
             for k in range(k_count):
-                loss_k = aggregate_part(-ratio * advantages[part, k].to(logp.dtype).unsqueeze(1), sub.completion_mask,
-                                        self.settings.loss_aggregation, rows, tokens)
-                flat = torch.autograd.grad(loss_k, params, retain_graph=k + 1 < k_count, allow_unused=True)
-                grads[k] += torch.cat([(g if g is not None else torch.zeros_like(p)).reshape(-1).float()
-                                       for g, p in zip(flat, params)])
-        return self.ranks.sum_(grads)
+                loss_k = aggregate_part(-ratio * advantages[part, k].to(logp.dtype).unsqueeze(1), mask, how, rows,
+                                        tokens)
+                if kl is not None:
+                    loss_k = loss_k + self.settings.kl_coef * kl
+                grads = torch.autograd.grad(loss_k, targets, retain_graph=True, allow_unused=True)
+                totals[k] = [g if t is None else t if g is None else t + g for t, g in zip(totals[k], grads)]
+        flat = torch.zeros(k_count, sum(p.numel() for p in params), dtype=torch.float32, device=self.device)
+        for k in range(k_count):
+            through_prompt = session.prompt_gradients(totals[k][len(params):], params, retain=k + 1 < k_count)
+            parts = []
+            for p, g, extra in zip(params, totals[k][: len(params)], through_prompt):
+                total = torch.zeros_like(p) if g is None else g
+                parts.append((total if extra is None else total + extra).reshape(-1).float())
+            flat[k] = torch.cat(parts)
+        grads = self.ranks.sum_(flat)
+        if clip_norm <= 0:
+            return grads
+        # clip_grad_norm_'s rule: scale by clip / (norm + 1e-6) when that is below 1
+        grads = grads * (clip_norm / (grads.norm(dim=1, keepdim=True) + 1e-6)).clamp(max=1.0)
+        if chosen is every:
+            return grads
+        keep = {id(p) for p in chosen}
+        offsets, start = [], 0
+        for p in every:
+            if id(p) in keep:
+                offsets.append((start, start + p.numel()))
+            start += p.numel()
+        return torch.cat([grads[:, a:b] for a, b in offsets], dim=1)
 
     def update(self, gen: Generation, advantages: torch.Tensor) -> dict[str, float]:
         """ppo_epochs clipped-surrogate steps with a KL penalty to the initial policy, micro-batched."""
         s = self.settings
         self.policy.train()
-        parts = self.micro_batches(gen)
+        passes = self.passes(gen)
         rows, tokens = self.batch_size(gen)
-        ref_logp = self._logprobs(self.reference, gen, parts) if self.reference is not None else None
-        old_logp = self._logprobs(self.policy, gen, parts) if s.ppo_epochs > 1 else None
+        ref_logp = self._logprobs(self.reference, passes) if self.reference is not None else None
+        old_logp = self._logprobs(self.policy, passes) if s.ppo_epochs > 1 else None
         stats: dict[str, float] = {}
         for _ in range(s.ppo_epochs):
             self.optimizer.zero_grad(set_to_none=True)
             sums = {"loss": 0.0, "policy_loss": 0.0, "kl": 0.0, "clip_fraction": 0.0}
-            for part in parts:
-                sub = gen.rows(part)
-                logp = completion_logprobs(self.policy, sub)
-                base = old_logp[part] if old_logp is not None else logp.detach()
+            session = passes.begin(self.policy, grad=True)
+            for i, part in enumerate(passes.parts):
+                mask = passes.mask(part)
+                logp = session.logprobs(part)
+                base = old_logp[i] if old_logp is not None else logp.detach()
                 per_token, clipped = surrogate(logp, base, advantages[part], s.clip_eps or None)
-                policy_loss = aggregate_part(per_token, sub.completion_mask, s.loss_aggregation, rows, tokens)
-                kl = aggregate_part(kl_k3(logp, ref_logp[part]), sub.completion_mask, s.loss_aggregation, rows,
-                                    tokens) \
+                policy_loss = aggregate_part(per_token, mask, s.loss_aggregation, rows, tokens)
+                kl = aggregate_part(kl_k3(logp, ref_logp[i]), mask, s.loss_aggregation, rows, tokens) \
                     if ref_logp is not None else torch.zeros((), dtype=logp.dtype)
                 loss = policy_loss + s.kl_coef * kl
                 loss.backward()
                 sums["loss"] += float(loss.detach())
                 sums["policy_loss"] += float(policy_loss.detach())
                 sums["kl"] += float(kl.detach())
-                sums["clip_fraction"] += float(aggregate_part(clipped.to(logp.dtype), sub.completion_mask,
-                                                              "token-mean", rows, tokens))
+                sums["clip_fraction"] += float(aggregate_part(clipped.to(logp.dtype), mask, "token-mean", rows,
+                                                              tokens))
+            session.finish()
             self.ranks.sum_gradients(self.trainable())
             grad_norm = torch.nn.utils.clip_grad_norm_(self.policy.parameters(), s.grad_clip or float("inf"))
             self.optimizer.step()

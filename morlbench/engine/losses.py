@@ -15,8 +15,12 @@ def completion_logprobs(model: PreTrainedModel, gen: Generation) -> torch.Tensor
     # last C + 1 positions need the vocabulary projection.
     logits = model(input_ids=gen.sequences, attention_mask=gen.attention_mask, position_ids=gen.position_ids,
                    use_cache=False, logits_to_keep=width + 1).logits
-    logits = logits[:, :-1, :].float()
-    return torch.log_softmax(logits, dim=-1).gather(-1, gen.completion_ids.unsqueeze(-1)).squeeze(-1)
+    return token_logprobs(logits[:, :-1, :], gen.completion_ids)
+
+
+def token_logprobs(logits: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+    """log softmax(logits)[token] at every position, (rows, width), computed in float32."""
+    return torch.log_softmax(logits.float(), dim=-1).gather(-1, tokens.unsqueeze(-1)).squeeze(-1)
 
 
 def aggregate(values: torch.Tensor, mask: torch.Tensor, how: str) -> torch.Tensor:

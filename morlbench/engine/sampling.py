@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from transformers import Cache, DynamicCache, PreTrainedModel
 from transformers.cache_utils import DynamicLayer
+
+from morlbench.engine.llama import LeanLlama
 
 
 @dataclass
@@ -90,9 +93,9 @@ def _generate(model: PreTrainedModel, prompts: list[list[int]], followers: list,
     device = next(model.parameters()).device
     ids, prompt_mask = left_pad(prompts, pad_id, device)
     n, width = ids.shape
-    cache = preallocated_cache(model, capacity=width + max_new_tokens)
-    logits = model(input_ids=ids, attention_mask=prompt_mask, position_ids=positions_from_mask(prompt_mask),
-                   past_key_values=cache, use_cache=True, logits_to_keep=1).logits[:, -1, :].float()
+    forward = LeanLlama(model) if LeanLlama.supports(model) else TransformersForward(model)
+    logits, cache = forward.prefill(ids, prompt_mask, positions_from_mask(prompt_mask), width + max_new_tokens)
+    logits = logits.float()
     completion = torch.full((n, max_new_tokens), pad_id, dtype=torch.long, device=device)
     attended = torch.zeros((n, max_new_tokens), dtype=torch.bool, device=device)
     batch = _DecodingBatch(rows=torch.arange(n, device=device), mask=prompt_mask,
@@ -114,8 +117,7 @@ def _generate(model: PreTrainedModel, prompts: list[list[int]], followers: list,
             token = batch.drop_ended(cache, token)
             for module in followers:
                 module.select_rows(batch.rows)
-        logits = model(input_ids=token.unsqueeze(1), attention_mask=batch.mask, position_ids=batch.next_position,
-                       past_key_values=cache, use_cache=True).logits[:, -1, :].float()
+        logits = forward.decode(token, batch.next_position, batch.mask, cache).float()
         batch.next_position = batch.next_position + 1
     used = int(attended.any(dim=0).nonzero().max()) + 1 if attended.any() else 1
     completion, completion_mask = completion[:, :used], attended[:, :used].long()
@@ -136,9 +138,9 @@ class _DecodingBatch:
     next_position: torch.Tensor
     ended: torch.Tensor
 
-    def drop_ended(self, cache: Cache, token: torch.Tensor) -> torch.Tensor:
+    def drop_ended(self, cache: Any, token: torch.Tensor) -> torch.Tensor:
         keep = (~self.ended).nonzero().squeeze(1)
-        cache.batch_select_indices(keep)
+        cache.select(keep)
         self.rows, self.mask, self.next_position = self.rows[keep], self.mask[keep], self.next_position[keep]
         self.ended = self.ended[keep]
         return token[keep]
@@ -179,6 +181,27 @@ class PreallocatedLayer(DynamicLayer):
         if self.is_initialized:
             self._keys, self._values = self._keys[indices], self._values[indices]
             self.keys, self.values = self._keys[:, :, : self.length], self._values[:, :, : self.length]
+
+
+class TransformersForward:
+    """Prefill and decoding steps through the model's own forward (any architecture)."""
+
+    def __init__(self, model: PreTrainedModel) -> None:
+        self.model = model
+
+    def prefill(self, ids: torch.Tensor, mask: torch.Tensor, positions: torch.Tensor, capacity: int
+                ) -> tuple[torch.Tensor, Cache]:
+        cache = preallocated_cache(self.model, capacity)
+        cache.select = cache.batch_select_indices
+        out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, cache=cache, use_cache=True,
+                         logits_to_keep=1)
+        return out.logits[:, -1, :], cache
+
+    def decode(self, token: torch.Tensor, positions: torch.Tensor, key_mask: torch.Tensor, cache: Cache
+               ) -> torch.Tensor:
+        out = self.model(input_ids=token.unsqueeze(1), attention_mask=key_mask, position_ids=positions, cache=cache,
+                         use_cache=True)
+        return out.logits[:, -1, :]
 
 
 def preallocated_cache(model: PreTrainedModel, capacity: int) -> Cache:

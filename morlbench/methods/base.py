@@ -46,6 +46,9 @@ class Capabilities:
     # advantages(batch) == batch.estimate(batch.rewards @ reward_weights()) for every batch: a backend that
     # scalarises and normalises rewards itself (--backend trl) can run the method.
     linear_scalarisation: bool = False
+    # advantages are GDPO's decoupled normalisation of the rewards with reward_weights(): whiten(sum_k w_k
+    # grpo(r_k)); --backend trl runs it as multi_objective_aggregation="normalize_then_sum".
+    decoupled_normalisation: bool = False
 
 
 @dataclass
@@ -64,6 +67,7 @@ class MethodContext:
     validate: Callable[[], np.ndarray] | None = None
     # Names of the policy's trainable parameters, to choose a subset for objective_gradients.
     parameter_names: tuple[str, ...] = ()
+    max_new_tokens: int = 0  # the generation limit L (the length bound of conciseness)
 
 
 @dataclass

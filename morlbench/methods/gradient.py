@@ -1,10 +1,16 @@
 """``gradient``: gradient-based weight optimisation (the ``optimization`` trainer of arXiv 2509.11452).
 
-Each update step, before the policy update: advantages A_k from each objective's rewards alone, exact
-per-objective policy gradients g_k from the engine over a subset of transformer blocks, each clipped to norm
-``clip_norm`` (the paper clips the whole-model gradient norm to 1 before the inner products), influences
-s_k = <g_k, sum_j g_j>, and the mirror-ascent step w <- softmax(log w + eta s) with eta = lr / reg. The policy
-then updates with advantages sum_k w_k A_k under the NEW weights, whose gradient is exactly sum_k w_k g_k.
+Each update step, before the policy update, as the paper's code (``ray_trainer_optimization.py``, ``dp_actor.
+compute_gradients``) does it: advantages A_k from each objective's rewards alone (the run's estimator), the
+gradient g_k of the per-objective loss (surrogate with A_k plus the KL penalty), clipped by the whole model's
+gradient norm, restricted to the middle transformer blocks; influences s_k = <g_k, sum_j g_j>; the
+mirror-ascent step w <- softmax(log w + eta s) with eta = lr / reg. The rewards are then scalarised with the NEW
+weights and go through the run's estimator: A = estimate(sum_k w_k r_k).
+
+One departure, on by default and named ``scale=gradient-norm``: s is divided by the mean squared norm of the
+g_k, so that eta means the same at any gradient scale. The paper's Qwen3-8B gradients reach its clip norm of 1,
+so its s_k are of order one; tiny-arith's are far below it and the paper's rule moves the weights by about 1e-3
+per step (docs/methods.md has the measurements). ``scale=none`` is the paper's rule verbatim.
 """
 from __future__ import annotations
 
@@ -23,6 +29,11 @@ if TYPE_CHECKING:
     import torch
 
 _LAYER = re.compile(r"\.layers\.(\d+)\.")
+# The paper's target_layer_ids on Qwen3-8B: blocks 10..25 of 36, the middle 16 (a share of 10/36 left out at
+# each end).
+MIDDLE_MARGIN = 10 / 36
+ADVANTAGES = ("scalarise", "combine")
+SCALES = ("gradient-norm", "none")
 
 
 @dataclass
@@ -30,10 +41,15 @@ class GradientSettings:
     # eta = lr / reg. The paper uses reg 1e-5 with lr 1e-6 (eta 0.1) on Qwen3-8B; the default keeps eta = 0.1
     # at morlbench's default lr 1e-4 for the embedded model.
     reg: float = setting(1e-3, "eta = lr / reg", low=0, high=1e6, open_low=True)
-    layers: str = setting("last-half", "blocks whose gradients count: all, last-half, or indices such as 2,3")
-    clip_norm: float = setting(1.0, "clip each g_k to this norm before the inner products (0: off)", low=0,
-                               high=1e6)
-    normalize: bool = setting(False, "use unit-norm g_k (influences become sums of cosines)")
+    scale: str = setting("gradient-norm", "gradient-norm: influences divided by the mean squared norm of the g_k "
+                         "(eta is then scale-free); none: the paper's raw influences", choices=SCALES)
+    layers: str = setting("middle", "blocks whose gradients count: middle (the paper's share), all, last-half, "
+                          "or indices such as 1,2")
+    clip_norm: float = setting(1.0, "scale each g_k as a whole-model gradient-norm clip to this norm would, "
+                               "before the inner products (0: off)", low=0, high=1e6)
+    kl: bool = setting(True, "g_k includes the KL penalty's gradient, as the paper's per-objective loss does")
+    advantages: str = setting("scalarise", "scalarise: estimate(sum_k w_k r_k) (the paper); combine: "
+                              "sum_k w_k estimate(r_k)", choices=ADVANTAGES)
     update_every: int = setting(1, "steps between weight updates", low=1, high=1_000_000)
     floor: float = setting(0.0, "every weight stays >= floor", low=0, high=0.5)
 
@@ -45,27 +61,36 @@ def select_parameters(names: tuple[str, ...], layers: str) -> list[str] | None:
     indices = {int(m.group(1)) for n in names if (m := _LAYER.search(n))}
     if not indices:
         raise UsageError(f"layers={layers!r}: the model has no '.layers.N.' parameters; use layers=all")
+    count = max(indices) + 1
     if layers == "last-half":
-        chosen = {i for i in indices if i >= (max(indices) + 1) // 2}
+        chosen = {i for i in indices if i >= count // 2}
+    elif layers == "middle":
+        margin = round(count * MIDDLE_MARGIN)
+        chosen = {i for i in indices if margin <= i < count - margin} or indices
     else:
         try:
             chosen = {int(v) for v in layers.split(",")}
         except ValueError:
-            raise UsageError(f"layers={layers!r}: expected all, last-half or indices such as 2,3") from None
+            raise UsageError(f"layers={layers!r}: expected middle, all, last-half or indices such as 1,2") from None
         if not chosen <= indices:
             raise UsageError(f"layers={layers!r}: the model has blocks {min(indices)}..{max(indices)}")
     return [n for n in names if (m := _LAYER.search(n)) and int(m.group(1)) in chosen]
 
 
-def influences(gradients: torch.Tensor, clip_norm: float, normalize: bool) -> np.ndarray:
-    """s_k = <g_k, sum_j g_j> after clipping (or normalising) each g_k."""
+def gram_matrix(gradients: torch.Tensor) -> np.ndarray:
+    """<g_i, g_j> for every pair of per-objective gradients (K, D), in float64."""
     g = gradients.double()
-    norms = g.norm(dim=1, keepdim=True)
-    if normalize:
-        g = g / norms.clamp(min=1e-12)
-    elif clip_norm > 0:
-        g = g * (clip_norm / norms.clamp(min=1e-12)).clamp(max=1.0)
-    return (g @ g.sum(dim=0)).cpu().numpy()
+    return (g @ g.T).cpu().numpy()
+
+
+def influences(gram: np.ndarray, scale: str) -> np.ndarray:
+    """s_k = <g_k, sum_j g_j> (row sums of the Gram matrix), divided by the mean squared norm under
+    ``scale=gradient-norm``."""
+    s = gram.sum(axis=1)
+    if scale == "gradient-norm":
+        mean_square = float(np.mean(np.diag(gram)))
+        return s / mean_square if mean_square > 0 else np.zeros_like(s)
+    return s
 
 
 class GradientWeighting(Method):
@@ -80,21 +105,30 @@ class GradientWeighting(Method):
         self.free = np.asarray(context.initial_weights, dtype=np.float64)
         self.parameters = select_parameters(context.parameter_names, self.settings.layers)
         self.eta = context.lr / self.settings.reg
-        self.last_influences = np.zeros(len(context.objectives))
+        self.last: dict[str, Any] = {}
 
     def weights(self) -> np.ndarray:
         return with_floor(self.free, self.settings.floor)
 
     def advantages(self, batch: RewardBatch) -> np.ndarray:
+        s = self.settings
         per_objective = batch.estimate_columns()
-        if batch.step % self.settings.update_every == 0:
-            grads = batch.objective_gradients(per_objective, self.parameters)
-            self.last_influences = influences(grads, self.settings.clip_norm, self.settings.normalize)
-            self.free = mirror_ascent(self.free, self.last_influences, self.eta)
-        return per_objective @ self.weights()
+        self.last = {}
+        if batch.step % s.update_every == 0:
+            grads = batch.objective_gradients(per_objective, self.parameters, with_kl=s.kl, clip_norm=s.clip_norm)
+            gram = gram_matrix(grads)
+            signal = influences(gram, s.scale)
+            self.free = mirror_ascent(self.free, signal, self.eta)
+            self.last = {"influences": signal.round(10).tolist(), "raw_influences": gram.sum(axis=1).round(12).tolist(),
+                         "gradient_norms": np.sqrt(np.clip(np.diag(gram), 0, None)).round(8).tolist(),
+                         "signal": float(np.ptp(signal) * self.eta)}
+        w = self.weights()
+        if s.advantages == "combine":
+            return per_objective @ w
+        return batch.estimate(batch.rewards @ w)
 
     def after_step(self, info) -> dict[str, Any]:
-        return {"influences": self.last_influences.round(10).tolist(), "eta": self.eta}
+        return {**self.last, "eta": self.eta}
 
     def state_dict(self) -> dict[str, Any]:
         return {"free": self.free.tolist()}

@@ -1,18 +1,22 @@
 """Hypervolume-guided methods of arXiv 2509.11452 (spec section 3).
 
-``hv-meta-reward`` is the paper's released rule, kept faithfully: after every step the policy is validated
-greedily on the val split, the hypervolume contribution c of the new point to the buffer of earlier
-non-dominated validated points (reference: the initial policy's point) gives m = 0.5 + 1.5 tanh(c), and m
-multiplies the NEXT step's rewards. The weights never change, and GRPO's group normalisation and REINFORCE++'s
-whitening remove any global reward scale, so the rule is a no-op under those estimators (only RLOO sees m).
-Fix of the released code: it crashed when a point was worse than the reference in one objective (a negative
-box volume); here volumes come from moocore, where a point not strictly better than the reference in every
-objective simply adds no volume.
+``hv-meta-reward`` is the paper's released rule, kept faithfully (``ray_trainer_vanilla.py``,
+``hypervolumn_contribution.py``): after every step the policy is validated greedily on the val split; the
+hypervolume contribution c of the new point to the buffer of earlier validated points, above the initial
+policy's point as reference, gives m = 0.5 + 1.5 tanh(c), and m multiplies the NEXT step's rewards. As in the
+released code, length enters in raw tokens (mean completion length, minimised), not as the normalised
+conciseness coordinate (``length_units``). The weights never change, and GRPO's group normalisation and
+REINFORCE++'s whitening remove any global reward scale, so the rule is a no-op under those estimators (only RLOO
+sees m). Fix of the released code: it crashed when a point was worse than the reference in one objective (a
+negative box volume); here volumes come from moocore, where a point not strictly better than the reference in
+every objective simply adds no volume.
 
 ``hypervolume`` changes the weights from the hypervolume signal: per objective k the marginal gain
 g_k = HV(F + {p + delta e_k}) - HV(F + {p}) of the current validated point p against the buffer front F
-(reference: the origin, or the initial point, shifted by -delta), then a mirror-ascent step
-w <- softmax(log w + eta g / |g|_1) on the simplex, with a floor on every weight.
+(reference: the origin, or the initial point, shifted by -delta), relative to the hypervolume HV(F + {p}) the
+run has reached, then a mirror-ascent step w <- softmax(log w + eta g / HV) on the simplex, with a floor on
+every weight. The step shrinks as the gains do, so weights settle where no objective adds more volume than
+the others instead of running into their floors.
 """
 from __future__ import annotations
 
@@ -28,6 +32,8 @@ from morlbench.methods.static import scalarise
 from morlbench.metrics.pareto import hypervolume, nondominated
 from morlbench.preferences import check_floor, mirror_ascent, with_floor
 from morlbench.settings import setting
+
+LENGTH_OBJECTIVE = "conciseness"
 
 
 class ValidatedFront:
@@ -53,6 +59,9 @@ def _require_validation(context: MethodContext, name: str) -> None:
 class HvMetaRewardSettings:
     base: float = setting(0.5, "m = base + scale * tanh(c), as released", low=-1e6, high=1e6)
     scale: float = setting(1.5, "m = base + scale * tanh(c), as released", low=-1e6, high=1e6)
+    length_units: str = setting("tokens", "how the conciseness objective enters the validated point: tokens "
+                                "(mean completion length, minimised, as released) or normalised (1 - len/L)",
+                                choices=("tokens", "normalised"))
 
 
 class HvMetaReward(Method):
@@ -65,20 +74,29 @@ class HvMetaReward(Method):
         super().setup(context)
         _require_validation(context, self.name)
         self._weights = np.asarray(context.initial_weights, dtype=np.float64)
-        self.reference = np.asarray(context.validate(), dtype=np.float64)  # the initial policy's point
+        self.reference = self.validated_point()  # the initial policy's point
         self.front = ValidatedFront()
-        self.multiplier = 1.0
+        self.multiplier = 1.0  # the released code starts with meta_reward = 1
+
+    def validated_point(self) -> np.ndarray:
+        """The validation vector in the released code's units: with length_units=tokens the conciseness
+        coordinate 1 - len/L becomes L (1 - len/L) = L - len, which orders and measures exactly as -len (the
+        constant L shifts points and reference alike and leaves every volume unchanged)."""
+        point = np.asarray(self.context.validate(), dtype=np.float64)
+        if self.settings.length_units == "tokens" and LENGTH_OBJECTIVE in self.context.objectives:
+            point[self.context.objectives.index(LENGTH_OBJECTIVE)] *= self.context.max_new_tokens
+        return point
 
     def advantages(self, batch: RewardBatch) -> np.ndarray:
         return batch.estimate(self.multiplier * scalarise(batch.rewards, self._weights))
 
     def after_step(self, info: StepInfo) -> dict[str, Any]:
-        point = np.asarray(self.context.validate(), dtype=np.float64)
+        point = self.validated_point()
         contribution = self.front.contribution(point, self.reference)
         self.front.add(point)
         self.multiplier = self.settings.base + self.settings.scale * math.tanh(contribution)
         return {"validation": point.round(6).tolist(), "contribution": round(contribution, 8),
-                "multiplier": round(self.multiplier, 8)}
+                "multiplier": round(self.multiplier, 8), "signal": round(contribution, 8)}
 
     def weights(self) -> np.ndarray:
         return self._weights
@@ -100,7 +118,8 @@ class HvMetaReward(Method):
 @dataclass
 class HypervolumeSettings:
     delta: float = setting(0.05, "probe step in normalised units", low=0, high=1, open_low=True)
-    eta: float = setting(0.5, "mirror-ascent step on the L1-normalised gains", low=0, high=1e6)
+    eta: float = setting(1.0, "mirror-ascent step on the gains relative to the front's hypervolume", low=0,
+                         high=1e6)
     floor: float = setting(0.05, "every weight stays >= floor", low=0, high=0.5)
     update_every: int = setting(1, "steps between weight updates (validation happens at each update)", low=1,
                                 high=1_000_000)
@@ -161,12 +180,14 @@ class HypervolumeWeighting(Method):
     def update(self, point: np.ndarray) -> dict[str, Any]:
         """One weight update from a validated point; the buffer then takes the point in."""
         gains = marginal_gains(point, self.front.points, self.reference, self.settings.delta)
-        total = gains.sum()
-        if total > 0:
-            self.free = mirror_ascent(self.free, gains / total, self.settings.eta)
+        reached = hypervolume(self.front.points + [list(point)], self.reference)
+        relative = gains / reached if reached > 0 else np.zeros_like(gains)
+        self.free = mirror_ascent(self.free, relative, self.settings.eta)
         self.front.add(point)
         self.last_gains = gains
-        return {"validation": point.round(6).tolist(), "gains": gains.round(8).tolist()}
+        return {"validation": point.round(6).tolist(), "gains": gains.round(8).tolist(),
+                "relative_gains": relative.round(8).tolist(), "signal": round(float(np.ptp(relative)) *
+                                                                              self.settings.eta, 8)}
 
     def state_dict(self) -> dict[str, Any]:
         return {"free": self.free.tolist(), "reference": self.reference.tolist(), "front": self.front.points}

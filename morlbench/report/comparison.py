@@ -23,7 +23,7 @@ from morlbench.compare.values import GroupContext, entry_values
 from morlbench.metrics.pareto import hypervolume, record_points
 from morlbench.metrics.tradeoffs import tradeoff_summary
 from morlbench.report.comparison_plots import plot_comparison
-from morlbench.report.run_report import cosine_cell
+from morlbench.report.run_markdown import cosine_cell
 from morlbench.results.atomic import atomic_write_text
 from morlbench.results.rundir import RunDir, open_run
 

@@ -70,6 +70,7 @@ class Loop:
             objectives=r.task.objective_names, initial_weights=np.asarray(r.weights), estimator=r.spec.estimator,
             group_size=r.spec.group_size, total_steps=r.spec.steps, lr=r.spec.engine.lr, seed=r.spec.seed,
             validate=self.evaluator.validate, parameter_names=self.engine.trainable_names(),
+            max_new_tokens=r.max_new_tokens,
         ))
 
     # -- the step's primitives -------------------------------------------------------------------
@@ -112,8 +113,10 @@ class Loop:
     def reward_batch(self, rollout: Rollout, with_gradients: bool = False) -> RewardBatch:
         gen = rollout.generation
 
-        def objective_gradients(advantages: np.ndarray, names: list[str] | None = None) -> torch.Tensor:
-            return self.engine.objective_gradients(gen, torch.as_tensor(np.asarray(advantages))[rollout.rows], names)
+        def objective_gradients(advantages: np.ndarray, names: list[str] | None = None, with_kl: bool = False,
+                                clip_norm: float = 0.0) -> torch.Tensor:
+            values = torch.as_tensor(np.asarray(advantages, dtype=np.float64))[rollout.rows]
+            return self.engine.objective_gradients(gen, values, names, with_kl=with_kl, clip_norm=clip_norm)
 
         return RewardBatch(rewards=rollout.rewards.copy(), group_size=self.group_size, step=rollout.step,
                            estimate=self.estimate, objective_gradients=objective_gradients if with_gradients else None)

@@ -280,3 +280,37 @@ def test_one_artifact_serves_short_answers_for_conciseness_and_long_ones_for_acc
     accuracy_heavy = mean_served_length(served, problems, [0.8, 0.1, 0.1])
     concise_heavy = mean_served_length(served, problems, [0.1, 0.8, 0.1])
     assert concise_heavy < 0.8 * accuracy_heavy, (accuracy_heavy, concise_heavy)
+
+
+@pytest.mark.parametrize("level", ["mixer", "expert"])
+def test_micro_batched_update_with_per_row_preferences_equals_the_whole_batch(tiny_random_model, level):
+    """The meta-policy's rows carry different preferences; a micro-batched update must feed each slice its own
+    rows' preferences (engine.rows_followed) and end exactly where the whole-batch update ends."""
+    from morlbench.engine.engine import Engine
+    from morlbench.models.base import LoadedModel
+    from morlbench.spec import EngineSettings
+
+    rng = np.random.default_rng(3)
+    preferences = rng.dirichlet(np.ones(3), size=12)
+    advantages = torch.as_tensor(rng.normal(size=12))
+    prompts = [tiny_random_model.encode_prompt(p) for p in ARITH_PROMPTS[:3] for _ in range(4)]
+    finals, gradients = [], []
+    for micro in (0, 100):  # 0: auto, the whole batch in one pass; 100 tokens: several micro-batches
+        policy = copy.deepcopy(tiny_random_model.policy)
+        model = LoadedModel(policy, tiny_random_model.tokenizer, "random", {})
+        engine = Engine(model, EngineSettings(micro_batch_tokens=micro))
+        torch.manual_seed(1)
+        experts = MixedExperts(policy, 3, rank=4, lora_alpha=8.0, mixer_hidden=16)
+        for layer in experts.layers:
+            for b in layer.lora_b:
+                b.data.normal_(0, 0.2)
+        experts.train_only(None if level == "mixer" else 1)
+        engine.set_parameter_groups([{"params": [p for p in policy.parameters() if p.requires_grad]}])
+        experts.set_preferences(preferences)
+        gen = engine.sample(prompts, max_new_tokens=8, seed=5)
+        assert (len(engine.micro_batches(gen)) > 1) == (micro > 0)
+        gradients.append(engine.objective_gradients(gen, advantages.unsqueeze(1)))
+        engine.update(gen, advantages)
+        finals.append([p.detach().clone() for p in policy.parameters() if p.requires_grad])
+    assert torch.allclose(gradients[0], gradients[1], rtol=1e-4, atol=1e-7)
+    assert all(torch.allclose(a, b, rtol=1e-4, atol=1e-7) for a, b in zip(*finals))

@@ -3,6 +3,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from morlbench.cli import main
 from morlbench.estimators import estimate
@@ -38,7 +39,7 @@ def test_linear_methods_advantages_are_the_estimate_of_their_reward_weights(meth
 @pytest.mark.parametrize("args, message", [
     (["--method", "gradient"], "method gradient needs per-objective policy gradients"),
     (["--method", "meta-policy"], "method meta-policy schedules its own training"),
-    (["--method-opt", "scalarisation=tchebycheff"], "method static (with these settings) does not scalarise"),
+    (["--method-opt", "scalarisation=tchebycheff"], "method static (with these settings) neither scalarises"),
     (["--estimator", "rloo"], "--backend trl: --estimator rloo"),
     (["--lora-rank", "4"], "--backend trl: --lora-rank"),
     (["--backend", "deepspeed"], "unknown backend 'deepspeed'; registered: morlbench, trl"),
@@ -71,3 +72,25 @@ def test_weights_changed_during_training_take_effect_in_trl(tmp_path):
     config = json.loads((out / "config.json").read_text())
     assert config["spec"]["backend"] == "trl"
     assert (out / "report.json").exists() and (out / "checkpoint" / "state.json").exists()
+
+
+def test_gdpo_runs_on_trl_as_normalize_then_sum(tmp_path, capsys):
+    from types import SimpleNamespace
+
+    from morlbench.backends.trl import grpo_config
+    from morlbench.methods.gdpo import GDPO
+    from tests.factory import tiny_spec
+
+    spec = tiny_spec(method="gdpo", backend="trl", method_options={"eps": 0.0001})
+    loop = SimpleNamespace(spec=spec, max_new_tokens=8, method=GDPO.from_options({"eps": "0.0001"}),
+                           engine=SimpleNamespace(device=torch.device("cpu")), show_progress=False,
+                           model=SimpleNamespace(policy=SimpleNamespace(dtype=torch.float32)))
+    assert grpo_config(loop, str(tmp_path / "scratch")).multi_objective_aggregation == "normalize_then_sum"
+    assert main(["run", "--backend", "trl", "--method", "gdpo", "--steps", "2", "--out", str(tmp_path / "no"),
+                 "--no-progress"]) == 2
+    assert "--method-opt eps=0.0001" in capsys.readouterr().err and not (tmp_path / "no").exists()
+    out = tmp_path / "run"
+    assert main(["run", "--backend", "trl", "--method", "gdpo", "--method-opt", "eps=0.0001", "--steps", "2",
+                 "--prompts-per-step", "2", "--group-size", "4", "--eval-every", "2", "--out", str(out),
+                 "--no-progress"]) == 0
+    assert json.loads((out / "config.json").read_text())["spec"]["method"] == "gdpo"

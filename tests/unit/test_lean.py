@@ -1,0 +1,72 @@
+"""The lean Llama passes (morlbench/engine/llama.py, passes.py) compute what transformers' forward computes."""
+import copy
+
+import numpy as np
+import pytest
+import torch
+
+from morlbench.engine.engine import Engine
+from morlbench.engine.llama import LeanLlama
+from morlbench.engine.losses import completion_logprobs
+from morlbench.engine.passes import PaddedPasses, SharedPromptPasses
+from morlbench.engine.sampling import generate
+from morlbench.models.base import LoadedModel
+from morlbench.spec import EngineSettings
+from tests.factory import ARITH_PROMPTS
+
+
+@pytest.fixture(params=["tiny_random_model", "embedded_model"])
+def model(request):
+    return request.getfixturevalue(request.param)
+
+
+def prompts_of(model, group=3):
+    return [model.encode_prompt(p) for p in ARITH_PROMPTS for _ in range(group)]
+
+
+def without_lean(monkeypatch):
+    monkeypatch.setattr(LeanLlama, "supports", staticmethod(lambda m: False))
+
+
+def test_lean_decoding_gives_the_same_tokens(model, monkeypatch):
+    kwargs = dict(max_new_tokens=24, eos_id=model.eos_token_id, pad_id=model.pad_token_id)
+    assert LeanLlama.supports(model.policy)
+    lean = [generate(model.policy, prompts_of(model), generator=torch.Generator().manual_seed(2), **kwargs),
+            generate(model.policy, prompts_of(model, 1), greedy=True, **kwargs)]
+    without_lean(monkeypatch)
+    plain = [generate(model.policy, prompts_of(model), generator=torch.Generator().manual_seed(2), **kwargs),
+             generate(model.policy, prompts_of(model, 1), greedy=True, **kwargs)]
+    for a, b in zip(lean, plain):
+        assert torch.equal(a.sequences, b.sequences) and a.lengths == b.lengths
+
+
+def test_shared_prompt_logprobs_equal_the_padded_forward(model):
+    engine = Engine(model, EngineSettings())
+    gen = engine.sample(prompts_of(model), 24, seed=4)
+    shared = SharedPromptPasses(gen, 10_000)
+    assert len(shared.prompt_ids) == len(ARITH_PROMPTS) and len(shared.parts) >= 1
+    session = shared.begin(model.policy, grad=False)
+    with torch.no_grad():
+        reference = completion_logprobs(model.policy, gen)
+        for part in shared.parts:
+            mask = shared.mask(part).bool()
+            ours = session.logprobs(part)
+            assert torch.allclose(ours[mask], reference[part, : mask.shape[1]][mask], atol=1e-5)
+
+
+def test_shared_prompt_update_and_gradients_equal_the_padded_ones(tiny_random_model):
+    advantages = torch.as_tensor(np.random.default_rng(1).normal(size=(15, 3)))
+    results = []
+    for shared in (True, False):
+        model = LoadedModel(copy.deepcopy(tiny_random_model.policy), tiny_random_model.tokenizer, "r", {})
+        engine = Engine(model, EngineSettings(shared_prompts=shared, micro_batch_tokens=200, ppo_epochs=2))
+        gen = engine.sample(prompts_of(model), 20, seed=9)
+        kind = SharedPromptPasses if shared else PaddedPasses
+        assert isinstance(engine.passes(gen), kind) and len(engine.passes(gen).parts) > 1
+        grads = engine.objective_gradients(gen, advantages, with_kl=True, clip_norm=0.5)
+        stats = engine.update(gen, advantages[:, 0])
+        results.append((grads, stats, [p.detach().clone() for p in model.policy.parameters()]))
+    (g1, s1, p1), (g2, s2, p2) = results
+    assert torch.allclose(g1, g2, rtol=1e-4, atol=1e-7)
+    assert s1["loss"] == pytest.approx(s2["loss"], rel=1e-5) and s1["kl"] == pytest.approx(s2["kl"], abs=1e-7)
+    assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(p1, p2))
