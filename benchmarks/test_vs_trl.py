@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import torch
+from floor import matmul_rate, model_shape, step_flops
 
 from morlbench.engine.engine import Engine
 from morlbench.estimators import estimate
@@ -49,6 +50,7 @@ def engine_contestant(embedded) -> Contestant:
     task = ArithTask()
     train = task.split("train")
     tokens: list[int] = []
+    shapes: list[tuple[list[int], list[list[int]]]] = []  # per step: distinct prompt lengths, completion lengths
 
     def fresh():
         model = copy.copy(embedded)
@@ -61,9 +63,13 @@ def engine_contestant(embedded) -> Contestant:
             problems = [p for p in train[step * PROMPTS : (step + 1) * PROMPTS] for _ in range(GROUP)]
             gen = engine.sample([model.encode_prompt(p.prompt) for p in problems], task.max_new_tokens, step)
             tokens.append(int(gen.completion_mask.sum()))
+            lengths = gen.completion_mask.sum(dim=1).tolist()
+            prompts = [int(gen.attention_mask[g * GROUP, : gen.prompt_width].sum()) for g in range(PROMPTS)]
+            shapes.append((prompts, [lengths[g * GROUP : (g + 1) * GROUP] for g in range(PROMPTS)]))
             rewards = task.train_rewards(to_samples(model.tokenizer, problems, gen), ScoreContext(96, 30.0))
             engine.update(gen, torch.as_tensor(estimate("grpo", rewards.mean(axis=1), GROUP)))
 
+    run.shapes = shapes
     return fresh, run, tokens
 
 
@@ -124,12 +130,29 @@ def test_paired_engine_over_trl_speed(benchmark, embedded, tmp_path):
     engine, trl_run = engine_contestant(embedded), trl_contestant(embedded, tmp_path)
     ratios: list[float] = []
 
+    engine_seconds: list[float] = []
+
     def pair() -> None:
-        engine_seconds = timed(engine)
-        ratios.append(timed(trl_run) / engine_seconds)
+        engine_seconds.append(timed(engine))
+        ratios.append(timed(trl_run) / engine_seconds[-1])
 
     benchmark.pedantic(pair, rounds=ROUNDS, iterations=1)
     benchmark.extra_info["speedup_per_pair"] = [round(r, 3) for r in ratios]
     benchmark.extra_info["speedup_median"] = round(statistics.median(ratios), 3)
     print(f"\nengine steps/s over TRL's, per pair: {', '.join(f'{r:.2f}' for r in ratios)}; "
           f"median {statistics.median(ratios):.2f}")
+    report_floor(benchmark, embedded, engine[1].shapes[-STEPS:], statistics.median(engine_seconds) / STEPS)
+
+
+def report_floor(benchmark, embedded, shapes, step_seconds: float) -> None:
+    """The compute floor of the engine's steps (benchmarks/floor.py), from the FLOPs of the batches it drew and the
+    matmul rate measured now."""
+    shape = model_shape(embedded.policy)
+    flops = statistics.mean(step_flops(shape, *s)["total"] for s in shapes)
+    rate = matmul_rate()
+    floor = flops / rate
+    benchmark.extra_info.update(step_gflop=round(flops / 1e9, 2), matmul_gflops=round(rate / 1e9, 1),
+                                floor_seconds=round(floor, 3), engine_step_seconds=round(step_seconds, 3),
+                                over_floor=round(step_seconds / floor, 2))
+    print(f"engine step {step_seconds:.3f} s; floor {floor:.3f} s ({flops / 1e9:.1f} GFLOP at "
+          f"{rate / 1e9:.0f} GFLOP/s, 1024^3 matmul now): {step_seconds / floor:.2f}x the floor")

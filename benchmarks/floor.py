@@ -1,0 +1,63 @@
+"""The compute floor of an RL step: the floating-point work the batch needs, divided by the matmul rate this
+machine reaches in the same run (docs/performance.md).
+
+Work counted, for a Llama-style model with linear-layer parameters P (every projection of every block) and an
+output projection V x D: a forward pass costs 2 P FLOP per token, plus 4 x heads x head_dim FLOP per (query, key)
+pair of attention, plus 2 V D per token whose logits are needed; a backward pass twice the forward. A step is the
+sampling (each distinct prompt once, then one token at a time over the cache) and the update (a reference
+forward, a policy forward and its backward over each distinct prompt once and every completion token). This is
+the arithmetic of the batch as the lean engine lays it out; padding, repeated prompts and per-call overhead
+are what the engine spends beyond it.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass(frozen=True)
+class Shape:
+    linear: int  # parameters of the blocks' linear layers
+    vocab_projection: int  # V x D
+    attention: int  # 4 x heads x head_dim: FLOP per (query, key) pair per layer, summed over layers
+
+
+def model_shape(policy: torch.nn.Module) -> Shape:
+    config = policy.config
+    linear = sum(m.weight.numel() for name, m in policy.named_modules()
+                 if isinstance(m, torch.nn.Linear) and ".layers." in name)
+    head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
+    return Shape(linear, config.vocab_size * config.hidden_size,
+                 4 * config.num_attention_heads * head_dim * config.num_hidden_layers)
+
+
+def forward_flops(shape: Shape, prompt_lengths: list[int], completion_lengths: list[list[int]]) -> float:
+    """One forward over distinct prompts and their completions (each completion attends to its prompt)."""
+    flops = 0.0
+    for prompt, completions in zip(prompt_lengths, completion_lengths):
+        flops += 2 * shape.linear * prompt + shape.attention * prompt * (prompt + 1) / 2
+        for n in completions:
+            flops += (2 * shape.linear + 2 * shape.vocab_projection) * n
+            flops += shape.attention * (n * prompt + n * (n + 1) / 2)
+    return flops
+
+
+def step_flops(shape: Shape, prompt_lengths: list[int], completion_lengths: list[list[int]]) -> dict[str, float]:
+    """Sampling (one forward's worth of work, token by token) and update (reference forward, policy forward and
+    backward: four forwards' worth)."""
+    one = forward_flops(shape, prompt_lengths, completion_lengths)
+    return {"sampling": one, "update": 4 * one, "total": 5 * one}
+
+
+def matmul_rate(size: int = 1024, repeats: int = 5) -> float:
+    """FLOP per second of a float32 size x size matrix product on this machine, now (best of ``repeats``)."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    a @ b
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - start)
+    return 2 * size**3 / best
