@@ -5,24 +5,40 @@ from typing import Any
 
 from morlbench.spec import RunSpec
 
+# Bump when the evaluation protocol changes (what a front is and how it is valued).
+PROTOCOL_VERSION = 2
+# Bump when the engine's arithmetic changes (same command, other numbers): 2 is the lean Llama passes.
+ENGINE_VERSION = 2
 
-def comparability_key(spec: RunSpec, task_version: str, objectives: tuple[str, ...], model_id: str, eval_split: str,
-                      eval_size: int, max_new_tokens: int) -> dict[str, Any]:
-    """Two results are comparable only if all of these are equal (spec section 5)."""
+
+def comparability_key(spec: RunSpec, task_version: str, objectives: tuple[str, ...], model_id: str,
+                      splits: dict[str, str], max_new_tokens: int) -> dict[str, Any]:
+    """Two results are comparable only if all of these are equal (spec section 5). ``splits``: role ->
+    "name:size" for the selection and report splits."""
     return {
+        "protocol": PROTOCOL_VERSION,
+        "engine": f"{spec.backend}-{ENGINE_VERSION}" if spec.backend == "morlbench" else spec.backend,
         "task_version": task_version,
         "objectives": list(objectives),
         "model": model_id,
         "steps": spec.steps,
         "batch": f"{spec.prompts_per_step}x{spec.group_size}",
-        "eval_split": f"{eval_split}:{eval_size}",
+        "selection_split": splits["selection"],
+        "report_split": splits["report"],
         "decoding": "greedy",
         "max_new_tokens": max_new_tokens,
     }
 
 
+def group_name(key: dict[str, Any]) -> str:
+    """A readable name for a comparability group: task, model, budget."""
+    model = str(key["model"]).split("@")[0]
+    return f"{key['task_version']} · {model} · {key['steps']} steps of {key['batch']}"
+
+
 def describe_comparability(key: dict[str, Any]) -> str:
     """One line naming a comparability key's parts, as the leaderboard and the comparison report print it."""
     return (f"task `{key['task_version']}`, objectives {', '.join(key['objectives'])}; model `{key['model']}`; "
-            f"{key['steps']} steps of {key['batch']}; eval `{key['eval_split']}`, {key['decoding']}, "
-            f"L = {key['max_new_tokens']}")
+            f"{key['steps']} steps of {key['batch']}; front chosen on `{key['selection_split']}`, valued on "
+            f"`{key['report_split']}`; {key['decoding']}, L = {key['max_new_tokens']}; protocol "
+            f"{key['protocol']}, engine `{key['engine']}`")

@@ -25,7 +25,7 @@ from morlbench.errors import UsageError
 from morlbench.metrics.stats import format_reached
 from morlbench.reference import load_references
 from morlbench.results.atomic import atomic_write_text
-from morlbench.results.submission import Result, ResultError, load_result
+from morlbench.results.resultfile import Result, ResultError, load_result
 
 TAUS = ("0.9", "0.95")
 # Wall time stays in the result files but not in the tables: it differs between reruns and machines, and the

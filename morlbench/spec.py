@@ -14,7 +14,7 @@ from morlbench.errors import UsageError
 from morlbench.estimators import ESTIMATORS
 from morlbench.settings import setting, validate
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: evaluation protocol v2 (selection and report splits)
 DTYPES = ("auto", "float32", "bfloat16", "float16")
 DEVICES = ("auto", "cpu", "cuda")
 AGGREGATIONS = ("token-mean", "sequence-mean")
@@ -76,8 +76,13 @@ class RunSpec:
     max_new_tokens: int | None = setting(None, "generation limit L (default: the task's)", low=1, high=32_768,
                                          group="evaluation")
     eval_every: int = setting(10, "steps between evaluations", low=1, high=1_000_000, group="evaluation")
-    eval_split: str | None = setting(None, "split evaluated greedily (default: the task's, e.g. eval on arith, "
-                                     "test on math tasks)", group="evaluation")
+    selection_split: str | None = setting(None, "split every evaluation scores; the run's front is chosen on it "
+                                          "(default: the task's, select on arith, val on math tasks)",
+                                          group="evaluation")
+    report_split: str | None = setting(None, "split the chosen points are valued on (default: the task's, report "
+                                       "on arith, test on math tasks)", group="evaluation")
+    eval_samples: bool | None = setting(None, "write per-problem evaluation records to eval_samples/ (default: "
+                                        "the task's; on for arith)", group="evaluation")
     eval_batch_size: int = setting(128, "problems per greedy evaluation batch", low=1, high=65_536,
                                    group="evaluation")
     checkpoint_every: int = setting(10, "steps between checkpoints", low=1, high=1_000_000, group="evaluation")
@@ -107,6 +112,9 @@ class RunSpec:
         """Cross-field rules; each field's type and range are checked by ``morlbench.settings.validate``."""
         if self.group_size < 2 and self.estimator in ("grpo", "rloo"):
             raise UsageError(f"--group-size {self.group_size}: {self.estimator} needs at least 2 rollouts per prompt")
+        if self.selection_split is not None and self.selection_split == self.report_split:
+            raise UsageError(f"--selection-split and --report-split are both {self.selection_split!r}: choosing and "
+                             "valuing the front on the same problems inflates it; use two splits")
 
     def check(self) -> None:
         """Every field against its declared type and range, then the cross-field rules: one line on failure."""

@@ -225,18 +225,38 @@ def run_suite(suite: Suite, jobs: int = 1, progress: bool = True, executor: str 
             rows[run.out] = {**row, "status": "failed", "error": f"{run.out} holds a run with other settings"}
         else:
             todo.append((run, state == "resume", row))
+    # Seed by seed, so that a suite stopped part-way leaves every entry with the same seeds.
+    seeds = sorted({run.spec.seed for run, _, _ in todo})
+    todo.sort(key=lambda item: seeds.index(item[0].spec.seed))
     results = _local(todo, jobs) if executor == "local" else _ray(todo, jobs, address)
     bar = tqdm(results, total=len(todo), desc=f"suite {suite.name}", unit="run", disable=not progress)
     for (run, _, row), result in bar:
         rows[run.out] = {**row, **result}
         bar.set_postfix(last=f"{run.spec.task}/{run.label}/seed{run.spec.seed}")
-    if suite.leaderboard is not None:
-        from morlbench.results.submission import submit
+        if result["status"] == "done":
+            submit_finished(suite, run, rows[run.out])
+            write_record(suite, rows)  # a stop loses nothing already finished
+    for run in suite.runs:  # runs skipped as done are (re)submitted too
+        if rows[run.out]["status"] == "skipped (done)":
+            submit_finished(suite, run, rows[run.out])
+    return write_record(suite, rows)
 
-        for run in suite.runs:
-            if rows[run.out]["status"] != "failed":
-                rows[run.out]["result"] = str(submit(run.out, suite.leaderboard, run.label))
-    ordered = [rows[run.out] for run in suite.runs]
+
+def submit_finished(suite: Suite, run: PlannedRun, row: dict[str, Any]) -> None:
+    """The run's result file into the suite's results directory, if it has one."""
+    if suite.leaderboard is None:
+        return
+    from morlbench.results.submission import submit
+
+    try:
+        row["result"] = str(submit(run.out, suite.leaderboard, run.label))
+    except UsageError as exc:
+        row["result"] = f"not submitted: {exc}"
+
+
+def write_record(suite: Suite, rows: dict[Path, dict[str, Any]]) -> list[dict[str, Any]]:
+    ordered = [rows.get(run.out, {"dir": str(run.out.relative_to(suite.path)), "status": "pending"})
+               for run in suite.runs]
     suite.path.mkdir(parents=True, exist_ok=True)
     atomic_write_json(suite.path / SWEEP_RECORD, {"suite": suite.name, "runs": ordered})
     return ordered

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from morlbench.compare.records import RunRecord
-from morlbench.metrics.pareto import nondominated, record_points
+from morlbench.metrics.front import record_entries
+from morlbench.metrics.pareto import nondominated
 
 GRID = "static grid"
 
@@ -48,7 +49,8 @@ def union_front(entries: dict[str, Entry]) -> np.ndarray:
 
 def static_grid(entries: dict[str, Entry]) -> Entry | None:
     """The static entries together, per seed, when there are at least two of them: at each evaluation step the
-    points of all their runs; rollouts, tokens and training seconds are the sums (the grid spends their budget)."""
+    points of all their runs (selection and report vectors), so the grid's front is chosen over all of them;
+    rollouts, tokens and training seconds are the sums (the grid spends their budget)."""
     static = [e for e in entries.values() if e.method == "static"]
     if len(static) < 2:
         return None
@@ -64,9 +66,11 @@ def static_grid(entries: dict[str, Entry]) -> Entry | None:
             at = [next(e for e in r.evals if e["step"] == step) for r in records]
             evals.append({"step": step, "rollouts": sum(e["rollouts"] for e in at),
                           "tokens": sum(e["tokens"] for e in at),
-                          "points": [{"objectives": p} for e in at for p in record_points(e)]})
+                          "eval_tokens_total": sum(e.get("eval_tokens_total", 0) for e in at),
+                          "points": [{k: p[k] for k in ("objectives", "report") if k in p}
+                                     for e in at for p in record_entries(e)]})
         seconds = [r.train_seconds for r in records if r.train_seconds is not None]
         first = records[0]
-        grid.records.append(RunRecord(grid.label, "static", first.package, seed, first.comparability,
+        grid.records.append(RunRecord(grid.label, "static-grid", "static", first.package, seed, first.comparability,
                                       first.objective_names, evals, train_seconds=sum(seconds) if seconds else None))
     return grid

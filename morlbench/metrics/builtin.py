@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from morlbench.metrics import pareto
+from morlbench.metrics import front, pareto
 from morlbench.metrics.base import Metric
 
 # The tau of steps-to-front (spec section 4).
@@ -65,8 +65,17 @@ class StepsToFront(Metric):
     higher_is_better = False
 
     def __call__(self, evals: Sequence[dict[str, Any]], hv_ref: float) -> dict[str, int | None]:
-        hits = {tau: pareto.steps_to_front(evals, hv_ref, tau) for tau in TAUS}
+        hits = {tau: front.steps_to_front(evals, hv_ref, tau) for tau in TAUS}
         return {str(tau): None if hit is None else hit["step"] for tau, hit in hits.items()}
+
+
+class AnytimeHypervolume(Metric):
+    name = "hv-auc"
+    description = "normalised area under HV(front so far) / HV_ref over steps (anytime; never saturates)"
+    kind = "trajectory"
+
+    def __call__(self, evals: Sequence[dict[str, Any]], hv_ref: float) -> float:
+        return front.anytime_hypervolume(evals, hv_ref)
 
 
 class ServedUtility(Metric):

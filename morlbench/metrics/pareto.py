@@ -55,31 +55,6 @@ def c_metric(a: Any, b: Any) -> float:
     return covered / len(front_b)
 
 
-def steps_to_front(evals: Sequence[dict[str, Any]], hv_ref: float, tau: float) -> dict[str, int] | None:
-    """First evaluation at which the hypervolume of all points evaluated so far reaches tau * hv_ref.
-
-    ``evals`` are eval records (step, rollouts, tokens, objectives). None means unreached.
-    """
-    seen: list[list[float]] = []
-    for record in sorted(evals, key=lambda r: r["step"]):
-        seen.extend(record_points(record))
-        if hypervolume(seen) >= tau * hv_ref:
-            return {"step": record["step"], "rollouts": record["rollouts"], "tokens": record["tokens"]}
-    return None
-
-
-def record_points(record: dict[str, Any]) -> list[list[float]]:
-    """The objective vectors of one eval record: one per served policy (``points``) or the single one."""
-    if "points" in record:
-        return [p["objectives"] for p in record["points"]]
-    return [record["objectives"]]
-
-
-def front_points(evals: Sequence[dict[str, Any]]) -> np.ndarray:
-    """Every point a run evaluated, over all its eval records, shape (n, K)."""
-    return as_points([p for record in evals for p in record_points(record)])
-
-
 def served_utility(preferences: Any, objectives: Any) -> float:
     """Mean over preferences of w . J(w): what users with these preferences get from the policies served to them."""
     w, j = as_points(preferences), as_points(objectives)

@@ -20,7 +20,8 @@ from morlbench.compare.entries import Entry, group_records, static_grid, union_f
 from morlbench.compare.records import RunRecord, from_run_dir
 from morlbench.compare.tables import Column, html_table, markdown_table
 from morlbench.compare.values import GroupContext, entry_values
-from morlbench.metrics.pareto import hypervolume, record_points
+from morlbench.metrics.front import front_points
+from morlbench.metrics.pareto import hypervolume
 from morlbench.metrics.tradeoffs import tradeoff_summary
 from morlbench.report.comparison_plots import plot_comparison
 from morlbench.report.run_markdown import cosine_cell
@@ -84,8 +85,8 @@ def _hv_reference(grid: Entry | None, given: float | None) -> tuple[float | None
         return given, "given with --hv-ref"
     if grid is None:
         return None, ""
-    return float(np.mean([hypervolume(record_points(g.evals[-1])) for g in grid.records])), \
-        "the static grid's final front, mean over seeds"
+    return float(np.mean([hypervolume(front_points(g.evals)) for g in grid.records])), \
+        "the static grid's front, mean over seeds"
 
 
 def build_section(index: int, key: dict, entries: dict[str, Entry], out: Path, hv_ref_given: float | None) -> Section:

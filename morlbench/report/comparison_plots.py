@@ -9,19 +9,16 @@ from typing import Any
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
-from morlbench.metrics.pareto import nondominated, record_points
+from morlbench.metrics.front import front_points, hypervolume_by_step
+from morlbench.metrics.pareto import nondominated
 from morlbench.report.figures import _save, plt
 
 
 def _cumulative_hv(evals: list[dict[str, Any]]) -> tuple[list[int], list[float]]:
-    from morlbench.metrics.pareto import hypervolume
-
-    steps, values, seen = [], [], []
-    for record in evals:
-        seen += record_points(record)
-        steps.append(record["step"])
-        values.append(hypervolume(seen))
-    return steps, values
+    """Steps and the hypervolume of the run's front so far (chosen on the selection split, valued on the report
+    split)."""
+    rows = hypervolume_by_step(evals)
+    return [s for s, _ in rows], [v for _, v in rows]
 
 
 def _band(rows: np.ndarray, resamples: int = 2000) -> tuple[np.ndarray, np.ndarray]:
@@ -36,8 +33,8 @@ def plot_comparison(out: Path, prefix: str, names: Sequence[str], runs_by_label:
     bands over seeds, and mean weight trajectories of the entries that change their weights."""
     colors = {label: f"C{i % 10}" for i, label in enumerate(runs_by_label)}
     markers = "os^vD<>Pp*"
-    fronts = {label: nondominated(np.vstack([np.array([p for e in run.evals for p in record_points(e)])
-                                             for run in runs])) for label, runs in runs_by_label.items()}
+    fronts = {label: nondominated(np.vstack([front_points(run.evals) for run in runs]))
+              for label, runs in runs_by_label.items()}
     pairs = list(itertools.combinations(range(len(names)), 2))
     fig, axes = plt.subplots(1, len(pairs), figsize=(4.2 * len(pairs), 3.9), squeeze=False)
     for ax, (i, j) in zip(axes[0], pairs):
@@ -47,7 +44,8 @@ def plot_comparison(out: Path, prefix: str, names: Sequence[str], runs_by_label:
         ax.set_xlabel(names[i])
         ax.set_ylabel(names[j])
         ax.grid(alpha=0.3)
-    fig.suptitle("fronts (non-dominated over all seeds' evaluated points), pairwise projections", fontsize=10)
+    fig.suptitle("fronts (each run's front on the report split; non-dominated over seeds), pairwise projections",
+                 fontsize=10)
     handles, labels = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), fontsize=8,
                bbox_to_anchor=(0.5, -0.02 - 0.045 * ((len(labels) - 1) // 4)))

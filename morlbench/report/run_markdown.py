@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from morlbench.metrics.mechanism import describe as describe_mechanism
+from morlbench.metrics.pareto import hypervolume
 from morlbench.metrics.tradeoffs import CORRELATION_BAND, COSINE_BAND
 
 
@@ -93,21 +94,23 @@ def render_markdown(report: dict[str, Any], config: dict[str, Any]) -> str:
         f"{report['budget']['rollouts']} rollouts, {report['budget']['tokens']} generated tokens, "
         f"{report['budget']['train_seconds']:.1f} s of training.",
         "",
-        "## Objectives (greedy, eval split, normalised: higher is better)",
+        f"## Objectives (greedy, report split `{config['resolved']['report_split']}`, normalised: higher is better)",
         "",
         "| | " + " | ".join(names) + " | hypervolume |",
         "|---|" + "---|" * (len(names) + 1),
-        f"| step 0 | {_vec(report['initial'])} | {report['hypervolume_by_step'][0]['policy']:.4f} |",
+        f"| step 0 | {_vec(report['initial'])} | {hypervolume([report['initial']]):.4f} |",
     ]
     if report["final"] is not None:
         lines.append(f"| step {report['final_step']} | {_vec(report['final'])} | "
-                     f"{report['hypervolume_by_step'][-1]['policy']:.4f} |")
+                     f"{hypervolume([report['final']]):.4f} |")
     lines += [
         "",
         *served_lines(report["served"], names),
-        f"Front of the run (non-dominated points over all {len(report['hypervolume_by_step'])} evaluations): "
-        f"{len(report['front'])} points, hypervolume {report['metrics']['hypervolume']:.4f} "
-        "(reference point: the origin).",
+        f"Front of the run: {len(report['front'])} points chosen on the selection split "
+        f"`{config['resolved']['selection_split']}` over all {len(report['hypervolume_by_step'])} evaluations, "
+        f"valued on the report split: hypervolume {report['metrics']['hypervolume']:.4f} (reference point: the "
+        f"origin). Evaluation cost: {report['budget']['eval_tokens']} generated tokens, "
+        f"{report['budget']['eval_seconds']:.1f} s.",
         "",
     ]
     if "final_weights" in report:

@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
-from morlbench.metrics.pareto import nondominated, record_points
+from morlbench.metrics.front import current_points
+from morlbench.metrics.pareto import nondominated
 from morlbench.report.figures import _save, plt
 
 
@@ -23,7 +24,7 @@ def plot_curves(path: Path, names: Sequence[str], evals: list[dict[str, Any]], m
     axes = axes[0]
     eval_steps = [e["step"] for e in evals]
     train_steps = [m["step"] for m in metrics]
-    served = [np.array(record_points(e)) for e in evals]  # (1, K) for one policy, (n, K) for a sweep
+    served = [np.array(current_points(e)) for e in evals]  # (1, K) for one policy, (n, K) for a sweep
     swept = any(len(points) > 1 for points in served)
     for k, (ax, name) in enumerate(zip(axes, names)):
         mean = [points[:, k].mean() for points in served]
@@ -65,14 +66,15 @@ def plot_curves(path: Path, names: Sequence[str], evals: list[dict[str, Any]], m
 
 
 def plot_front(path: Path, names: Sequence[str], points: np.ndarray, steps: Sequence[int]) -> None:
-    """Pairwise projections of every evaluated point, coloured by step, with the front circled."""
+    """Pairwise projections of every evaluated point on the selection split, coloured by step, with the front
+    chosen there circled."""
     pairs = list(itertools.combinations(range(len(names)), 2))
     fig, axes = plt.subplots(1, len(pairs), figsize=(3.8 * len(pairs), 3.4), squeeze=False)
     front = nondominated(points)
     for ax, (i, j) in zip(axes[0], pairs):
         scatter = ax.scatter(points[:, i], points[:, j], c=steps, cmap="viridis", s=28, zorder=2)
         ax.scatter(front[:, i], front[:, j], facecolors="none", edgecolors="red", s=90, lw=1.2, zorder=3,
-                   label="front (all K objectives)")
+                   label="front chosen (all K objectives)")
         ax.scatter(points[0, i], points[0, j], marker="x", color="black", s=60, zorder=4, label="step 0")
         ax.set_xlabel(names[i])
         ax.set_ylabel(names[j])

@@ -9,16 +9,9 @@ import numpy as np
 from morlbench.compare.records import from_run_dir
 from morlbench.metrics.builtin import TAUS
 from morlbench.metrics.compute import MetricInputs, compute_all, json_value
+from morlbench.metrics.front import current_points, front_by_step, front_points, selection_points, steps_to_front
 from morlbench.metrics.mechanism import mechanism_of
-from morlbench.metrics.pareto import (
-    controllability,
-    front_points,
-    hypervolume,
-    nondominated,
-    record_points,
-    served_utility,
-    steps_to_front,
-)
+from morlbench.metrics.pareto import controllability, hypervolume, nondominated, served_utility
 from morlbench.metrics.tradeoffs import tradeoff_summary
 from morlbench.report.run_markdown import render_markdown
 from morlbench.report.run_plots import plot_curves, plot_front, plot_preference_map, plot_tradeoffs
@@ -28,13 +21,10 @@ from morlbench.spec import SCHEMA_VERSION
 
 
 def hypervolume_by_step(evals: list[dict[str, Any]]) -> list[tuple[int, float, float]]:
-    """(step, HV of the policy evaluated then, HV of every point evaluated up to then)."""
-    rows, seen = [], []
-    for record in evals:
-        points = front_points([record])
-        seen.extend(points.tolist())
-        rows.append((record["step"], hypervolume(points), hypervolume(seen)))
-    return rows
+    """(step, HV of the policy (or served set) evaluated then on the selection split, HV of the run's front so
+    far: chosen on the selection split, valued on the report split)."""
+    return [(record["step"], hypervolume(current_points(record)), hypervolume(front))
+            for record, front in front_by_step(evals)]
 
 
 def run_metrics(run: RunDir, hv_ref: float | None, reference_front: Any = None
@@ -51,10 +41,11 @@ def served_summary(record: dict[str, Any], names: list[str]) -> dict[str, Any] |
     if "points" not in record:
         return None
     preferences = [p["preference"] for p in record["points"]]
-    objectives = [p["objectives"] for p in record["points"]]
+    objectives = [p.get("report", p["objectives"]) for p in record["points"]]  # the final sweep is all reported
     summary: dict[str, Any] = {
         "step": record["step"],
-        "grid": record["points"],
+        "split": "report" if all("report" in p for p in record["points"]) else "selection",
+        "grid": [{"preference": w, "objectives": j} for w, j in zip(preferences, objectives)],
         "hypervolume": round(hypervolume(objectives), 6),
         "front_size": len(nondominated(objectives)),
         "utility_grid": round(served_utility(preferences, objectives), 6),
@@ -62,14 +53,18 @@ def served_summary(record: dict[str, Any], names: list[str]) -> dict[str, Any] |
                             for n, v in zip(names, controllability(preferences, objectives))},
     }
     if record.get("held_out"):
-        summary["utility_held_out"] = round(served_utility([p["preference"] for p in record["held_out"]],
-                                                           [p["objectives"] for p in record["held_out"]]), 6)
-        summary["held_out"] = record["held_out"]
+        held = [{"preference": p["preference"], "objectives": p["report"]} for p in record["held_out"]]
+        summary["utility_held_out"] = round(served_utility([p["preference"] for p in held],
+                                                           [p["objectives"] for p in held]), 6)
+        summary["held_out"] = held
     return summary
 
 
 def single_point(record: dict[str, Any]) -> list[float] | None:
-    return record.get("objectives")
+    """The single policy's vector on the report split (else the selection split); None for a sweep."""
+    if "points" in record:
+        return None
+    return record.get("report") or record.get("objectives")
 
 
 def build_report(run: RunDir, hv_ref: float | None = None, reference_front: Any = None) -> dict[str, Any]:
@@ -89,7 +84,7 @@ def build_report(run: RunDir, hv_ref: float | None = None, reference_front: Any 
         "seed": config["spec"]["seed"],
         "comparability": config["comparability"],
         "objective_names": names,
-        "initial": single_point(first) or record_points(first)[0],
+        "initial": single_point(first) or current_points(first)[0],
         "final": single_point(last),  # None when the last evaluation swept preferences: see "served"
         "served": served_summary(last, names),
         "final_step": last["step"],
@@ -102,7 +97,8 @@ def build_report(run: RunDir, hv_ref: float | None = None, reference_front: Any 
         "budget": {
             "steps": config["spec"]["steps"],
             "rollouts": last["rollouts"],
-            "tokens": last["tokens"],
+            "tokens": last["tokens"],  # training and method-internal (validation) generations
+            "eval_tokens": last.get("eval_tokens_total", 0),  # the benchmark's own evaluations
             # sampling, scoring, method and update; the benchmark's own evaluations are timed apart
             "train_seconds": run.metrics[-1]["train_seconds"] if run.metrics else 0.0,
             "eval_seconds": run.metrics[-1]["eval_seconds"] if run.metrics else 0.0,
@@ -127,8 +123,8 @@ def write_run_report(path: Path, hv_ref: float | None = None, reference_front: A
         plot_preference_map(path / "preferences.png", names, report["served"])
     hv_rows = [(r["step"], r["policy"], r["front"]) for r in report["hypervolume_by_step"]]
     plot_curves(path / "curves.png", names, run.evals, run.metrics, hv_rows)
-    steps = [r["step"] for r in run.evals for _ in front_points([r])]
-    plot_front(path / "front.png", names, front_points(run.evals), steps)
+    steps = [r["step"] for r in run.evals for _ in current_points(r)]
+    plot_front(path / "front.png", names, selection_points(run.evals), steps)
     if report["tradeoffs"] is not None:
         plot_tradeoffs(path / "tradeoffs.png", names, report["tradeoffs"])
     atomic_write_json(path / "report.json", report)

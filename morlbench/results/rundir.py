@@ -2,7 +2,9 @@
 
 config.json    every setting with its default, package versions, seed, task version, comparability key
 metrics.jsonl  one record per training step
-eval.jsonl     one record per evaluation (step 0, every eval_every steps, and the last step)
+eval.jsonl     one record per evaluation (step 0, every eval_every steps, and the last step): selection-split
+               vectors, and report-split vectors of the points that may be on the front
+eval_samples/  per-problem records of every evaluation (step-NNNNNN.jsonl), when enabled
 checkpoint/    policy and optimizer (safetensors) and run state (JSON) of the last checkpoint
 report.json, report.md, *.png   written by morlbench.report
 """
@@ -16,7 +18,7 @@ from typing import Any
 from morlbench.errors import UsageError
 from morlbench.results.atomic import atomic_write_json, atomic_write_jsonl, read_jsonl
 
-CONFIG, METRICS, EVALS, CHECKPOINT = "config.json", "metrics.jsonl", "eval.jsonl", "checkpoint"
+CONFIG, METRICS, EVALS, CHECKPOINT, SAMPLES = "config.json", "metrics.jsonl", "eval.jsonl", "checkpoint", "eval_samples"
 
 
 @dataclass
@@ -36,6 +38,10 @@ class RunDir:
         if self._config is None:
             self._config = json.loads((self.path / CONFIG).read_text())
         return self._config
+
+    def samples(self, step: int) -> list[dict[str, Any]]:
+        """The per-problem records of the evaluation at ``step`` (empty when none were written)."""
+        return read_jsonl(self.path / SAMPLES / f"step-{step:06d}.jsonl")
 
     def write_config(self, config: dict[str, Any]) -> None:
         atomic_write_json(self.path / CONFIG, config)
@@ -57,6 +63,9 @@ class RunDir:
         self.evals = [r for r in self.evals if r["step"] <= step]
         if self.read_only:
             return
+        for path in (self.path / SAMPLES).glob("step-*.jsonl"):
+            if int(path.stem.removeprefix("step-")) > step:
+                path.unlink()
         atomic_write_jsonl(self.path / METRICS, self.metrics)
         atomic_write_jsonl(self.path / EVALS, self.evals)
 

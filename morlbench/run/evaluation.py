@@ -1,8 +1,7 @@
-"""Greedy evaluation of a policy on a fixed split (the normalised objective vector of spec section 1), and the
-evaluations a run makes: of its single policy, or of every preference its artifact serves."""
+"""Greedy evaluation of a policy on a fixed split: the normalised objective vector of spec section 1, and each
+problem's own values."""
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,10 +9,9 @@ import numpy as np
 
 from morlbench.engine.distributed import ONE_PROCESS, Ranks
 from morlbench.engine.sampling import Generation, generate
-from morlbench.methods.base import Method, PreferenceSweep
 from morlbench.models.base import LoadedModel
-from morlbench.run.budget import Budget
 from morlbench.tasks.base import Problem, Sample, Task
+from morlbench.tasks.objectives import ScoreContext
 
 
 @dataclass
@@ -22,6 +20,13 @@ class Evaluation:
     by_difficulty: dict[int, list[float]]
     generated_tokens: int
     samples: list[Sample]
+
+    def per_problem(self, task: Task) -> list[dict[str, Any]]:
+        """Every problem's completion and objective values (the records of eval_samples/)."""
+        ctx = ScoreContext(max_new_tokens=task.max_new_tokens, running_mean_len=float("nan"))
+        columns = [o.eval_values(self.samples, ctx) for o in task.active_objectives]
+        return [{"id": s.problem.id, "completion": s.text, "tokens": s.num_tokens,
+                 "values": [round(float(c[i]), 6) for c in columns]} for i, s in enumerate(self.samples)]
 
     def to_record(self, names: tuple[str, ...]) -> dict[str, Any]:
         return {
@@ -61,63 +66,3 @@ def evaluate(model: LoadedModel, task: Task, problems: list[Problem], max_new_to
         subset = [s for s in samples if s.problem.difficulty == d]
         by_difficulty[d] = [float(v) for v in task.eval_vector(subset)]
     return Evaluation(task.eval_vector(samples), by_difficulty, tokens, samples)
-
-
-def rounded(values: Any) -> list[float]:
-    return [round(float(v), 6) for v in values]
-
-
-class Evaluator:
-    """The evaluations of one run: validation for methods (counted in the budget), and the benchmark's own
-    evaluations on the eval split (timed apart from training)."""
-
-    def __init__(self, model: LoadedModel, task: Task, eval_split: str, max_new_tokens: int, batch_size: int,
-                 budget: Budget, ranks: Ranks = ONE_PROCESS) -> None:
-        self.model, self.task, self.budget, self.ranks = model, task, budget, ranks
-        self.max_new_tokens, self.batch_size = max_new_tokens, batch_size
-        self.problems = task.split(eval_split)
-
-    def _evaluate(self, problems: list[Problem]) -> Evaluation:
-        return evaluate(self.model, self.task, problems, self.max_new_tokens, self.batch_size, self.ranks)
-
-    def validate(self) -> np.ndarray:
-        """Greedy evaluation on the val split, counted in the budget as method-internal tokens."""
-        result = self._evaluate(self.task.split("val"))
-        self.budget.method_tokens += result.generated_tokens
-        return result.objectives
-
-    def record(self, method: Method, total_steps: int) -> dict[str, Any]:
-        """The eval record at the current step: the single policy, or every preference the method serves."""
-        began = time.perf_counter()
-        done = self.budget.step
-        record: dict[str, Any] = {"step": done, "rollouts": self.budget.rollouts, "tokens": self.budget.tokens}
-        sweep = method.evaluation_preferences(done, final=done >= total_steps)
-        if sweep is None:
-            record.update(self._evaluate(self.problems).to_record(self.task.objective_names))
-            weights = method.weights()
-            if weights is not None:
-                record["weights"] = rounded(weights)
-        else:
-            record.update(self.sweep(method, sweep))
-        self.budget.eval_seconds += time.perf_counter() - began
-        return record
-
-    def sweep(self, method: Method, sweep: PreferenceSweep) -> dict[str, Any]:
-        """One objective vector per served preference; held-out preferences are scored apart from the front."""
-        tokens = 0
-
-        def served(preferences: np.ndarray) -> list[dict[str, Any]]:
-            nonlocal tokens
-            rows = []
-            for preference in preferences:
-                method.serve(np.asarray(preference, dtype=np.float64))
-                result = self._evaluate(self.problems)
-                tokens += result.generated_tokens
-                rows.append({"preference": rounded(preference), "objectives": rounded(result.objectives)})
-            return rows
-
-        record: dict[str, Any] = {"objective_names": list(self.task.objective_names), "points": served(sweep.grid)}
-        if sweep.held_out is not None:
-            record["held_out"] = served(sweep.held_out)
-        record["eval_tokens"] = tokens
-        return record

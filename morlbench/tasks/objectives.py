@@ -43,24 +43,27 @@ class Objective(ABC):
         return float(np.mean(self.eval_values(samples, ctx)))
 
 
-_BRACES = re.compile(r"\\boxed\{|\{|\}")
+BOX = "\\boxed{"
 
 
 def last_boxed(text: str) -> str | None:
-    """Content of the last brace-matched ``\\boxed{...}``; None when absent or unterminated.
+    """Content of the LAST ``\\boxed{`` occurrence, brace-matched; None when there is none or it is not closed.
 
-    One pass with a stack of open braces, so hostile text (thousands of unterminated boxes) stays linear.
+    The paper's rule (``last_boxed_only_string`` of the released code): an unterminated last box is no answer, even
+    after a closed one. One forward scan from the last occurrence, so hostile text stays linear.
     """
-    best: tuple[int, str] | None = None
-    open_braces: list[tuple[int, bool]] = []  # (position after the brace, opened by \boxed)
-    for match in _BRACES.finditer(text):
-        if match.group() != "}":
-            open_braces.append((match.end(), match.group() != "{"))
-        elif open_braces:
-            begin, boxed = open_braces.pop()
-            if boxed and (best is None or begin > best[0]):
-                best = (begin, text[begin : match.start()])
-    return None if best is None else best[1]
+    start = text.rfind(BOX)
+    if start < 0:
+        return None
+    depth = 1
+    for i in range(start + len(BOX), len(text)):
+        if text[i] == "{":
+            depth += 1
+        elif text[i] == "}":
+            depth -= 1
+            if depth == 0:
+                return text[start + len(BOX) : i]
+    return None
 
 
 _INTEGER = re.compile(r"^[+-]?\d+$")

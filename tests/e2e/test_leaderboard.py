@@ -9,7 +9,8 @@ from morlbench.errors import UsageError
 from morlbench.leaderboard import write_leaderboard
 from morlbench.metrics.pareto import expected_utility, igd_plus
 from morlbench.preferences import utility_grid
-from morlbench.results.submission import ResultError, load_result, submit
+from morlbench.results.resultfile import ResultError, load_result
+from morlbench.results.submission import submit
 from morlbench.run.execute import execute
 from morlbench.spec import RunSpec
 
