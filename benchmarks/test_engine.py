@@ -35,6 +35,6 @@ def test_engine_rl_step(benchmark, embedded):
 
 def test_greedy_evaluation_128_problems(benchmark, embedded):
     task = ArithTask()
-    result = benchmark.pedantic(evaluate, args=(embedded, task, task.split("eval"), task.max_new_tokens, 128),
+    result = benchmark.pedantic(evaluate, args=(embedded, task, task.split("report"), task.max_new_tokens, 128),
                                 rounds=3, warmup_rounds=1)
     assert np.all(result.objectives >= 0)

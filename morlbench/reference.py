@@ -12,12 +12,26 @@ import numpy as np
 
 from morlbench.errors import UsageError
 
+APPLIES_TO = ("protocol", "engine", "task_version", "objectives", "model", "selection_split", "report_split",
+              "max_new_tokens")
+
 
 @dataclass(frozen=True)
 class Reference:
     hv_ref: float | None
     front: np.ndarray | None  # (m, K) non-dominated points, or None when not stored
     provenance: dict[str, Any]
+
+    def applies(self, key: dict[str, Any]) -> bool:
+        """Whether a comparability group is the one this reference was recorded for (any budget): the same
+        protocol, engine, task version, objectives, model, splits and generation limit."""
+        scope = self.provenance.get("applies_to")
+        return scope == "any" or isinstance(scope, dict) and all(scope.get(k) == key.get(k) for k in APPLIES_TO)
+
+
+def reference_for(key: dict[str, Any], references: dict[str, Reference]) -> Reference | None:
+    ref = references.get(key.get("task_version"))
+    return ref if ref is not None and ref.applies(key) else None
 
 
 def _reference(version: str, entry: Any, path: Path) -> Reference:
@@ -50,3 +64,37 @@ def load_references(path: Path | None) -> dict[str, Reference]:
     if not isinstance(versions, dict):
         raise UsageError(f"--reference {path}: \"task_versions\" must map task versions to {{\"hv_ref\": number}}")
     return {version: _reference(version, entry, path) for version, entry in versions.items()}
+
+
+def reference_entry(results: list[Any], suite: str) -> tuple[str, dict[str, Any]]:
+    """The reference of one task version from its reference runs (result files of one comparability group):
+    HV_ref, the mean over seeds of the static grid's front hypervolume (each seed's runs together, chosen on the
+    selection split, valued on the report split), and the reference front, the non-dominated union of every
+    reference run's front."""
+    from morlbench.compare.entries import group_records, static_grid
+    from morlbench.compare.records import from_result
+    from morlbench.metrics.front import front_points
+    from morlbench.metrics.pareto import hypervolume, nondominated
+
+    groups = group_records([from_result(r) for r in results])
+    if len(groups) != 1:
+        raise UsageError(f"reference runs must form one comparability group; these form {len(groups)}")
+    key_text, entries = groups[0]
+    key = json.loads(key_text)
+    grid = static_grid(entries)
+    if grid is None:
+        raise UsageError("reference runs must hold at least two linear static entries (the static grid)")
+    per_seed = {g.seed: hypervolume(front_points(g.evals)) for g in grid.records}
+    front = nondominated(np.vstack([r.points for e in entries.values() for r in e.records]))
+    entry = {
+        "hv_ref": round(float(np.mean(list(per_seed.values()))), 6),
+        "front": front.round(6).tolist(),
+        "applies_to": {k: key[k] for k in APPLIES_TO},
+        "source": f"{suite}: the static grid's front (its {len(entries)} runs per seed together, chosen on the "
+                  "selection split, valued on the report split), mean over the reference seeds",
+        "seeds": sorted(per_seed),
+        "hypervolume_per_seed": {str(s): round(v, 6) for s, v in sorted(per_seed.items())},
+        "budget": f"{key['steps']} steps of {key['batch']}",
+        "runs": sorted(r.path.name for r in results),
+    }
+    return key["task_version"], entry

@@ -10,12 +10,7 @@ import dataclasses
 import itertools
 import json
 import re
-import time
-import traceback
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +18,7 @@ import tomllib
 from tqdm import tqdm
 
 from morlbench.errors import UsageError
+from morlbench.executors import EXECUTORS, local_runs, ray_runs
 from morlbench.results.atomic import atomic_write_json
 from morlbench.spec import RunSpec
 
@@ -150,59 +146,6 @@ def run_state(run: PlannedRun) -> str:
     return "done" if (run.out / "report.json").exists() else "resume"
 
 
-def execute_planned(spec: dict[str, Any], out: str, resume: bool) -> dict[str, Any]:
-    """Run one planned run (in a worker process); never raises: a failure comes back as its message."""
-    from morlbench.run.execute import execute
-
-    began = time.perf_counter()
-    try:
-        execute(RunSpec.from_dict(spec), Path(out), resume=resume, progress=False)
-        return {"status": "done", "seconds": round(time.perf_counter() - began, 1)}
-    except Exception as exc:  # one failed run must not stop the suite
-        last = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        return {"status": "failed", "seconds": round(time.perf_counter() - began, 1), "error": last}
-
-
-EXECUTORS = ("local", "ray")
-
-
-def _local(todo: list, jobs: int) -> Iterator[tuple[Any, dict[str, Any]]]:
-    """Each run in its own process on this machine, ``jobs`` at a time."""
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-        futures = {}
-        for item in todo:
-            run, resume, _ = item
-            futures[pool.submit(execute_planned, run.spec.to_dict(), str(run.out.resolve()), resume)] = item
-        for future in as_completed(futures):
-            yield futures[future], future.result()
-
-
-def _ray(todo: list, jobs: int, address: str | None) -> Iterator[tuple[Any, dict[str, Any]]]:
-    """Each run as a Ray task (num_cpus = its torch threads) on the connected cluster; a local instance of
-    ``jobs`` CPUs is started (and stopped) when none is connected and no address is given."""
-    try:
-        import ray
-    except ImportError:
-        raise UsageError("--executor ray needs Ray: pip install 'morlbench[ray]'") from None
-    started = not ray.is_initialized()
-    if started:
-        ray.init(address=address, num_cpus=None if address else jobs, include_dashboard=False,
-                 log_to_driver=False, configure_logging=False)
-    try:
-        refs = {}
-        for item in todo:
-            run, resume, _ = item
-            task = ray.remote(num_cpus=run.spec.threads)(execute_planned)
-            refs[task.remote(run.spec.to_dict(), str(run.out.resolve()), resume)] = item
-        pending = list(refs)
-        while pending:
-            done, pending = ray.wait(pending, num_returns=1)
-            yield refs[done[0]], ray.get(done[0])
-    finally:
-        if started:
-            ray.shutdown()
-
-
 def run_suite(suite: Suite, jobs: int = 1, progress: bool = True, executor: str = "local",
               address: str | None = None) -> list[dict[str, Any]]:
     """Run every run that is not done; writes SUITE_ROOT/sweep.json and returns its rows.
@@ -228,7 +171,7 @@ def run_suite(suite: Suite, jobs: int = 1, progress: bool = True, executor: str 
     # Seed by seed, so that a suite stopped part-way leaves every entry with the same seeds.
     seeds = sorted({run.spec.seed for run, _, _ in todo})
     todo.sort(key=lambda item: seeds.index(item[0].spec.seed))
-    results = _local(todo, jobs) if executor == "local" else _ray(todo, jobs, address)
+    results = local_runs(todo, jobs) if executor == "local" else ray_runs(todo, jobs, address)
     bar = tqdm(results, total=len(todo), desc=f"suite {suite.name}", unit="run", disable=not progress)
     for (run, _, row), result in bar:
         rows[run.out] = {**row, **result}

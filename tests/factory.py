@@ -12,9 +12,9 @@ from morlbench.run.loop import Loop
 from morlbench.spec import RunSpec
 
 # Small enough for seconds on one CPU thread, large enough for every record a run writes: 4 steps of 2 prompts x 4
-# rollouts, an evaluation and a checkpoint every 2 steps, 12 evaluation and 4 validation problems, L = 48.
+# rollouts, an evaluation and a checkpoint every 2 steps, 12 selection, 16 report and 4 validation problems, L = 48.
 TINY = dict(steps=4, prompts_per_step=2, group_size=4, eval_every=2, checkpoint_every=2, eval_batch_size=16,
-            task_options={"eval_size": 12, "val_size": 4}, max_new_tokens=48)
+            task_options={"select_size": 12, "report_size": 16, "val_size": 4}, max_new_tokens=48)
 
 
 # Arithmetic prompts of different lengths, for sampling tests on the embedded model.

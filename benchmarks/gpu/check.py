@@ -149,8 +149,8 @@ def trl_steps(out: Path, device: str, steps: int, prompts: int, group: int, size
 def plan(smoke: bool, device: str, out: Path) -> dict[str, Callable[[], dict[str, Any]]]:
     math = {"data": str(data_dir()), **({"max_problems": 8} if smoke else {})}
     arith_steps, math_steps = (2, 1) if smoke else (20, 3)
-    small = {"prompts_per_step": 2, "group_size": 2, "max_new_tokens": 16, "task_options": {"eval_size": 8,
-                                                                                            "val_size": 4}}
+    small = {"prompts_per_step": 2, "group_size": 2, "max_new_tokens": 16,
+             "task_options": {"select_size": 8, "report_size": 8, "val_size": 4}}
     arith = small if smoke else {}
     math_batch = {"prompts_per_step": 2, "group_size": 2, "max_new_tokens": 16} if smoke else {}
 

@@ -85,6 +85,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto (default cpu)")
     p.set_defaults(func=commands.cmd_generate)
+    p = sub.add_parser("reference", help="compute a task version's HV_ref and reference front from reference runs",
+                       description="From the result files of reference runs (a static grid recorded on seeds of its "
+                       "own, e.g. baselines/arith-reference.toml), compute HV_ref and the reference front and store "
+                       "them with their provenance in the reference file.")
+    p.add_argument("results", type=Path, help="result files of the reference runs (e.g. baselines/reference-results)")
+    p.add_argument("--suite", default="the reference runs", help="the suite that recorded them (provenance)")
+    p.add_argument("--out", type=Path, default=Path("baselines/reference.json"), help="reference file to update "
+                   "(default baselines/reference.json)")
+    p.set_defaults(func=commands.cmd_reference)
     p = sub.add_parser("probe", help="how a task's objectives relate at its starting policy (no training)",
                        description="Sample a run's first batches of each task from its default model and measure "
                        "the within-prompt reward correlation and the gradient cosine of its first two objectives "

@@ -61,7 +61,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     write_tables(board, args.out)
-    entries = sum(len(rows) for _, rows, _ in board.groups)
+    entries = sum(sum(not r.baseline for r in g.rows) for g in board.groups)
     print(f"{entries} entries in {len(board.groups)} comparability groups: "
           f"{args.out / 'README.md'}, results.csv, index.html")
     return 0
@@ -116,7 +116,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"wrote {path / 'report.md'}")
     if not single:
         out = args.out or (args.runs[0] / "comparison" if len(args.runs) == 1 else Path("comparison"))
-        print(f"wrote {write_comparison(runs, out, args.hv_ref)} and {out / 'index.html'}")
+        if args.hv_ref is not None:
+            from morlbench.reference import Reference
+
+            given = Reference(args.hv_ref, None, {"applies_to": "any", "source": "given with --hv-ref"})
+            references = {r.config()["comparability"]["task_version"]: given for r in runs}
+        print(f"wrote {write_comparison(runs, out, references)} and {out / 'index.html'}")
     return 0
 
 
@@ -173,4 +178,34 @@ def cmd_probe(args: argparse.Namespace) -> int:
     if args.out:
         atomic_write_text(args.out, json.dumps(results, indent=2) + "\n")
         print(f"wrote {args.out}")
+    return 0
+
+
+def cmd_reference(args: argparse.Namespace) -> int:
+    import json
+
+    from morlbench.leaderboard import load_results
+    from morlbench.reference import reference_entry
+    from morlbench.results.atomic import atomic_write_json
+
+    results, rejected = load_results(args.results)
+    if rejected:
+        raise UsageError(f"{len(rejected)} reference result file(s) rejected, first: {rejected[0]}")
+    by_version: dict[str, list] = {}
+    for result in results:
+        by_version.setdefault(result.comparability["task_version"], []).append(result)
+    if not by_version:
+        raise UsageError(f"no result files under {args.results}")
+    stored = json.loads(args.out.read_text()) if args.out.exists() else {}
+    versions = dict(stored.get("task_versions", {}))
+    for version, group in sorted(by_version.items()):
+        _, entry = reference_entry(group, args.suite)
+        versions[version] = entry
+        print(f"{version}: HV_ref {entry['hv_ref']} (seeds {entry['seeds']}), reference front of "
+              f"{len(entry['front'])} points")
+    about = ("HV_ref and the reference front per task version, from reference runs recorded apart from the ranked "
+             "entries (morlbench reference; docs/leaderboard.md). A group uses them only when its protocol, engine, "
+             "task version, objectives, model, splits and generation limit equal applies_to.")
+    atomic_write_json(args.out, {"about": about, "task_versions": dict(sorted(versions.items()))})
+    print(f"wrote {args.out}")
     return 0

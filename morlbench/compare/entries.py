@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from morlbench.compare.records import RunRecord
+from morlbench.errors import UsageError
 from morlbench.metrics.front import record_entries
 from morlbench.metrics.pareto import nondominated
 
@@ -30,12 +31,38 @@ class Entry:
     def package(self) -> str:
         return self.records[0].package
 
+    @property
+    def linear_static(self) -> bool:
+        """A point of the paper's static grid: fixed weights, linear scalarisation."""
+        return self.method == "static" and self.records[0].method_settings.get("scalarisation", "linear") == "linear"
 
-def group_records(records: list[RunRecord]) -> list[tuple[str, dict[str, Entry]]]:
-    """(comparability key as sorted JSON, entries by label), groups in key order, each entry's runs by seed."""
+
+def group_records(records: list[RunRecord], refuse_collisions: bool = True) -> list[tuple[str, dict[str, Entry]]]:
+    """(comparability key as sorted JSON, entries by label), groups in key order, each entry's runs by seed.
+
+    An entry is an identity (distribution, method, resolved settings, plugin version); its label is only its
+    name. A label that two identities use in one group is refused (``refuse_collisions``), or else the
+    second one gets its identity appended."""
     groups: dict[str, dict[str, Entry]] = defaultdict(dict)
-    for record in records:
-        groups[record.group_key].setdefault(record.label, Entry(record.label)).records.append(record)
+    identities: dict[str, dict[str, str]] = defaultdict(dict)  # group -> identity -> label
+    for record in sorted(records, key=lambda r: (r.group_key, r.identity, r.seed)):
+        taken = identities[record.group_key]
+        label = taken.get(record.identity)
+        if label is None:
+            label = record.label
+            if label in taken.values():
+                if refuse_collisions:
+                    owner = groups[record.group_key][label].records[0]
+                    raise UsageError(f"label {label!r} names two entries in one group: method {owner.method} from "
+                                     f"{owner.package or '?'} and method {record.method} from {record.package or '?'} "
+                                     "with other settings; give one of them another label")
+                label = f"{label}~{record.identity[:6]}"
+            taken[record.identity] = label
+        entry = groups[record.group_key].setdefault(label, Entry(label))
+        if record.seed in entry.seeds:
+            raise UsageError(f"entry {label!r} has seed {record.seed} twice in one group (the same run submitted "
+                             "twice?); keep one result file per seed")
+        entry.records.append(record)
     for entries in groups.values():
         for entry in entries.values():
             entry.records.sort(key=lambda r: r.seed)
@@ -48,10 +75,10 @@ def union_front(entries: dict[str, Entry]) -> np.ndarray:
 
 
 def static_grid(entries: dict[str, Entry]) -> Entry | None:
-    """The static entries together, per seed, when there are at least two of them: at each evaluation step the
+    """The linear static entries together, per seed, when there are at least two of them: at each evaluation step the
     points of all their runs (selection and report vectors), so the grid's front is chosen over all of them;
     rollouts, tokens and training seconds are the sums (the grid spends their budget)."""
-    static = [e for e in entries.values() if e.method == "static"]
+    static = [e for e in entries.values() if e.linear_static]
     if len(static) < 2:
         return None
     by_seed: dict[int, list[RunRecord]] = defaultdict(list)

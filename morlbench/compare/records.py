@@ -27,6 +27,7 @@ class RunRecord:
     train_seconds: float | None = None
     mechanism: dict[str, Any] | None = None  # initial weights, weight and signal trajectories
     per_problem: dict[str, Any] | None = None  # the chosen front's report values, problem by problem
+    method_settings: dict[str, Any] = field(default_factory=dict)
 
     @property
     def group_key(self) -> str:
@@ -68,10 +69,12 @@ def from_run_dir(run: RunDir) -> RunRecord:
                  "signal": signal_trajectory(run.metrics)}
     per_problem = chosen_front_per_problem(run.evals, run.samples, resolved.get("report_split", ""))
     return RunRecord(suite_label(run), identity, spec["method"], "", int(spec["seed"]), config["comparability"],
-                     list(config["task"]["objectives"]), run.evals, run.metrics, seconds, mechanism, per_problem)
+                     list(config["task"]["objectives"]), run.evals, run.metrics, seconds, mechanism, per_problem,
+                     dict(resolved["method_settings"]))
 
 
 def from_result(result: Result) -> RunRecord:
     return RunRecord(result.label, result.identity, result.method, result.package, result.seed,
                      result.comparability, list(result.objective_names), result.evals,
-                     mechanism=result.mechanism, per_problem=result.per_problem)
+                     mechanism=result.mechanism, per_problem=result.per_problem,
+                     method_settings=result.method_settings)

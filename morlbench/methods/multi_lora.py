@@ -122,8 +122,14 @@ class MixedExperts(nn.Module):
     def set_preferences(self, preferences) -> None:
         """One preference for every row (rows, K), one for all rows (1, K), or None for the bare base
         (numpy arrays or tensors)."""
-        self.preferences = None if preferences is None else torch.as_tensor(
-            np.array(preferences, dtype=np.float64), dtype=torch.float32, device=next(self.mixer.parameters()).device)
+        device = next(self.mixer.parameters()).device
+        if preferences is None:
+            self.preferences = None
+        elif isinstance(preferences, torch.Tensor):
+            self.preferences = preferences.detach().to(device=device, dtype=torch.float32)
+        else:  # a copy: the preference grids are read-only arrays
+            self.preferences = torch.as_tensor(np.array(preferences, dtype=np.float64), dtype=torch.float32,
+                                               device=device)
 
     def mean_residual(self, grid) -> float:
         """Mean |phi(w)| over the preferences ``grid``: how far the learned mix has moved from soups."""

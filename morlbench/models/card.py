@@ -25,11 +25,11 @@ def style_of(text: str) -> str:
 
 
 def measure(directory: Path, seed: int = 0) -> dict[str, Any]:
-    """Greedy eval-split objectives (overall and by difficulty) and, at temperature 1, the share,
-    accuracy, clarity and length of each solution style."""
+    """Greedy objectives, overall and by difficulty, on the first protocol's eval split (the report split's first
+    128 problems), and at temperature 1 the share, accuracy, clarity and length of each solution style."""
     task = ArithTask()
     model = load_checkpoint(directory, torch.device("cpu"), torch.float32, "tiny-arith")
-    problems = task.split("eval")
+    problems = task.split("report")[:128]
     greedy = evaluate(model, task, problems, task.max_new_tokens, batch_size=128)
     prompts = [model.encode_prompt(p.prompt) for p in problems for _ in range(4)]
     repeated = [p for p in problems for _ in range(4)]

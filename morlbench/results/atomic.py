@@ -46,3 +46,25 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def write_together(directory: Path, files: dict[str, str]) -> None:
+    """Write several files as one update: all are staged first, then renamed into place while holding an
+    exclusive lock on the directory, so two writers never interleave and a failure leaves the old files."""
+    import fcntl
+
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / ".write.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        staged = tempfile.mkdtemp(dir=directory, prefix=".staged-")
+        try:
+            for name, text in files.items():
+                path = Path(staged) / name
+                path.write_text(text, encoding="utf-8")
+                os.chmod(path, _default_mode())
+            for name in files:
+                os.replace(Path(staged) / name, directory / name)
+        finally:
+            for leftover in Path(staged).iterdir():
+                leftover.unlink()
+            os.rmdir(staged)

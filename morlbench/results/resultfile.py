@@ -47,6 +47,7 @@ class Result:
     budget: dict[str, Any]
     mechanism: dict[str, Any]
     per_problem: dict[str, Any] | None
+    method_settings: dict[str, Any]
 
     @property
     def group_key(self) -> str:
@@ -220,7 +221,8 @@ def _load(path: Path) -> Result:
     return Result(path, label, data["identity_id"], str(_need(data, "method", str, path)),
                   str(_need(data, "package", str, path)), data["seed"], data["comparability"], names, evals,
                   dict(_need(data, "budget", dict, path)), dict(data.get("mechanism") or {}),
-                  data.get("per_problem") if isinstance(data.get("per_problem"), dict) else None)
+                  data.get("per_problem") if isinstance(data.get("per_problem"), dict) else None,
+                  dict(identity.get("method_settings") or {}))
 
 
 def chosen_front_per_problem(evals: list[dict[str, Any]], samples_of: Any, report_split: str

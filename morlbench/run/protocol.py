@@ -46,7 +46,7 @@ class Evaluator:
 
     def restore(self, evals: list[dict[str, Any]]) -> None:
         """The selection points of the records kept on resume."""
-        from morlbench.metrics.pareto import evaluated_points
+        from morlbench.metrics.front import evaluated_points
 
         self.seen = [np.asarray(p.selection) for p in evaluated_points(evals) if p.selection is not None]
 

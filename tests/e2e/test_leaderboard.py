@@ -15,7 +15,7 @@ from morlbench.run.execute import execute
 from morlbench.spec import RunSpec
 
 TINY = dict(task="arith-conflict", steps=2, prompts_per_step=2, group_size=2, eval_every=1, max_new_tokens=16,
-            gradient_cosine_every=0)
+            gradient_cosine_every=0, task_options={"select_size": 8, "report_size": 8, "val_size": 4})
 
 
 @pytest.fixture(scope="module")
@@ -33,15 +33,17 @@ def results(tmp_path_factory):
     return root
 
 
-def test_results_group_by_comparability_and_rank_within_groups(results, tmp_path):
+def test_results_group_by_comparability_and_list_too_few_seeds_unranked(results, tmp_path):
     board = write_leaderboard(results / "results", tmp_path, None)
-    entries = sorted((key["steps"], [row.label for row in rows]) for key, rows, _ in board.groups)
+    entries = sorted((g.key["steps"], [row.label for row in g.rows]) for g in board.groups)
     assert entries[0] == (1, ["static"]) and entries[1][0] == 2
-    assert sorted(entries[1][1]) == ["static", "static_w0.1-0.9"]
+    assert sorted(entries[1][1]) == ["static", "static grid (2 runs per seed)", "static_w0.1-0.9"]
     text = (tmp_path / "README.md").read_text()
-    assert text.count("## Group ") == 2 and "| 1 | static |" in text
+    assert text.count("## arith-conflict-d2s2v1 · tiny-arith · ") == 2
+    assert "| unranked (2 seeds) | static |" in text and "| baseline | static grid (2 runs per seed) |" in text
+    assert "No reference is recorded for this group" in text
     csv_rows = (tmp_path / "results.csv").read_text().splitlines()
-    assert len(csv_rows) == 1 + 3 and "<table>" in (tmp_path / "index.html").read_text()
+    assert len(csv_rows) == 1 + 4 and 'class="sortable"' in (tmp_path / "index.html").read_text()
 
 
 def test_the_same_inputs_give_byte_identical_tables(results, tmp_path):
@@ -55,12 +57,21 @@ def test_the_same_inputs_give_byte_identical_tables(results, tmp_path):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
 
 
-def test_hv_ref_comes_from_the_reference_file(results, tmp_path):
+def test_hv_ref_comes_from_the_reference_file_of_the_group_it_applies_to(results, tmp_path):
+    from morlbench.reference import APPLIES_TO
+
+    key = load_result(sorted((results / "results").rglob("*.json"))[0]).comparability
+    scope = {k: key[k] for k in APPLIES_TO}
     reference = tmp_path / "reference.json"
-    reference.write_text(json.dumps({"task_versions": {"arith-conflict-d1s1v1": {"hv_ref": 0.01}}}))
+    reference.write_text(json.dumps({"task_versions": {key["task_version"]: {
+        "hv_ref": 0.01, "front": [[0.5, 0.5]], "applies_to": scope, "source": "a test", "seeds": [9]}}}))
     write_leaderboard(results / "results", tmp_path, reference)
     text = (tmp_path / "README.md").read_text()
-    assert "HV_ref: 0.01" in text and "0.0 (1/1)" in text
+    assert text.count("Reference: HV_ref = 0.01") == 2 and "0.0 (2/2)" in text  # both budgets: same scope
+    reference.write_text(json.dumps({"task_versions": {key["task_version"]: {
+        "hv_ref": 0.01, "applies_to": {**scope, "model": "another"}}}}))
+    write_leaderboard(results / "results", tmp_path, reference)
+    assert "Reference: HV_ref" not in (tmp_path / "README.md").read_text()  # never borrowed by another model
 
 
 def tamper(path, edit):
@@ -72,8 +83,8 @@ def tamper(path, edit):
 @pytest.mark.parametrize("edit, message", [
     (lambda d: d["claims"].__setitem__("hypervolume", d["claims"]["hypervolume"] + 0.1),
      "tampered: claimed hypervolume"),
-    (lambda d: d["evals"][-1]["objectives"].__setitem__(0, 1.0), "tampered"),
-    (lambda d: d.__setitem__("schema_version", 99), "schema_version 99; this morlbench reads 1"),
+    (lambda d: [e["report"].__setitem__(0, e["report"][0] / 2) for e in d["evals"] if "report" in e], "tampered"),
+    (lambda d: d.__setitem__("schema_version", 99), "schema_version 99; this morlbench reads 2"),
     (lambda d: d.pop("evals"), "malformed result file: 'evals' missing"),
     (lambda d: d.__setitem__("kind", "other"), "not a morlbench result"),
 ])
@@ -86,7 +97,7 @@ def test_bad_result_files_are_rejected_with_the_reason(results, tmp_path, edit, 
         load_result(victim)
     assert main(["leaderboard", "--results", str(copy), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
-    assert message.split(":")[0] in err and "nothing written" in err
+    assert message.split(":")[0].split(";")[0] in err and "nothing written" in err
     assert not (tmp_path / "out").exists()
 
 

@@ -22,7 +22,7 @@ def test_parquet_layout_of_the_released_files():
     assert problem.prompt.endswith(PROMPT_SUFFIX) and problem.prompt.count(PROMPT_SUFFIX) == 1
     assert problem.answer == "\\frac{2}{3}" and problem.difficulty == 5
     assert task.version.startswith("math500-custom")  # a subset is not the released split
-    assert task.default_eval_split == "test"
+    assert (task.selection_split, task.report_split) == ("val", "test")
 
 
 def test_jsonl_with_problem_and_answer():
@@ -32,7 +32,7 @@ def test_jsonl_with_problem_and_answer():
 
 
 def test_canonical_versions_and_declared_sizes_need_no_download():
-    assert Math500().version == "math500-d1-s1-loose-running-mean"
+    assert Math500().version == "math500-d1-s2-loose-running-mean"
     assert Math500().split_sizes() == {"train": 300, "val": 100, "test": 100}
     assert MathAlgebra().split_sizes() == {"train": 1744, "val": 593, "test": 594}
     assert GSM8K().split_sizes() == {"train": 6973, "val": 500, "test": 1319}
@@ -75,9 +75,9 @@ def test_unreachable_hub_says_to_pass_local_data(monkeypatch):
 def test_list_tasks_shows_versions_and_sizes(capsys):
     assert main(["list", "tasks"]) == 0
     out = capsys.readouterr().out
-    for line in ("math500-d1-s1-loose-running-mean; train 300, val 100, test 100",
-                 "math-algebra-d1-s1-loose-running-mean; train 1744, val 593, test 594",
-                 "gsm8k-d1-s1-loose-running-mean; train 6973, val 500, test 1319", "arith-"):
+    for line in ("math500-d1-s2-loose-running-mean; train 300, val 100, test 100",
+                 "math-algebra-d1-s2-loose-running-mean; train 1744, val 593, test 594",
+                 "gsm8k-d1-s2-loose-running-mean; train 6973, val 500, test 1319", "arith-"):
         assert line in out
 
 
@@ -88,7 +88,8 @@ def test_a_math_run_on_local_rows_writes_a_normal_report(tmp_path):
                    task_options={"data": str(FIXTURES / "math500")})
     execute(spec, out, progress=False)
     config = json.loads((out / "config.json").read_text())
-    assert config["resolved"]["eval_split"] == "test" and config["comparability"]["eval_split"] == "test:3"
+    assert config["resolved"]["report_split"] == "test" and config["comparability"]["report_split"] == "test:3"
+    assert config["comparability"]["selection_split"] == "val:3"
     assert config["task"]["data_digest"] and config["resolved"]["dtype"] == "float32"
     report = json.loads((out / "report.json").read_text())
     assert len(report["final"]) == 3

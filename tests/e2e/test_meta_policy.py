@@ -204,7 +204,8 @@ def test_meta_policy_run_records_levels_sweeps_and_served_metrics(meta_run):
     assert len(final["points"]) == 3 and len(final["held_out"]) == 2  # Das-Dennis with 1 partition: vertices
     report = json.loads(read(meta_run / "report.json"))
     served = report["served"]
-    assert served["utility_grid"] == pytest.approx(np.mean([p["objectives"][i] for i, p in enumerate(final["points"])]),
+    # the final sweep is valued on the report split: served utility of vertex w_i is J_i(w_i) there
+    assert served["utility_grid"] == pytest.approx(np.mean([p["report"][i] for i, p in enumerate(final["points"])]),
                                                    abs=1e-6)
     assert set(served["controllability"]) == set(NAMES) and "utility_held_out" in served
     assert (meta_run / "preferences.png").exists()
@@ -276,7 +277,7 @@ def test_one_artifact_serves_short_answers_for_conciseness_and_long_ones_for_acc
                       method_options={"grid_partitions": 1, "held_out": 0, "expert_lr": 3e-3})
     execute(spec, out, progress=False)
     served = load_run(out, "0.8,0.1,0.1")
-    problems = served.task.split("eval")
+    problems = served.task.split("report")
     accuracy_heavy = mean_served_length(served, problems, [0.8, 0.1, 0.1])
     concise_heavy = mean_served_length(served, problems, [0.1, 0.8, 0.1])
     assert concise_heavy < 0.8 * accuracy_heavy, (accuracy_heavy, concise_heavy)

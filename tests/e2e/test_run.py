@@ -1,6 +1,7 @@
 """End-to-end runs on the embedded model: run directory contents, determinism, resume, bad input."""
 import json
 
+import numpy as np
 import pytest
 
 from morlbench.cli import main
@@ -34,8 +35,13 @@ def test_run_directory_is_complete(reference_run):
     assert [e["step"] for e in evals] == [0, 2, 4]
     assert all(0 <= v <= 1 for e in evals for v in e["objectives"])
     report = json.loads(read(out / "report.json"))
-    assert report["initial"] == evals[0]["objectives"] and report["final"] == evals[-1]["objectives"]
-    assert report["metrics"]["hypervolume"] >= max(r["policy"] for r in report["hypervolume_by_step"]) - 1e-9
+    assert report["initial"] == evals[0]["report"] and report["final"] == evals[-1]["report"]  # report split
+    fronts = [r["front"] for r in report["hypervolume_by_step"]]
+    assert report["metrics"]["hypervolume"] == pytest.approx(fronts[-1]) and fronts == sorted(fronts)
+    assert all("report" in e for e in (evals[0], evals[-1]))  # the initial and final points are always valued
+    samples = [json.loads(line) for line in read(out / "eval_samples" / "step-000000.jsonl").splitlines()]
+    assert {s["split"] for s in samples} == {"selection", "report"} and len(samples) == 12 + 16
+    assert np.mean([s["values"][0] for s in samples if s["split"] == "report"]) == pytest.approx(evals[0]["report"][0])
 
 
 def test_same_seed_gives_identical_evaluations(reference_run, tmp_path):

@@ -5,7 +5,8 @@ import pytest
 
 from morlbench.cli import main
 from morlbench.errors import UsageError
-from morlbench.sweep import execute_planned, load_suite, run_state, run_suite
+from morlbench.executors import execute_planned
+from morlbench.sweep import load_suite, run_state, run_suite
 
 SUITE = """
 name = "tiny"
@@ -90,7 +91,7 @@ def test_sweep_runs_skips_done_runs_and_reports_failures(tmp_path, capsys):
 
 
 def test_a_run_that_raises_comes_back_as_a_failure(tmp_path):
-    result = execute_planned({"task": "arith", "steps": 1, "eval_split": "nope"}, str(tmp_path / "x"), False)
+    result = execute_planned({"task": "arith", "steps": 1, "report_split": "nope"}, str(tmp_path / "x"), False)
     assert result["status"] == "failed" and "unknown split 'nope'" in result["error"]
 
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from morlbench.metrics.pareto import c_metric, hypervolume, nondominated, steps_to_front
+from morlbench.metrics.pareto import c_metric, hypervolume, nondominated
 
 
 def test_hypervolume_2d_hand_checked():
@@ -47,17 +47,6 @@ def test_c_metric_hand_checked():
     assert c_metric(a, b) == pytest.approx(2 / 3)  # (.5,.5) dominated, (1,.1) weakly, (.1,1) not
     assert c_metric(b, a) == pytest.approx(1 / 2)  # only (1,.1) is weakly covered
     assert c_metric(a, a) == 1.0
-
-
-def test_steps_to_front():
-    evals = [
-        {"step": 0, "rollouts": 0, "tokens": 0, "objectives": [0.2, 0.2]},
-        {"step": 10, "rollouts": 640, "tokens": 9000, "objectives": [0.5, 0.5]},
-        {"step": 20, "rollouts": 1280, "tokens": 18000, "objectives": [1.0, 0.2]},
-    ]
-    assert steps_to_front(evals, hv_ref=0.35, tau=0.7) == {"step": 10, "rollouts": 640, "tokens": 9000}
-    assert steps_to_front(evals, hv_ref=0.35, tau=1.0) == {"step": 20, "rollouts": 1280, "tokens": 18000}
-    assert steps_to_front(evals, hv_ref=0.35, tau=1.01) is None
 
 
 def test_bootstrap_interval_and_format():

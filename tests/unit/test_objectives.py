@@ -19,7 +19,8 @@ def s(text, n=10):
     ("\\boxed{\\frac{1}{2}}", "\\frac{1}{2}"),
     ("no box", None),
     ("\\boxed{12", None),
-    ("\\boxed{7} and finally \\boxed{12", "7"),  # unterminated last box falls back to the earlier one
+    ("\\boxed{7} and finally \\boxed{12", None),  # the paper's rule: an unterminated LAST box is no answer
+    ("\\boxed{2}" + "\\boxed{" * 150_000, None),  # hostile: a closed box, then 150,000 unterminated ones
     ("\\boxed{}", ""),
 ])
 def test_last_boxed(text, expected):

@@ -50,7 +50,7 @@ def test_flags_reach_the_spec_and_unset_flags_keep_the_defaults():
     (["--lr", "inf"], "--lr inf: expected a finite number, > 0 and <= 1"),
     (["--kl-coef", "nan"], "--kl-coef nan: expected a finite number"),
     (["--temperature", "1e-300"], "--temperature 1e-300: must be >= 0.01"),
-    (["--eval-split", ""], "--eval-split: must not be empty"),
+    (["--report-split", ""], "--report-split: must not be empty"),
     (["--objectives", ","], "--objectives []: expected comma-separated strs"),
     (["--lora-rank", "100000"], "--lora-rank 100000: must be >= 0 and <= 4096"),
     (["--loss-aggregation", "sum"], "--loss-aggregation 'sum': not one of token-mean, sequence-mean"),

@@ -86,9 +86,9 @@ def test_variants_declare_their_objectives_versions_and_models():
     for name, (objectives, model) in expected.items():
         task = registry.lookup("tasks", name)()
         assert task.objective_names == objectives and task.default_model == model
-        assert task.version.startswith(f"{name}-d1s1v")
+        assert task.version.startswith(f"{name}-d2s2v")
         arith = registry.lookup("tasks", "arith")()
-        assert [p.prompt for p in task.split("eval")[:3]] == [p.prompt for p in arith.split("eval")[:3]]
+        assert [p.prompt for p in task.split("report")[:3]] == [p.prompt for p in arith.split("report")[:3]]
     assert registry.lookup("tasks", "arith-aligned")().objectives[1].rule == "strict"
 
 
