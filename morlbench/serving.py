@@ -8,6 +8,7 @@ import numpy as np
 import torch
 from safetensors.torch import load_file
 
+from morlbench.engine.checkpoint import has_checkpoint, verify
 from morlbench.engine.sampling import generate
 from morlbench.errors import UsageError
 from morlbench.methods.base import Method
@@ -49,8 +50,9 @@ def load_run(path: Path, preference_text: str | None, device: str = "cpu") -> Se
     """The run's final policy, set to serve ``preference_text`` (checked before anything is loaded)."""
     run = open_run(path)
     weights_file = run.checkpoint_dir / "policy.safetensors"
-    if not weights_file.exists():
-        raise UsageError(f"{path} has no checkpoint yet ({weights_file} is missing)")
+    if not has_checkpoint(run.checkpoint_dir):
+        raise UsageError(f"{path} has no checkpoint yet ({run.checkpoint_dir} holds no complete checkpoint)")
+    verify(run.checkpoint_dir)
     spec = RunSpec.from_dict({**run.config()["spec"], "device": device})
     r = resolve(spec)
     preference = parse_preference(preference_text, r.task.objective_names)

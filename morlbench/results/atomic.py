@@ -42,10 +42,29 @@ def atomic_write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> None:
     atomic_write_text(path, "".join(json.dumps(r) + "\n" for r in records))
 
 
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
+def read_jsonl(path: Path, key: str | None = None) -> list[dict[str, Any]]:
+    """Records of a JSON-lines file; a line that is not a JSON object (with a whole-number ``key``, when given)
+    is refused in one line naming it."""
+    from morlbench.errors import UsageError
+
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    records = []
+    try:
+        lines = path.read_text().splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: unreadable ({type(exc).__name__})") from None
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except (json.JSONDecodeError, RecursionError):
+            record = None
+        if not isinstance(record, dict) or key is not None and not isinstance(record.get(key), int):
+            raise UsageError(f"{path} line {number}: not a record of this run (damaged?)")
+        records.append(record)
+    return records
 
 
 def write_together(directory: Path, files: dict[str, str]) -> None:

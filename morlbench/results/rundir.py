@@ -36,7 +36,13 @@ class RunDir:
     def config(self) -> dict[str, Any]:
         """config.json, read once: it is written when the run is created and never changes after."""
         if self._config is None:
-            self._config = json.loads((self.path / CONFIG).read_text())
+            try:
+                config = json.loads((self.path / CONFIG).read_text())
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+                raise UsageError(f"{self.path / CONFIG}: not a run's configuration ({type(exc).__name__})") from None
+            if not isinstance(config, dict) or not isinstance(config.get("spec"), dict):
+                raise UsageError(f"{self.path / CONFIG}: not a run's configuration (no spec)")
+            self._config = config
         return self._config
 
     def samples(self, step: int) -> list[dict[str, Any]]:
@@ -74,4 +80,4 @@ def open_run(path: Path) -> RunDir:
     """An existing run directory, with its records loaded."""
     if not (path / CONFIG).exists():
         raise UsageError(f"{path} is not a run directory (no {CONFIG})")
-    return RunDir(path, read_jsonl(path / METRICS), read_jsonl(path / EVALS))
+    return RunDir(path, read_jsonl(path / METRICS, "step"), read_jsonl(path / EVALS, "step"))

@@ -17,6 +17,7 @@ import torch
 
 from morlbench.engine.distributed import ONE_PROCESS, Ranks
 from morlbench.engine.engine import Engine
+from morlbench.errors import UsageError
 from morlbench.estimators import estimate
 from morlbench.methods.base import MethodContext, RewardBatch, Rollout
 from morlbench.models.base import LoadedModel
@@ -162,12 +163,17 @@ class Loop:
 
     def restore(self) -> None:
         """Continue from the last checkpoint; a run interrupted before its first checkpoint starts over."""
-        state = checkpointing.restore(self.run.checkpoint_dir, self.engine)
+        state = checkpointing.restore(self.run.checkpoint_dir, self.engine, self.total_steps,
+                                      self.prompts_per_step * self.group_size)
         if state is None:
             self.run.truncate_to(-1)
             return
-        self.budget.load_state_dict(state["counters"])
-        self.running_length.load_state_dict(state["running_mean_length"])
-        self.method.load_state_dict(state["method"])
+        try:
+            self.budget.load_state_dict(state["counters"])
+            self.running_length.load_state_dict(state["running_mean_length"])
+            self.method.load_state_dict(state["method"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UsageError(f"--resume: the run state in {self.run.checkpoint_dir} does not fit method "
+                             f"{self.spec.method} ({type(exc).__name__}: {exc})") from None
         self.run.truncate_to(self.budget.step)
         self.evaluator.restore(self.run.evals)

@@ -37,6 +37,9 @@ def resolve(spec: RunSpec) -> Resolved:
     spec.check()
     task = registry.lookup("tasks", spec.task).from_options(spec.task_options)
     method = registry.lookup("methods", spec.method).from_options(spec.method_options)
+    # Options as their settings' types: `--task-opt select_size=12` and a suite's `select_size = 12` are one spec.
+    spec.task_options = {k: getattr(task.settings, k) for k in spec.task_options}
+    spec.method_options = {k: getattr(method.settings, k) for k in spec.method_options}
     backend = registry.lookup("backends", spec.backend)()
     model_source = pick_model(spec.model or task.default_model)
     if spec.objectives is not None:

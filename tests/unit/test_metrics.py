@@ -49,10 +49,14 @@ def test_c_metric_hand_checked():
     assert c_metric(a, a) == 1.0
 
 
-def test_bootstrap_interval_and_format():
-    from morlbench.metrics.stats import bootstrap_ci, format_ci
+def test_t_interval_and_format():
+    """Three seeds (0.1, 0.2, 0.9): mean 0.4, sd 0.4359; half-width t_{0.975, 2} x sd / sqrt 3 = 4.303 x 0.2517."""
+    from scipy import stats as st
 
-    assert bootstrap_ci([0.5, 0.5, 0.5]) == (0.5, 0.5, 0.5)
-    mean, low, high = bootstrap_ci([0.1, 0.2, 0.9])
-    assert mean == pytest.approx(0.4) and 0.1 <= low < mean < high <= 0.9
-    assert format_ci([1.0, 1.0], digits=2) == "1.00 [1.00, 1.00]"
+    from morlbench.metrics.stats import format_mean_ci, t_interval
+
+    mean, low, high = t_interval([0.1, 0.2, 0.9])
+    half = st.t.ppf(0.975, 2) * np.std([0.1, 0.2, 0.9], ddof=1) / np.sqrt(3)
+    assert mean == pytest.approx(0.4) and high - mean == pytest.approx(half) and low < 0.1  # wider than min-max
+    assert t_interval([0.5]) == (0.5, None, None) and format_mean_ci([0.5]) == "0.500"
+    assert format_mean_ci([1.0, 1.0], digits=2) == "1.00 [1.00, 1.00]"
