@@ -28,6 +28,9 @@ def group_text(group: Group) -> list[str]:
     if ref is None:
         lines.append("No reference is recorded for this group: steps-to-front and HV-AUC are not computed, and "
                      "IGD+ is against the union of this group's fronts (not comparable across groups).")
+    elif "seeds" not in ref.provenance:
+        lines.append(f"Reference: HV_ref = {ref.hv_ref} ({ref.provenance.get('source', '?')}); IGD+ is against the "
+                     "union of this group's fronts.")
     else:
         p = ref.provenance
         lines.append(f"Reference: HV_ref = {ref.hv_ref} and the reference front from {p.get('source', '?')} "

@@ -26,15 +26,19 @@ def test_report_of_a_suite_compares_its_entries(suite_dir, capsys):
     out = suite_dir / "comparison"
     text = (out / "comparison.md").read_text()
     assert "1 comparability group(s)" in text and "6 runs" in text
-    rows = {line.split(" | ")[0][2:]: line for line in text.splitlines() if "| 0,1 |" in line}
+    rows = {line.split(" | ")[1]: line for line in text.splitlines() if "| 0,1 |" in line}
     assert sorted(rows) == sorted([*ENTRIES, "static grid (2 runs per seed)"])
+    # Two seeds: the grid is the baseline row and no entry is ranked (5 seeds are needed for a rank).
+    assert rows["static grid (2 runs per seed)"].startswith("| baseline |")
+    assert all(rows[label].startswith("| unranked (2 seeds) |") for label in ENTRIES)
     # The grid row spends both static runs' budget: its tokens are their sum, seed by seed.
     tokens = {label: [json.loads((suite_dir / "arith" / label / f"seed{s}" / "eval.jsonl").read_text()
                                  .splitlines()[-1])["tokens"] for s in (0, 1)] for label in ENTRIES}
     grid_tokens = [a + b for a, b in zip(tokens["static_w0.8-0.1-0.1"], tokens["static_w0.1-0.8-0.1"])]
     assert f"| {sum(grid_tokens) / 2:.0f} [" in rows["static grid (2 runs per seed)"]
-    assert "| 1.00 [1.00, 1.00] | 1.00 [1.00, 1.00] |" in rows["static grid (2 runs per seed)"]
-    assert "the 2 static entries together" in text and "HV_ref = " in text
+    # No reference for this toy group: none is derived from the entries being ranked.
+    assert "No reference is recorded for this group" in text and "HV_ref = " not in text
+    assert "| tie (p " in rows["hypervolume"]
     assert "| hypervolume | accuracy / conciseness |" in text  # trade-offs per entry and pair
     for name in ("group1-fronts.png", "group1-parallel.png", "group1-hypervolume.png", "group1-weights.png"):
         assert (out / name).stat().st_size > 10_000 and f"]({name})" in text
@@ -45,7 +49,8 @@ def test_several_run_directories_compare_by_their_method_label(suite_dir, tmp_pa
     runs = [suite_dir / "arith" / "hypervolume" / "seed0", suite_dir / "arith" / "static_w0.8-0.1-0.1" / "seed0"]
     assert main(["report", *map(str, runs), "--out", str(tmp_path / "cmp"), "--hv-ref", "0.05"]) == 0
     text = (tmp_path / "cmp" / "comparison.md").read_text()
-    assert "HV_ref = 0.0500 (given with --hv-ref)" in text and "No static grid" in text
+    assert "HV_ref = 0.05 (given with --hv-ref)" in text
+    assert "static grid" not in text  # one static entry is not a grid
 
 
 def test_report_of_nothing_finished_is_refused(tmp_path, capsys):
