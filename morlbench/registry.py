@@ -49,12 +49,17 @@ def entries(kind: str) -> tuple[Entry, ...]:
     if kind not in KINDS:
         raise UsageError(f"unknown registry {kind!r}; accepted: {', '.join(KINDS)}")
     found: dict[str, Entry] = {}
-    for ep in sorted(entry_points(group=f"morlbench.{kind}"), key=lambda e: e.name):
-        entry = _load(ep)
+    # Built-ins first, then distributions by name: a name already held is refused for the newcomer, which is
+    # never imported, so a plugin cannot replace a built-in or another plugin's entry.
+    ordered = sorted(entry_points(group=f"morlbench.{kind}"),
+                     key=lambda e: (e.name, _package_of(e) != "morlbench", _package_of(e)))
+    for ep in ordered:
         if ep.name in found:
-            entry = Entry(ep.name, entry.package, error=f"name already registered by {found[ep.name].package}")
-            _warn(kind, entry)
+            if _package_of(ep) != found[ep.name].package:
+                print(f"morlbench: warning: {kind[:-1]} {ep.name!r} from {_package_of(ep)} refused: the name is "
+                      f"already registered by {found[ep.name].package}", file=sys.stderr)
             continue
+        entry = _load(ep)
         found[ep.name] = entry
         if entry.error:
             _warn(kind, entry)

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from morlbench import registry
+from morlbench.contract import check_metric_value
 from morlbench.metrics.base import KINDS
 from morlbench.metrics.pareto import nondominated
 
@@ -65,7 +66,8 @@ def json_value(value: Any) -> Any:
 
 def compute(metric: Any, inputs: MetricInputs) -> Any:
     """One metric's value (unrounded); NotComputed when the run lacks its inputs. Other errors propagate."""
-    return metric()(*_arguments(getattr(metric, "kind", None), inputs))
+    value = metric()(*_arguments(getattr(metric, "kind", None), inputs))
+    return check_metric_value(value, f"metric {getattr(metric, 'name', metric.__name__)!r}")
 
 
 def compute_all(inputs: MetricInputs, kinds: Sequence[str] = KINDS) -> tuple[dict[str, Any], dict[str, str]]:

@@ -5,6 +5,7 @@ metrics.jsonl  one record per training step
 eval.jsonl     one record per evaluation (step 0, every eval_every steps, and the last step): selection-split
                vectors, and report-split vectors of the points that may be on the front
 eval_samples/  per-problem records of every evaluation (step-NNNNNN.jsonl), when enabled
+failure.json   why the run stopped, when training raised (removed when a resume finishes it)
 checkpoint/    policy and optimizer (safetensors) and run state (JSON) of the last checkpoint
 report.json, report.md, *.png   written by morlbench.report
 """
@@ -19,6 +20,7 @@ from morlbench.errors import UsageError
 from morlbench.results.atomic import atomic_write_json, atomic_write_jsonl, read_jsonl
 
 CONFIG, METRICS, EVALS, CHECKPOINT, SAMPLES = "config.json", "metrics.jsonl", "eval.jsonl", "checkpoint", "eval_samples"
+FAILURE = "failure.json"
 
 
 @dataclass
@@ -74,6 +76,14 @@ class RunDir:
                 path.unlink()
         atomic_write_jsonl(self.path / METRICS, self.metrics)
         atomic_write_jsonl(self.path / EVALS, self.evals)
+
+
+def read_failure(path: Path) -> str:
+    """The error a failed run recorded (its failure.json), or why that file cannot be read."""
+    try:
+        return str(json.loads((path / FAILURE).read_text())["error"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return f"unreadable ({type(exc).__name__})"
 
 
 def open_run(path: Path) -> RunDir:

@@ -5,7 +5,8 @@ import dataclasses
 from pathlib import Path
 
 from morlbench.errors import UsageError
-from morlbench.results.rundir import open_run
+from morlbench.results.atomic import atomic_write_json
+from morlbench.results.rundir import FAILURE, open_run
 from morlbench.run.directory import prepare_run_dir
 from morlbench.run.resolve import Resolved, pick_dtype, resolve
 from morlbench.spec import RunSpec
@@ -45,12 +46,23 @@ def execute(spec: RunSpec, out: Path, resume: bool = False, progress: bool = Tru
     ranks.barrier()
     run = run or dataclasses.replace(open_run(out), read_only=True)
     loop = Loop(r, model, run, progress, ranks)
-    if resume:
-        loop.restore()
-    if loop.budget.step == 0 and not run.evals:
-        loop.evaluate_now()
-    r.backend.train(loop)
+    try:
+        if resume:
+            loop.restore()
+        if loop.budget.step == 0 and not run.evals:
+            loop.evaluate_now()
+        r.backend.train(loop)
+    except Exception as exc:  # not KeyboardInterrupt: an interrupted run is resumable, a failed one is not
+        if ranks.is_main:
+            record_failure(out, exc, loop.budget.step)
+        raise
     if ranks.is_main:
+        (out / FAILURE).unlink(missing_ok=True)
         write_run_report(out)
     ranks.barrier()
     return out
+
+
+def record_failure(out: Path, exc: Exception, step: int) -> None:
+    """failure.json: why the run stopped, so that no tool reads the directory as a finished run."""
+    atomic_write_json(out / FAILURE, {"error": f"{type(exc).__name__}: {exc}", "step": step})

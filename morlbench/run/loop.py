@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from morlbench.contract import check_advantages, check_json, check_loss, check_weights, owner
 from morlbench.engine.distributed import ONE_PROCESS, Ranks
 from morlbench.engine.engine import Engine
 from morlbench.errors import UsageError
@@ -69,6 +70,7 @@ class Loop:
         self.diagnostic = GradientDiagnostic(self.engine, r.spec.estimator, r.spec.group_size,
                                              r.spec.gradient_cosine_every)
         self._step_began = 0.0
+        self.who = owner("methods", r.spec.method)  # how contract errors name the method
         self.method.setup(MethodContext(
             objectives=r.task.objective_names, initial_weights=np.asarray(r.weights), estimator=r.spec.estimator,
             group_size=r.spec.group_size, total_steps=r.spec.steps, lr=r.spec.engine.lr, seed=r.spec.seed,
@@ -127,18 +129,22 @@ class Loop:
     def update(self, rollout: Rollout, advantages: np.ndarray) -> dict[str, float]:
         if self.diagnostic.due(rollout.step):
             self.diagnostic.measure(rollout)
-        values = torch.as_tensor(np.asarray(advantages, dtype=np.float64))
-        return self.engine.update(rollout.generation, values[rollout.rows])
+        values = torch.as_tensor(check_advantages(advantages, len(rollout.problems), self.who))
+        stats = self.engine.update(rollout.generation, values[rollout.rows])
+        check_loss(stats, rollout.step)
+        return stats
 
     def end_step(self, rollout: Rollout, stats: dict[str, float], method_log: dict[str, Any]) -> None:
         """Count the step, log it, and evaluate and checkpoint when due."""
+        weights = check_weights(self.method.weights(), len(self.task.objective_names), self.who)
+        method_log = check_json(method_log, self.who, "after_step")
         diagnostics = self.diagnostic.pop()
         elapsed = time.perf_counter() - self._step_began - diagnostics.get("diagnostic_seconds", 0.0)
         done = rollout.step + 1
         b = self.budget
         b.step, b.rollouts, b.train_tokens = done, b.rollouts + len(rollout.problems), b.train_tokens + rollout.tokens
         b.seconds += elapsed
-        record = step_record(rollout, self.task.objective_names, self.method.weights(), stats, method_log,
+        record = step_record(rollout, self.task.objective_names, weights, stats, method_log,
                              b, elapsed, self.group_size, diagnostics)
         if done % self.spec.eval_every == 0 or done == self.total_steps:
             self.evaluate_now()

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from morlbench.contract import check_rewards, owner
 from morlbench.errors import UsageError
 from morlbench.settings import settings_from_options
 from morlbench.tasks.objectives import Objective, ScoreContext
@@ -89,12 +90,14 @@ class Task(ABC):
 
     def train_rewards(self, samples: Sequence[Sample], ctx: ScoreContext) -> np.ndarray:
         """Training rewards, shape (N, K), in objective order."""
-        return np.stack([o.train_rewards(samples, ctx) for o in self.active_objectives], axis=1)
+        return np.stack([check_rewards(o.train_rewards(samples, ctx), len(samples), owner("objectives", o.name),
+                                       "train_rewards") for o in self.active_objectives], axis=1)
 
     def eval_vector(self, samples: Sequence[Sample]) -> np.ndarray:
         """Normalised evaluation vector, shape (K,), every coordinate in [0, 1]."""
         ctx = ScoreContext(max_new_tokens=self.max_new_tokens, running_mean_len=float("nan"))
-        return np.array([o.eval_value(samples, ctx) for o in self.active_objectives], dtype=np.float64)
+        return np.array([check_rewards([o.eval_value(samples, ctx)], 1, owner("objectives", o.name), "eval_value")[0]
+                         for o in self.active_objectives], dtype=np.float64)
 
     def describe(self) -> dict[str, Any]:
         return {
