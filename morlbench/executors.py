@@ -5,7 +5,7 @@ import time
 import traceback
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from multiprocessing import get_context
+from multiprocessing import active_children, get_context
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +30,35 @@ EXECUTORS = ("local", "ray")
 
 
 def local_runs(todo: list, jobs: int) -> Iterator[tuple[Any, dict[str, Any]]]:
-    """Each run in its own process on this machine, ``jobs`` at a time."""
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+    """Each run in its own process on this machine, ``jobs`` at a time. An interrupt (SIGINT, or SIGTERM turned
+    into one by the CLI) stops the workers too: each run stops where it is and resumes from its last checkpoint."""
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"))
+    finished = False
+    try:
         futures = {}
         for item in todo:
             run, resume, _ = item
             futures[pool.submit(execute_planned, run.spec.to_dict(), str(run.out.resolve()), resume)] = item
         for future in as_completed(futures):
             yield futures[future], future.result()
+        finished = True
+    finally:
+        if not finished:
+            pool.shutdown(wait=False, cancel_futures=True)
+            stop_children()
+        pool.shutdown(wait=True)
+
+
+def stop_children(grace: float = 10.0) -> None:
+    """SIGTERM to every worker process of this one, SIGKILL to those still alive after ``grace`` seconds."""
+    children = active_children()
+    for child in children:
+        child.terminate()
+    deadline = time.monotonic() + grace
+    for child in children:
+        child.join(max(0.0, deadline - time.monotonic()))
+        if child.is_alive():
+            child.kill()
 
 
 def ray_runs(todo: list, jobs: int, address: str | None) -> Iterator[tuple[Any, dict[str, Any]]]:

@@ -10,6 +10,8 @@ import dataclasses
 import itertools
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -156,6 +158,25 @@ def run_suite(suite: Suite, jobs: int = 1, progress: bool = True, executor: str 
         raise UsageError(f"--jobs {jobs} must be at least 1")
     if executor not in EXECUTORS:
         raise UsageError(f"--executor {executor!r} is not one of {', '.join(EXECUTORS)}")
+    with holding(suite.path):
+        return _run_suite(suite, jobs, executor, address, progress)
+
+
+@contextmanager
+def holding(path: Path) -> Iterator[None]:
+    """An exclusive lock on the suite's directory for the sweep's lifetime: a second sweep there is refused."""
+    import fcntl
+
+    path.mkdir(parents=True, exist_ok=True)
+    with open(path / ".sweep.lock", "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UsageError(f"another sweep is running in {path}; wait for it to finish or stop it") from None
+        yield
+
+
+def _run_suite(suite: Suite, jobs: int, executor: str, address: str | None, progress: bool) -> list[dict[str, Any]]:
     rows: dict[Path, dict[str, Any]] = {}
     todo = []
     for run in suite.runs:

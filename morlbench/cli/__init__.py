@@ -129,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"morlbench {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("morlbench: interrupted; continue a run with --resume", file=sys.stderr)
+        print("morlbench: interrupted; continue a run with --resume, a sweep by running it again", file=sys.stderr)
         return 130
 
 

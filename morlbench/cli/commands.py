@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -23,6 +24,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     from morlbench.sweep import load_suite, run_state, run_suite
 
@@ -32,6 +37,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             print(f"{run_state(run):8}  {run.out}")
         print(f"{len(suite.runs)} runs in {suite.path}")
         return 0
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the workers as Ctrl-C does; every run stays resumable
     rows = run_suite(suite, jobs=args.jobs, progress=not args.no_progress, executor=args.executor,
                      address=args.ray_address)
     failed = [r for r in rows if r["status"] == "failed"]

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from morlbench.errors import UsageError
+from morlbench.results.atomic import atomic_write_json
 from morlbench.results.rundir import CONFIG, RunDir, open_run
 from morlbench.spec import RunSpec
 
@@ -25,6 +26,8 @@ def prepare_run_dir(out: Path, resume: bool, config: dict[str, Any]) -> RunDir:
     if out.exists() and any(out.iterdir()):
         raise UsageError(f"--out {out} exists and is not empty; choose a new directory")
     out.mkdir(parents=True, exist_ok=True)
-    run = RunDir(out)
-    run.write_config(config)
-    return run
+    try:  # the claim: two runs started at once on one --out cannot both create it
+        atomic_write_json(out / CONFIG, config, exclusive=True)
+    except FileExistsError:
+        raise UsageError(f"--out {out} was just claimed by another run; choose another --out") from None
+    return RunDir(out)

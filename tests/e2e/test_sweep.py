@@ -123,3 +123,53 @@ def test_unknown_executor_is_refused(tmp_path):
     suite = load_suite(write_suite(tmp_path, one_task), tmp_path / "o")
     with pytest.raises(UsageError, match="--executor 'slurm' is not one of local, ray"):
         run_suite(suite, executor="slurm")
+
+
+def test_a_second_sweep_on_a_held_directory_is_refused(tmp_path):
+    import fcntl
+
+    text = SUITE.replace('tasks = ["arith", "arith-conflict"]', 'tasks = ["arith-conflict"]')
+    suite = load_suite(write_suite(tmp_path, text), tmp_path / "out")
+    suite.path.mkdir(parents=True)
+    with open(suite.path / ".sweep.lock", "a+") as held:  # as the first sweep holds it
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(UsageError, match=f"another sweep is running in {suite.path}"):
+            run_suite(suite)
+    assert not (suite.path / "arith-conflict").exists()  # nothing was started
+
+
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return "\tZ" not in next(line for line in status if line.startswith("State:"))
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.slow
+def test_sigterm_stops_the_sweep_and_its_workers_and_the_suite_resumes(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    text = SUITE.replace("steps = 1", "steps = 40").replace("eval_every = 1", "eval_every = 20")
+    text = text.replace('tasks = ["arith", "arith-conflict"]', 'tasks = ["arith-conflict"]')
+    path, out = write_suite(tmp_path, text), tmp_path / "out"
+    command = [sys.executable, "-m", "morlbench", "sweep", str(path), "--out", str(out), "--jobs", "2", "--no-progress"]
+    sweep = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while len(list(out.glob("arith-conflict/*/seed0/metrics.jsonl"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.5)  # both workers are training
+    with open(f"/proc/{sweep.pid}/task/{sweep.pid}/children") as listing:
+        workers = [int(pid) for pid in listing.read().split()]
+    assert workers
+    sweep.send_signal(signal.SIGTERM)
+    assert sweep.wait(timeout=60) == 130
+    assert "interrupted" in sweep.stderr.read()
+    time.sleep(1)
+    assert not [pid for pid in workers if _alive(pid)]  # no orphan keeps running its run
+    assert not (out / "arith-conflict" / "hv_eta=0.1" / "seed0" / "report.json").exists()
+    # the rerun resumes every interrupted run and finishes the suite
+    assert main(["sweep", str(path), "--out", str(out), "--jobs", "2", "--no-progress"]) == 0
+    assert len(list(out.glob("arith-conflict/*/seed0/report.json"))) == 4
