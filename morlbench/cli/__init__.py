@@ -60,6 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
                        description="List registered entries with their source package and description.")
     p.add_argument("kind", nargs="?", choices=registry.KINDS)
     p.set_defaults(func=commands.cmd_list)
+    p = sub.add_parser("check-plugin", help="take a method, objective or metric through the plugin contract",
+                       description="Run a registered method, objective or metric through the plugin contract on "
+                       "the embedded task at a toy size (docs/plugins.md): it runs, keeps every contract check, is "
+                       "deterministic, resumes to the same evaluations and submits. Exit 1 if a check fails.")
+    p.add_argument("name", help="registered name (`morlbench list`)")
+    p.add_argument("--kind", default=None, choices=("methods", "objectives", "metrics"),
+                   help="the registry to look in, when the name is registered in several")
+    p.set_defaults(func=commands.cmd_check_plugin)
     p = sub.add_parser("report", help="rebuild run reports; compare a suite or several runs",
                        description="Rebuild report.json, report.md and plots of run directories. Given a suite "
                        "directory or several runs, also write the comparison report (comparison.md, index.html, "

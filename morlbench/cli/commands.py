@@ -48,6 +48,19 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_check_plugin(args: argparse.Namespace) -> int:
+    from morlbench.plugin_check import check_plugin, kind_of
+
+    kind = kind_of(args.name, args.kind)
+    print(f"checking {kind[:-1]} {args.name!r} through the plugin contract (docs/plugins.md)")
+    checks = check_plugin(args.name, kind)
+    for check in checks:
+        print(f"{'PASS' if check.passed else 'FAIL'}  {check.what}" + (f": {check.detail}" if check.detail else ""))
+    failed = [c for c in checks if not c.passed]
+    print(f"{args.name}: {'all checks passed' if not failed else 'failed: ' + failed[0].what}")
+    return 1 if failed else 0
+
+
 def cmd_submit(args: argparse.Namespace) -> int:
     from morlbench.results.submission import submit
 

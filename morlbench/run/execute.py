@@ -22,8 +22,10 @@ def check_processes(r: Resolved, processes: int) -> None:
                          f"use a multiple of {processes}")
 
 
-def execute(spec: RunSpec, out: Path, resume: bool = False, progress: bool = True) -> Path:
-    """Run ``spec`` into ``out`` (or continue it with ``resume``) and write its report."""
+def execute(spec: RunSpec, out: Path, resume: bool = False, progress: bool = True, stop_after: int | None = None
+            ) -> Path:
+    """Run ``spec`` into ``out`` (or continue it with ``resume``) and write its report. ``stop_after``: stop once
+    that many steps are done, as an interrupted run would (``StoppedEarly``), to check resumption."""
     import torch
 
     from morlbench.engine.distributed import current_ranks
@@ -46,6 +48,7 @@ def execute(spec: RunSpec, out: Path, resume: bool = False, progress: bool = Tru
     ranks.barrier()
     run = run or dataclasses.replace(open_run(out), read_only=True)
     loop = Loop(r, model, run, progress, ranks)
+    loop.stop_after = stop_after
     try:
         if resume:
             loop.restore()

@@ -45,8 +45,14 @@ def draw_prompts(train: list[Problem], seed: int, step: int, count: int) -> list
     return random.Random(step_seed(seed, step)).sample(train, count)
 
 
+class StoppedEarly(KeyboardInterrupt):
+    """Raised by ``remaining_steps`` at ``Loop.stop_after``: the run ends as an interrupted one would (resumable)."""
+
+
 class Loop:
     """One run's training loop (``morlbench.methods.base.TrainingLoop``)."""
+
+    stop_after: int | None = None  # stop as if interrupted once this many steps are done (resume checks)
 
     def __init__(self, r: Resolved, model: LoadedModel, run: RunDir, show_progress: bool,
                  ranks: Ranks = ONE_PROCESS) -> None:
@@ -83,6 +89,8 @@ class Loop:
         label = f"{self.spec.method} on {self.spec.task}"
         for step in progress.steps(self.budget.step, self.total_steps, label, self.show_progress,
                                    lambda: self.run.metrics[-1]):
+            if self.stop_after is not None and step >= self.stop_after:
+                raise StoppedEarly(f"stopped after step {step}")
             yield step
             if self.budget.step != step + 1:
                 raise RuntimeError(f"method {self.spec.method} did not finish step {step + 1} with end_step")
