@@ -31,6 +31,7 @@ def execute(spec: RunSpec, out: Path, resume: bool = False, progress: bool = Tru
     from morlbench.engine.distributed import current_ranks
     from morlbench.report.run_report import write_run_report
     from morlbench.run.loop import Loop
+    from morlbench.run.policy import check_model_fits
     from morlbench.run.provenance import build_config
 
     r = resolve(spec)
@@ -42,6 +43,7 @@ def execute(spec: RunSpec, out: Path, resume: bool = False, progress: bool = Tru
     torch.set_num_threads(spec.threads)
     torch.manual_seed(spec.seed)
     model = r.model_source.load(torch.device(r.device), pick_dtype(spec.dtype, r.device))
+    check_model_fits(r, model)
     config = build_config(r, model, ranks.count)
     # The main process owns the run directory; the others follow it read-only once it exists.
     run = prepare_run_dir(out, resume, config) if ranks.is_main else None

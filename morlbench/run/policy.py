@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from morlbench.errors import UsageError
 from morlbench.models.base import LoadedModel
 from morlbench.run.resolve import Resolved
 
@@ -14,3 +15,21 @@ def prepare_policy(r: Resolved, model: LoadedModel) -> list[dict[str, Any]] | No
 
         return [{"params": apply_lora(model.policy, r.spec.lora_rank)}]
     return r.method.prepare_policy(model.policy, r.task.objective_names)
+
+
+def check_model_fits(r: Resolved, model: LoadedModel) -> None:
+    """Refuses settings the loaded model cannot hold, before the run directory is written."""
+    config = model.policy.config
+    hidden = getattr(config, "hidden_size", None)
+    if r.spec.lora_rank and hidden and r.spec.lora_rank > hidden:
+        raise UsageError(f"--lora-rank {r.spec.lora_rank}: larger than the model's hidden size {hidden}; "
+                         f"choose 1 to {hidden}")
+    positions = getattr(config, "max_position_embeddings", None)
+    if not positions:
+        return
+    splits = {"train", r.selection_split, r.report_split}
+    longest = max(len(model.encode_prompt(p.prompt)) for name in splits for p in r.task.split(name))
+    if longest + r.max_new_tokens > positions:
+        raise UsageError(f"--max-new-tokens {r.max_new_tokens}: the longest prompt ({longest} tokens) plus the "
+                         f"generation limit exceed the model's {positions} positions; use at most "
+                         f"{positions - longest}")

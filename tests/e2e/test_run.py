@@ -76,6 +76,19 @@ def test_existing_run_directory_needs_resume(reference_run):
     (["--objectives", "accuracy,style"], "--objectives: style not an objective of task arith"),
     (["--objectives", "accuracy"], "choose 2 to 4 different objectives"),
     (["--objectives", "accuracy,clarity", "--weights", "1,1,1"], "--weights has 3 values; the task has 2 objectives"),
+    # the values of issue 19 that gave tracebacks or were accepted
+    (["--model", "/etc"], "--model /etc: the directory holds no model saved with save_pretrained"),
+    (["--lr", "inf"], "--lr inf: expected a finite number"),
+    (["--temperature", "1e-300"], "--temperature 1e-300: must be >= 0.01"),
+    (["--seed", "1e20"], "--seed: '1e20' is not a valid int"),
+    (["--group-size", "100000"], "--group-size 100000: must be >= 1 and <= 1024"),
+    (["--max-new-tokens", "100000"], "--max-new-tokens 100000: must be >= 1 and <= 32768"),
+    (["--lora-rank", "100000"], "--lora-rank 100000: must be >= 0 and <= 4096"),
+    (["--weights="], "--weights []: expected comma-separated floats"),
+    (["--model="], "--model: must not be empty"),
+    (["--max-new-tokens", "300"], "--max-new-tokens 300: the longest prompt (78 tokens) plus the generation limit "
+                                  "exceed the model's 256 positions; use at most 178"),
+    (["--lora-rank", "200"], "--lora-rank 200: larger than the model's hidden size 128"),
 ])
 def test_bad_input_is_one_line_and_writes_nothing(args, message, tmp_path, capsys):
     out = tmp_path / "never"
