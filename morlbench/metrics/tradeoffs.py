@@ -131,3 +131,10 @@ def tradeoff_summary(names: Sequence[str], metrics: list[dict[str, Any]]) -> dic
         "diagnostic_seconds": round(float(sum(m.get("diagnostic_seconds", 0.0) for m in metrics)), 3),
         "pairs": [v.to_record() for v in pair_verdicts(names, corr, [c for _, c in cos_rows])],
     }
+
+
+def diagnostic_absent(every: int) -> str:
+    """Why a run has no gradient-cosine measurement."""
+    if not every:
+        return "not computed (--gradient-cosine-every 0)"
+    return f"no step diagnosed (every {every} steps; the run is shorter)"

@@ -5,7 +5,7 @@ from typing import Any
 
 from morlbench.metrics.mechanism import describe as describe_mechanism
 from morlbench.metrics.pareto import hypervolume
-from morlbench.metrics.tradeoffs import CORRELATION_BAND, COSINE_BAND
+from morlbench.metrics.tradeoffs import CORRELATION_BAND, COSINE_BAND, diagnostic_absent
 
 
 def metric_text(value: Any) -> str:
@@ -43,11 +43,15 @@ def served_lines(served: dict[str, Any] | None, names: list[str]) -> list[str]:
     return lines + ["", "![preference to objective map](preferences.png)", ""]
 
 
+def _setting(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
 def _cell(value: float | None) -> str:
     return "n/a" if value is None else f"{value:+.2f}"
 
 
-def tradeoff_lines(tradeoffs: dict[str, Any] | None, names: list[str]) -> list[str]:
+def tradeoff_lines(tradeoffs: dict[str, Any] | None, names: list[str], every: int) -> list[str]:
     if tradeoffs is None:
         return []
     diagnosed = len(tradeoffs["gradient_cosine_by_step"])
@@ -62,7 +66,7 @@ def tradeoff_lines(tradeoffs: dict[str, Any] | None, names: list[str]) -> list[s
     ]
     lines += [f"| {n} | " + " | ".join(_cell(v) for v in row) + " |" for n, row in zip(names, tradeoffs["correlation"])]
     cost = (f"{diagnosed} diagnosed steps, {tradeoffs['diagnostic_seconds']:.1f} s, not counted in training time"
-            if diagnosed else "not computed (--gradient-cosine-every 0)")
+            if diagnosed else diagnostic_absent(every))
     lines += ["", f"Cosine between per-objective policy gradients: {cost}.", "",
               "| pair | correlation | mean gradient cosine | verdict |", "|---|---|---|---|"]
     lines += [f"| {' / '.join(p['objectives'])} | {_cell(p['correlation'])} | {cosine_cell(p)} | {p['verdict']} |"
@@ -85,11 +89,17 @@ def cosine_cell(pair: dict[str, Any]) -> str:
 def render_markdown(report: dict[str, Any], config: dict[str, Any]) -> str:
     names = report["objective_names"]
     spec = config["spec"]
+    settings = config["resolved"].get("method_settings", {})
+    variant = f", {settings['scalarisation']}" if settings.get("scalarisation", "linear") != "linear" else ""
+    weights = "" if report["served"] is not None else \
+        f", weights ({', '.join(f'{w:.3f}' for w in config['resolved']['weights'])})"
     lines = [
-        f"# {report['method']} on {report['task']} (seed {report['seed']})",
+        f"# {report['method']}{variant} on {report['task']} (seed {report['seed']})",
         "",
         f"Model `{report['model']}`, task version `{config['task']['version']}`, "
-        f"estimator `{spec['estimator']}`, weights {config['resolved']['weights']}.",
+        f"estimator `{spec['estimator']}`{weights}, learning rate {spec['engine']['lr']:g}, KL "
+        f"{spec['engine']['kl_coef']:g}.",
+        *([f"Method settings: {', '.join(f'{k} = {_setting(v)}' for k, v in settings.items())}."] if settings else []),
         f"Budget: {spec['steps']} steps of {spec['prompts_per_step']} prompts x {spec['group_size']} rollouts; "
         f"{report['budget']['rollouts']} rollouts, {report['budget']['tokens']} generated tokens, "
         f"{report['budget']['train_seconds']:.1f} s of training.",
@@ -113,11 +123,14 @@ def render_markdown(report: dict[str, Any], config: dict[str, Any]) -> str:
         f"{report['budget']['eval_seconds']:.1f} s.",
         "",
     ]
+    if report.get("scoring"):
+        lines += [f"Scoring of {name}: " + ", ".join(f"{v} {k}" for k, v in counts.items()) + "."
+                  for name, counts in report["scoring"].items()] + [""]
     if "final_weights" in report:
         lines += [f"Final weights: {', '.join(f'{w:.3f}' for w in report['final_weights'])}", ""]
     if report.get("mechanism") is not None:
         lines += [f"Mechanism: {describe_mechanism(report['mechanism'])}.", ""]
-    lines += tradeoff_lines(report.get("tradeoffs"), names)
+    lines += tradeoff_lines(report.get("tradeoffs"), names, spec.get("gradient_cosine_every", 0))
     lines += ["## Metrics", "", "Every registered metric (`morlbench list metrics`), built-in or plugin:", "",
               "| metric | value |", "|---|---|"]
     lines += [f"| {k} | {metric_text(v)} |" for k, v in report["metrics"].items()]

@@ -12,6 +12,7 @@ from matplotlib.ticker import MaxNLocator
 
 from morlbench.metrics.front import current_points
 from morlbench.metrics.pareto import nondominated
+from morlbench.metrics.tradeoffs import diagnostic_absent
 from morlbench.report.figures import _save, plt
 
 
@@ -111,7 +112,7 @@ def plot_preference_map(path: Path, names: Sequence[str], served: dict[str, Any]
     _save(fig, path)
 
 
-def plot_tradeoffs(path: Path, names: Sequence[str], tradeoffs: dict[str, Any]) -> None:
+def plot_tradeoffs(path: Path, names: Sequence[str], tradeoffs: dict[str, Any], every: int = 0) -> None:
     """Left: within-prompt reward correlation over all training rollouts. Right: per-objective gradient
     cosine of every pair over the diagnosed steps, with the band counted as independent."""
     from morlbench.metrics.tradeoffs import COSINE_BAND
@@ -138,7 +139,7 @@ def plot_tradeoffs(path: Path, names: Sequence[str], tradeoffs: dict[str, Any]) 
             right.plot(steps, values, marker="o", ms=3, label=f"{names[i]} / {names[j]}")
         right.legend(fontsize=8, loc="best")
     else:
-        right.text(0.5, 0.5, "not computed\n(--gradient-cosine-every 0)", ha="center", va="center",
+        right.text(0.5, 0.5, diagnostic_absent(every).replace(" (", "\n("), ha="center", va="center",
                    transform=right.transAxes)
     right.set_ylim(-1, 1)
     right.set_xlabel("step")

@@ -108,6 +108,8 @@ def build_report(run: RunDir, hv_ref: float | None = None, reference_front: Any 
             str(tau): steps_to_front(run.evals, hv_ref, tau) for tau in TAUS
         },
     }
+    if run.metrics and run.metrics[-1].get("scoring"):
+        report["scoring"] = run.metrics[-1]["scoring"]  # e.g. math-verify checks that timed out (scored 0)
     if run.metrics and run.metrics[-1].get("weights") is not None:
         report["final_weights"] = run.metrics[-1]["weights"]
     report["mechanism"] = mechanism_of(run.metrics, config["resolved"]["weights"])
@@ -126,7 +128,8 @@ def write_run_report(path: Path, hv_ref: float | None = None, reference_front: A
     steps = [r["step"] for r in run.evals for _ in current_points(r)]
     plot_front(path / "front.png", names, selection_points(run.evals), steps)
     if report["tradeoffs"] is not None:
-        plot_tradeoffs(path / "tradeoffs.png", names, report["tradeoffs"])
+        plot_tradeoffs(path / "tradeoffs.png", names, report["tradeoffs"],
+                       run.config()["spec"].get("gradient_cosine_every", 0))
     atomic_write_json(path / "report.json", report)
     atomic_write_text(path / "report.md", render_markdown(report, run.config()))
     return report

@@ -157,6 +157,9 @@ class Loop:
         if done % self.spec.eval_every == 0 or done == self.total_steps:
             self.evaluate_now()
         # Wall time lives here, never in eval.jsonl, which must be identical across identical runs.
+        scoring = {o.name: c for o in self.task.active_objectives if (c := o.counters())}
+        if scoring:  # e.g. math-verify checks that timed out and scored 0
+            record["scoring"] = scoring
         record["train_seconds"] = round(b.seconds, 3)
         record["eval_seconds"] = round(b.eval_seconds, 3)
         self.run.add_metrics(record)

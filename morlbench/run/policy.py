@@ -1,6 +1,7 @@
 """What trains: the method's own adapters, LoRA from --lora-rank, or every weight."""
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from morlbench.errors import UsageError
@@ -27,9 +28,18 @@ def check_model_fits(r: Resolved, model: LoadedModel) -> None:
     positions = getattr(config, "max_position_embeddings", None)
     if not positions:
         return
+    if r.max_new_tokens > positions:
+        raise UsageError(f"--max-new-tokens {r.max_new_tokens}: more than the model's {positions} positions; use at "
+                         f"most {positions}")
     splits = {"train", r.selection_split, r.report_split}
     longest = max(len(model.encode_prompt(p.prompt)) for name in splits for p in r.task.split(name))
-    if longest + r.max_new_tokens > positions:
-        raise UsageError(f"--max-new-tokens {r.max_new_tokens}: the longest prompt ({longest} tokens) plus the "
-                         f"generation limit exceed the model's {positions} positions; use at most "
-                         f"{positions - longest}")
+    if longest + r.max_new_tokens <= positions:
+        return
+    beyond = (f"the longest prompt ({longest} tokens) plus the generation limit exceed the model's {positions} "
+              "positions")
+    if getattr(config, "rope_theta", None) is None and "rope" not in str(getattr(config, "rope_scaling", "")):
+        # learned absolute positions have no embedding beyond the last one: the run would fail mid-way
+        raise UsageError(f"--max-new-tokens {r.max_new_tokens}: {beyond}; use at most {max(positions - longest, 0)} "
+                         "or shorter prompts")
+    print(f"morlbench: warning: {beyond}; rotary positions extrapolate beyond the model's training length",
+          file=sys.stderr)

@@ -5,6 +5,7 @@ Evaluation never uses the running mean length, so points from different runs sta
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
@@ -41,6 +42,10 @@ class Objective(ABC):
 
     def eval_value(self, samples: Sequence[Sample], ctx: ScoreContext) -> float:
         return float(np.mean(self.eval_values(samples, ctx)))
+
+    def counters(self) -> dict[str, int]:
+        """Running counts of how the scoring went (e.g. checks that timed out), logged with each step."""
+        return {}
 
 
 BOX = "\\boxed{"
@@ -91,6 +96,10 @@ class Accuracy(Objective):
 
     def eval_values(self, samples, ctx):
         return self.correct(samples)
+
+    def counters(self):
+        stats = getattr(self.equal, "stats", None)  # the math-verify checker counts checks, timeouts, restarts
+        return {} if stats is None else dataclasses.asdict(stats)
 
 
 class Conciseness(Objective):

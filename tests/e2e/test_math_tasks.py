@@ -93,6 +93,9 @@ def test_a_math_run_on_local_rows_writes_a_normal_report(tmp_path):
     assert config["task"]["data_digest"] and config["resolved"]["dtype"] == "float32"
     report = json.loads((out / "report.json").read_text())
     assert len(report["final"]) == 3
+    # the math-verify checker's counts travel with every step and into the report (timeouts scored 0)
+    assert set(report["scoring"]["accuracy"]) == {"checks", "timeouts", "restarts"}
+    assert "Scoring of accuracy: " in (out / "report.md").read_text()
 
 
 def test_chat_template_wraps_the_prompt(tiny_random_model):

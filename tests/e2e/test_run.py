@@ -86,8 +86,7 @@ def test_existing_run_directory_needs_resume(reference_run):
     (["--lora-rank", "100000"], "--lora-rank 100000: must be >= 0 and <= 4096"),
     (["--weights="], "--weights []: expected comma-separated floats"),
     (["--model="], "--model: must not be empty"),
-    (["--max-new-tokens", "300"], "--max-new-tokens 300: the longest prompt (78 tokens) plus the generation limit "
-                                  "exceed the model's 256 positions; use at most 178"),
+    (["--max-new-tokens", "300"], "--max-new-tokens 300: more than the model's 256 positions; use at most 256"),
     (["--lora-rank", "200"], "--lora-rank 200: larger than the model's hidden size 128"),
 ])
 def test_bad_input_is_one_line_and_writes_nothing(args, message, tmp_path, capsys):
@@ -103,6 +102,11 @@ def test_tchebycheff_static_runs(tmp_path):
     execute(small_spec(steps=2, method_options={"scalarisation": "tchebycheff"}), out, progress=False)
     config = json.loads(read(out / "config.json"))
     assert config["resolved"]["method_settings"]["scalarisation"] == "tchebycheff"
+    report = read(out / "report.md")  # the header names the variant and its settings, weights in 3 digits
+    assert report.startswith("# static, tchebycheff on arith (seed 0)\n")
+    assert "weights (0.333, 0.333, 0.333)" in report and "Method settings: scalarisation = tchebycheff" in report
+    every = json.loads(read(out / "config.json"))["spec"]["gradient_cosine_every"]
+    assert f"no step diagnosed (every {every} steps; the run is shorter)" in report
 
 
 @pytest.mark.parametrize("method", ["hypervolume", "gradient", "hv-meta-reward"])

@@ -81,3 +81,16 @@ def test_a_hung_check_is_killed_and_the_next_answer_still_scores(ready):
     assert verifier.stats.restarts == restarts + 1
     assert verifier.wait_until_ready()
     assert verifier.equal("\\frac{1}{2}", "0.5") and verifier.equal("\\dfrac{6}{4}", "1.5")
+
+
+def test_a_check_right_after_a_timeout_gets_its_whole_limit():
+    """Scores never depend on load: the restarted worker's start-up (about 1 s idle, more on a busy machine) is
+    waited for before the clock starts, so with a 1 s limit a correct answer right after a kill still scores."""
+    verifier = MathVerifier(time_limit=1.0)
+    try:
+        assert not verifier.equal("9^{9^{9^{9^{9^{9}}}}}", "3")  # hangs: killed at the limit, a new worker starts
+        assert (verifier.stats.timeouts, verifier.stats.restarts) == (1, 1)
+        assert verifier.equal("2\\sqrt{2}", "\\sqrt{8}")  # no wait_until_ready: the verifier waits by itself
+        assert verifier.stats.timeouts == 1
+    finally:
+        verifier.close()
