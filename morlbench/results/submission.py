@@ -66,7 +66,7 @@ def result_from_run(run_dir: Path, label: str | None = None) -> dict[str, Any]:
     return {
         "kind": KIND,
         "schema_version": RESULT_SCHEMA,
-        "label": safe_name(label or default_label(spec), "--label"),
+        "label": safe_name(default_label(spec) if label is None else label, "--label"),
         "identity": identity,
         "identity_id": identity_id(identity),
         "method": spec["method"],

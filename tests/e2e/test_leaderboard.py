@@ -159,3 +159,9 @@ def test_a_run_recorded_before_a_setting_existed_submits_as_a_rerun_would(result
     old = json.loads(submit(run, tmp_path / "old").read_text())
     new = json.loads(submit(results / "runs" / "uniform-0", tmp_path / "new").read_text())
     assert old == new and old["spec"]["backend"] == "morlbench"
+
+
+def test_an_empty_label_is_refused(results, tmp_path):
+    with pytest.raises(UsageError, match=r"--label '': use 1 to 120 letters"):
+        submit(results / "runs" / "uniform-0", tmp_path / "empty", "")
+    assert not (tmp_path / "empty").exists()
