@@ -93,7 +93,7 @@ class RunSpec:
                                          high=1_000_000, group="evaluation")
     threads: int = setting(1, "torch threads; 1 avoids busy-waiting on small models and shared cores", low=1,
                            high=1024, group="machine")
-    device: str = setting("cpu", "cpu, cuda or auto", choices=DEVICES, group="machine")
+    device: str = setting("auto", "auto (cuda when available, else cpu), cpu or cuda", choices=DEVICES, group="machine")
     dtype: str = setting("auto", "auto (bfloat16 on CUDA, float32 on CPU), float32, bfloat16 or float16",
                          choices=DTYPES, group="machine")
     lora_rank: int = setting(0, "train LoRA adapters of this rank on every linear layer instead of all weights "

@@ -16,11 +16,21 @@ from morlbench.cli.flags import add_run_arguments
 from morlbench.errors import UsageError
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("morlbench")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     from morlbench.models.tiny_arith import PretrainRecipe
 
     parser = argparse.ArgumentParser(prog="morlbench",
                                      description="Benchmark for multi-objective RL alignment of language models.")
+    parser.add_argument("--version", action="version", version=f"morlbench {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("run", help="train a policy with RL under a fixed budget and write its report",
                        description="Train a policy with RL under a fixed budget and write a run directory.")

@@ -14,8 +14,9 @@ DEFAULT_RUNS = Path("runs")
 def cmd_run(args: argparse.Namespace) -> int:
     from morlbench.cli.flags import spec_from_args
     from morlbench.run.execute import execute
+    from morlbench.runfile import load_run_file
 
-    spec = spec_from_args(args)
+    spec = spec_from_args(args, load_run_file(args.config) if args.config else None)
     out = Path(args.out) if args.out else DEFAULT_RUNS / f"{spec.task}-{spec.method}-seed{spec.seed}"
     execute(spec, out, resume=args.resume, progress=not args.no_progress)
     report = (out / "report.md").read_text()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from morlbench.errors import UsageError
@@ -61,6 +62,8 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
     run.add_argument("--method-opt", action="append", metavar="KEY=VALUE", help="method setting (repeatable; "
                      "`morlbench list methods -v` shows them)")
     out = p.add_argument_group("output")
+    out.add_argument("--config", type=Path, default=None, metavar="RUN.toml", help="settings from a run file (the "
+                     "keys of a suite entry, docs/suites.md); flags given beside it override it")
     out.add_argument("--out", type=str, default=None, help="run directory (default runs/TASK-METHOD-seedS)")
     out.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     out.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -33,6 +33,7 @@ def execute(spec: RunSpec, out: Path, resume: bool = False, progress: bool = Tru
     from morlbench.run.loop import Loop
     from morlbench.run.policy import check_model_fits
     from morlbench.run.provenance import build_config
+    from morlbench.runfile import RUN_FILE, write_run_file
 
     r = resolve(spec)
     ranks = current_ranks(r.device)
@@ -47,6 +48,8 @@ def execute(spec: RunSpec, out: Path, resume: bool = False, progress: bool = Tru
     config = build_config(r, model, ranks.count)
     # The main process owns the run directory; the others follow it read-only once it exists.
     run = prepare_run_dir(out, resume, config) if ranks.is_main else None
+    if ranks.is_main and not resume:
+        write_run_file(spec, out / RUN_FILE)
     ranks.barrier()
     run = run or dataclasses.replace(open_run(out), read_only=True)
     loop = Loop(r, model, run, progress, ranks)
