@@ -18,10 +18,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     spec = spec_from_args(args, load_run_file(args.config) if args.config else None)
     out = Path(args.out) if args.out else DEFAULT_RUNS / f"{spec.task}-{spec.method}-seed{spec.seed}"
-    execute(spec, out, resume=args.resume, progress=not args.no_progress)
+    execute(spec, out, resume=args.resume, progress=not args.no_progress, log_to=args.log_to)
     report = (out / "report.md").read_text()
     print(report.split("## Metrics")[0].rstrip())
-    print(f"\nrun directory: {out}  (report.md, report.json, curves.png, front.png)")
+    files = sorted(p.name + ("/" if p.is_dir() else "") for p in out.iterdir() if not p.name.startswith("."))
+    print(f"\nrun directory: {out}  ({', '.join(files)})")
     return 0
 
 

@@ -67,6 +67,9 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
     out.add_argument("--out", type=str, default=None, help="run directory (default runs/TASK-METHOD-seedS)")
     out.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     out.add_argument("--no-progress", action="store_true", help="no progress bar")
+    out.add_argument("--log-to", action="append", default=[], choices=("tensorboard", "wandb"),
+                     help="experiment tracking (repeatable; pip install 'morlbench[tracking]'): TensorBoard event "
+                     "files in RUN/tensorboard, or a W&B run (WANDB_MODE=offline keeps it in RUN/wandb)")
 
 
 def key_values(pairs: Sequence[str] | None, option: str) -> dict[str, str]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
 
 from morlbench.errors import UsageError
@@ -22,10 +23,11 @@ def check_processes(r: Resolved, processes: int) -> None:
                          f"use a multiple of {processes}")
 
 
-def execute(spec: RunSpec, out: Path, resume: bool = False, progress: bool = True, stop_after: int | None = None
-            ) -> Path:
+def execute(spec: RunSpec, out: Path, resume: bool = False, progress: bool = True, stop_after: int | None = None,
+            log_to: Sequence[str] = ()) -> Path:
     """Run ``spec`` into ``out`` (or continue it with ``resume``) and write its report. ``stop_after``: stop once
-    that many steps are done, as an interrupted run would (``StoppedEarly``), to check resumption."""
+    that many steps are done, as an interrupted run would (``StoppedEarly``), to check resumption. ``log_to``:
+    experiment trackers (tensorboard, wandb) that receive every step, evaluation and the final report."""
     import torch
 
     from morlbench.engine.distributed import current_ranks
@@ -33,9 +35,11 @@ def execute(spec: RunSpec, out: Path, resume: bool = False, progress: bool = Tru
     from morlbench.run.loop import Loop
     from morlbench.run.policy import check_model_fits
     from morlbench.run.provenance import build_config
+    from morlbench.run.tracking import check_trackers, open_tracking
     from morlbench.runfile import RUN_FILE, write_run_file
 
     r = resolve(spec)
+    check_trackers(list(log_to))
     ranks = current_ranks(r.device)
     check_processes(r, ranks.count)
     r.backend.check(r, resume, ranks.count)
@@ -54,19 +58,24 @@ def execute(spec: RunSpec, out: Path, resume: bool = False, progress: bool = Tru
     run = run or dataclasses.replace(open_run(out), read_only=True)
     loop = Loop(r, model, run, progress, ranks)
     loop.stop_after = stop_after
+    loop.tracking = open_tracking(list(log_to), out, config["spec"]) if ranks.is_main else None
     try:
         if resume:
             loop.restore()
         if loop.budget.step == 0 and not run.evals:
             loop.evaluate_now()
         r.backend.train(loop)
-    except Exception as exc:  # not KeyboardInterrupt: an interrupted run is resumable, a failed one is not
-        if ranks.is_main:
+    except BaseException as exc:
+        if ranks.is_main and isinstance(exc, Exception):  # an interrupted run is resumable, a failed one is not
             record_failure(out, exc, loop.budget.step)
+        if loop.tracking is not None:
+            loop.tracking.close()
         raise
     if ranks.is_main:
         (out / FAILURE).unlink(missing_ok=True)
-        write_run_report(out)
+        report = write_run_report(out)
+        if loop.tracking is not None:
+            loop.tracking.finish(report, (out / "report.md").read_text())
     ranks.barrier()
     return out
 

@@ -31,6 +31,7 @@ from morlbench.run.policy import prepare_policy
 from morlbench.run.protocol import Evaluator
 from morlbench.run.records import step_record
 from morlbench.run.resolve import Resolved
+from morlbench.run.tracking import Tracking
 from morlbench.tasks.objectives import ScoreContext
 from morlbench.tasks.problems import Problem, Sample
 
@@ -53,6 +54,7 @@ class Loop:
     """One run's training loop (``morlbench.methods.base.TrainingLoop``)."""
 
     stop_after: int | None = None  # stop as if interrupted once this many steps are done (resume checks)
+    tracking: Tracking | None = None  # --log-to: TensorBoard / W&B
 
     def __init__(self, r: Resolved, model: LoadedModel, run: RunDir, show_progress: bool,
                  ranks: Ranks = ONE_PROCESS) -> None:
@@ -163,11 +165,16 @@ class Loop:
         record["train_seconds"] = round(b.seconds, 3)
         record["eval_seconds"] = round(b.eval_seconds, 3)
         self.run.add_metrics(record)
+        if self.tracking is not None:
+            self.tracking.step(record)
         if done % self.spec.checkpoint_every == 0 or done == self.total_steps:
             checkpointing.save(self.run.checkpoint_dir, self.engine, self.ranks, self.run_state())
 
     def evaluate_now(self) -> None:
-        self.run.add_eval(self.evaluator.record(self.method, self.total_steps))
+        record = self.evaluator.record(self.method, self.total_steps)
+        self.run.add_eval(record)
+        if self.tracking is not None:
+            self.tracking.evaluation(record)
 
     # -- resume ------------------------------------------------------------------------------------
     def run_state(self) -> dict[str, Any]:
