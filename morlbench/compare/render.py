@@ -6,6 +6,7 @@ import csv
 import html
 import io
 import math
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -79,6 +80,11 @@ def html_table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
             f"<tbody>{cells}</tbody></table>")
 
 
+def prose(text: str) -> str:
+    """A line of the Markdown prose as HTML: escaped, with `code` spans as <code> (never shown as backticks)."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
+
+
 def html_page(title: str, intro: Sequence[str], sections: Sequence[tuple[str, Sequence[str], Sequence[str],
                                                                         Sequence[Sequence[str]]]],
               images: Sequence[Sequence[str]] = ()) -> str:
@@ -87,9 +93,9 @@ def html_page(title: str, intro: Sequence[str], sections: Sequence[tuple[str, Se
              "<style>body{font-family:sans-serif;margin:2em;max-width:1600px}table{border-collapse:collapse;"
              "margin:1em 0;font-size:13px}td,th{border:1px solid #bbb;padding:3px 6px;text-align:left}"
              "th{background:#eee;cursor:pointer}img{max-width:100%}</style></head><body>", f"<h1>{esc(title)}</h1>",
-             *(f"<p>{esc(t)}</p>" for t in intro)]
+             *(f"<p>{prose(t)}</p>" for t in intro)]
     for i, (heading, texts, head, rows) in enumerate(sections):
-        parts += [f"<h2>{esc(heading)}</h2>", *(f"<p>{esc(t)}</p>" for t in texts), html_table(head, rows)]
+        parts += [f"<h2>{esc(heading)}</h2>", *(f"<p>{prose(t)}</p>" for t in texts), html_table(head, rows)]
         for image in images[i] if i < len(images) else ():
             parts.append(f'<p><img src="{esc(image)}" alt="{esc(image)}"></p>')
     parts += [SORT_SCRIPT, "</body></html>"]

@@ -165,3 +165,51 @@ def test_an_empty_label_is_refused(results, tmp_path):
     with pytest.raises(UsageError, match=r"--label '': use 1 to 120 letters"):
         submit(results / "runs" / "uniform-0", tmp_path / "empty", "")
     assert not (tmp_path / "empty").exists()
+
+
+def _browser():
+    """Headless Chromium from the distribution's packages (chromium, chromium-driver: .ci/run installs them)."""
+    import os
+    import shutil
+
+    driver = shutil.which("chromedriver")
+    if driver is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromedriver not found: .ci/run installs Debian's chromium and chromium-driver")
+        pytest.skip("no chromedriver here (apt-get install chromium chromium-driver)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
+        options.add_argument(arg)
+    return webdriver.Chrome(service=Service(driver), options=options)
+
+
+def test_the_leaderboard_page_renders_sorts_and_reads_back_in_a_browser(results, tmp_path):
+    import csv
+
+    from selenium.webdriver.common.by import By
+
+    write_leaderboard(results / "results", tmp_path, None)
+    browser = _browser()
+    try:
+        browser.get((tmp_path / "index.html").as_uri())
+        assert "`" not in browser.find_element(By.TAG_NAME, "body").text  # code spans rendered, not backticks
+        assert browser.find_elements(By.TAG_NAME, "code")
+        tables = browser.find_elements(By.CSS_SELECTOR, "table.sortable")
+        read = [[[td.text for td in tr.find_elements(By.TAG_NAME, "td")]
+                 for tr in t.find_elements(By.CSS_SELECTOR, "tbody tr")] for t in tables]
+        entries = sorted(row[1] for table in read for row in table)
+        with open(tmp_path / "results.csv") as handle:
+            assert entries == sorted(r["entry"] for r in csv.DictReader(handle))  # the page holds every entry
+        table = max(tables, key=lambda t: len(t.find_elements(By.CSS_SELECTOR, "tbody tr")))
+        heads = table.find_elements(By.TAG_NAME, "th")
+        column = next(i for i, th in enumerate(heads) if th.text == "hypervolume")
+        for order in (sorted, lambda v: sorted(v, reverse=True)):  # a click sorts up, the next one down
+            heads[column].click()
+            values = [float(tr.find_elements(By.TAG_NAME, "td")[column].text.split()[0])
+                      for tr in table.find_elements(By.CSS_SELECTOR, "tbody tr")]
+            assert values == order(values)
+    finally:
+        browser.quit()
