@@ -11,7 +11,8 @@ from matplotlib.ticker import MaxNLocator
 
 from morlbench.metrics.front import front_points, hypervolume_by_step
 from morlbench.metrics.pareto import nondominated
-from morlbench.report.figures import _save, plt
+from morlbench.metrics.stats import t_interval
+from morlbench.report.figures import _save, eval_ticks, plt
 
 
 def _cumulative_hv(evals: list[dict[str, Any]]) -> tuple[list[int], list[float]]:
@@ -21,17 +22,45 @@ def _cumulative_hv(evals: list[dict[str, Any]]) -> tuple[list[int], list[float]]
     return [s for s, _ in rows], [v for _, v in rows]
 
 
-def _band(rows: np.ndarray, resamples: int = 2000) -> tuple[np.ndarray, np.ndarray]:
-    """95% percentile-bootstrap band of the mean over seeds (rows), per column."""
-    rng = np.random.default_rng(0)
-    means = rows[rng.integers(0, len(rows), size=(resamples, len(rows)))].mean(axis=1)
-    return np.quantile(means, 0.025, axis=0), np.quantile(means, 0.975, axis=0)
+def _band(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """95% t-interval of the mean over seeds (rows), per column: the intervals of the tables."""
+    bounds = [t_interval(rows[:, c].tolist())[1:] for c in range(rows.shape[1])]
+    return np.array([b[0] for b in bounds], dtype=float), np.array([b[1] for b in bounds], dtype=float)
+
+
+def seeds_text(n: int) -> str:
+    return f"{n} seed" if n == 1 else f"{n} seeds"
+
+
+def plot_parallel(path: Path, names: Sequence[str], fronts: dict[str, np.ndarray], colors: dict[str, str]) -> None:
+    """Parallel coordinates as small multiples: one panel per entry, its front in colour over every other
+    entry's front in grey, so that many entries stay readable."""
+    cols = min(4, len(fronts))
+    rows = -(-len(fronts) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.3 * cols, 2.6 * rows), squeeze=False, sharey=True)
+    for ax, (label, front) in zip(axes.flat, fronts.items()):
+        for other, points in fronts.items():
+            if other != label:
+                for point in points:
+                    ax.plot(range(len(names)), point, color="0.8", lw=0.8, zorder=1)
+        for point in front:
+            ax.plot(range(len(names)), point, color=colors[label], lw=1.6, alpha=0.9, zorder=2)
+        ax.set_title(f"{label} ({len(front)} points)", fontsize=9)
+        ax.set_xticks(range(len(names)), names, fontsize=8)
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(fronts):]:
+        ax.set_visible(False)
+    fig.suptitle("front points in parallel coordinates (grey: the other entries' fronts)", fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1, 0.96))
+    _save(fig, path)
 
 
 def plot_comparison(out: Path, prefix: str, names: Sequence[str], runs_by_label: dict[str, list]) -> None:
     """Fronts (pairwise projections; parallel coordinates for K >= 3), hypervolume over steps with bootstrap
     bands over seeds, and mean weight trajectories of the entries that change their weights."""
-    colors = {label: f"C{i % 10}" for i, label in enumerate(runs_by_label)}
+    palette = plt.get_cmap("tab20").colors if len(runs_by_label) > 10 else [f"C{i}" for i in range(10)]
+    colors = {label: palette[i % len(palette)] for i, label in enumerate(runs_by_label)}  # no colour repeats
     markers = "os^vD<>Pp*"
     fronts = {label: nondominated(np.vstack([front_points(run.evals) for run in runs]))
               for label, runs in runs_by_label.items()}
@@ -54,33 +83,21 @@ def plot_comparison(out: Path, prefix: str, names: Sequence[str], runs_by_label:
 
     (out / f"{prefix}-parallel.png").unlink(missing_ok=True)
     if len(names) >= 3:
-        fig, ax = plt.subplots(figsize=(2.2 * len(names) + 2, 3.8))
-        for label, front in fronts.items():
-            for n, point in enumerate(front):
-                ax.plot(range(len(names)), point, color=colors[label], alpha=0.6, lw=1.2,
-                        label=label if n == 0 else None)
-        ax.set_xticks(range(len(names)), names)
-        ax.set_ylim(-0.02, 1.02)
-        ax.set_ylabel("objective (normalised)")
-        ax.set_title("front points, parallel coordinates", fontsize=10)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
-        fig.tight_layout()
-        _save(fig, out / f"{prefix}-parallel.png")
+        plot_parallel(out / f"{prefix}-parallel.png", names, fronts, colors)
 
     fig, ax = plt.subplots(figsize=(7, 4))
     for label, runs in runs_by_label.items():
         curves = [_cumulative_hv(run.evals) for run in runs]
         steps = curves[0][0]
         rows = np.array([c[1] for c in curves if c[0] == steps])
-        ax.plot(steps, rows.mean(axis=0), "o-", ms=3, color=colors[label], label=f"{label} ({len(rows)} seeds)")
+        ax.plot(steps, rows.mean(axis=0), "o-", ms=3, color=colors[label], label=f"{label} ({seeds_text(len(rows))})")
         if len(rows) > 1:
             low, high = _band(rows)
             ax.fill_between(steps, low, high, color=colors[label], alpha=0.15)
     ax.set_xlabel("step")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_ylabel("hypervolume of the points evaluated so far")
-    ax.set_title("hypervolume over steps: mean over seeds, 95% bootstrap band", fontsize=10)
+    eval_ticks(ax, steps)
+    ax.set_ylabel("hypervolume (report split)")
+    ax.set_title("hypervolume of the front so far: mean over seeds, 95% t-interval band", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
     fig.tight_layout()

@@ -11,23 +11,23 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from morlbench.metrics.front import current_points
-from morlbench.metrics.pareto import nondominated
+from morlbench.metrics.pareto import hypervolume, nondominated
 from morlbench.metrics.tradeoffs import diagnostic_absent
-from morlbench.report.figures import _save, plt
+from morlbench.report.figures import _save, eval_ticks, plt
 
 
 def plot_curves(path: Path, names: Sequence[str], evals: list[dict[str, Any]], metrics: list[dict[str, Any]],
-                hv_by_step: list[tuple[int, float, float]]) -> None:
-    """One panel per objective (greedy eval and training reward), hypervolume, and weights if logged."""
+                title: str = "") -> None:
+    """Top row: one panel per objective (greedy eval and training reward). Bottom row: hypervolume, and the
+    weights if the method logs any. Ticks at evaluation steps, legends below the panels."""
     has_weights = any(m.get("weights") for m in metrics)
-    panels = len(names) + 1 + int(has_weights)
-    fig, axes = plt.subplots(1, panels, figsize=(3.6 * panels, 3.2), squeeze=False)
-    axes = axes[0]
+    cols = max(len(names), 2)
+    fig, axes = plt.subplots(2, cols, figsize=(3.7 * cols, 6.4), squeeze=False)
     eval_steps = [e["step"] for e in evals]
     train_steps = [m["step"] for m in metrics]
     served = [np.array(current_points(e)) for e in evals]  # (1, K) for one policy, (n, K) for a sweep
     swept = any(len(points) > 1 for points in served)
-    for k, (ax, name) in enumerate(zip(axes, names)):
+    for k, (ax, name) in enumerate(zip(axes[0], names)):
         mean = [points[:, k].mean() for points in served]
         ax.plot(eval_steps, mean, "o-", color="C0",
                 label="eval (greedy; mean and range over served preferences)" if swept else "eval (greedy)")
@@ -38,31 +38,41 @@ def plot_curves(path: Path, names: Sequence[str], evals: list[dict[str, Any]], m
             ax.plot(train_steps, [m["rewards"][name] for m in metrics], color="C1", alpha=0.45, lw=1,
                     label="train reward")
         ax.set_title(name)
-        ax.set_xlabel("step")
         ax.set_ylim(-0.02, 1.02)
-        ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=7, loc="best")
-    ax = axes[len(names)]
-    steps, hv_point, hv_front = zip(*hv_by_step) if hv_by_step else ((), (), ())
-    ax.plot(steps, hv_front, "o-", color="C2", label="front so far")
-    ax.plot(steps, hv_point, "s--", color="C3", alpha=0.7, label="current policy (or served set)")
-    ax.set_title("hypervolume")
-    ax.set_xlabel("step")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="best")
+    for ax in axes[0][len(names):]:
+        ax.set_visible(False)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=8, bbox_to_anchor=(0.5, 0.0))
+    ax = axes[1][0]
+    seen: list[list[float]] = []  # both curves on the selection split, where every evaluation is scored
+    hv_front = [hypervolume(seen := seen + current_points(e)) for e in evals]
+    ax.plot(eval_steps, hv_front, "o-", color="C2", label="front so far")
+    ax.plot(eval_steps, [hypervolume(current_points(e)) for e in evals], "s--", color="C3", alpha=0.7,
+            label="current policy (or served set)")
+    ax.set_title("hypervolume (selection split)")
+    ax.legend(fontsize=7, loc="lower right")
     if has_weights:
-        ax = axes[-1]
-        weights = np.array([m["weights"] for m in metrics if m.get("weights")])
+        ax = axes[1][1]
+        logged = [m for m in metrics if m.get("weights")]
+        weights = np.array([m["weights"] for m in logged])
         styles = ("-", "--", ":", "-.")  # equal weights overlap; line styles keep each one visible
         for k, name in enumerate(names):
-            ax.plot([m["step"] for m in metrics if m.get("weights")], weights[:, k], styles[k % 4], lw=1.6,
-                    label=name)
+            ax.plot([m["step"] for m in logged], weights[:, k], styles[k % 4], lw=1.6, label=name)
         ax.set_title("weights")
-        ax.set_xlabel("step")
         ax.set_ylim(-0.02, 1.02)
+        ax.legend(fontsize=7, loc="upper right")
+    else:
+        axes[1][1].set_visible(False)
+    for ax in axes[1][2:]:
+        ax.set_visible(False)
+    for ax in axes.flat:
+        ax.set_xlabel("step")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, loc="best")
-    fig.tight_layout()
+        eval_ticks(ax, eval_steps)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout(rect=(0, 0.05, 1, 0.97))
+    fig.subplots_adjust(hspace=0.55)
     _save(fig, path)
 
 
@@ -120,7 +130,8 @@ def plot_tradeoffs(path: Path, names: Sequence[str], tradeoffs: dict[str, Any], 
     k = len(names)
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8), gridspec_kw={"width_ratios": [1, 1.5]})
     corr = np.array([[np.nan if v is None else v for v in row] for row in tradeoffs["correlation"]], dtype=float)
-    left.imshow(corr, cmap="coolwarm", vmin=-1, vmax=1)
+    image = left.imshow(corr, cmap="coolwarm", vmin=-1, vmax=1)
+    fig.colorbar(image, ax=left, shrink=0.8, label="correlation")
     for i in range(k):
         for j in range(k):
             strong = not np.isnan(corr[i, j]) and abs(corr[i, j]) > 0.6

@@ -123,8 +123,8 @@ def write_run_report(path: Path, hv_ref: float | None = None, reference_front: A
     names = report["objective_names"]
     if report["served"] is not None:
         plot_preference_map(path / "preferences.png", names, report["served"])
-    hv_rows = [(r["step"], r["policy"], r["front"]) for r in report["hypervolume_by_step"]]
-    plot_curves(path / "curves.png", names, run.evals, run.metrics, hv_rows)
+    title = f"{report['method']} on {report['task']}, seed {report['seed']} ({path.name})"
+    plot_curves(path / "curves.png", names, run.evals, run.metrics, title)
     steps = [r["step"] for r in run.evals for _ in current_points(r)]
     plot_front(path / "front.png", names, selection_points(run.evals), steps)
     if report["tradeoffs"] is not None:
