@@ -135,7 +135,7 @@ def grpo_config(loop: Loop, output_dir: str):
         max_grad_norm=s.grad_clip or 1e9, **({"gradient_checkpointing": True} if s.gradient_checkpointing else {}),
         use_cpu=loop.engine.device.type == "cpu", bf16=loop.model.policy.dtype == torch.bfloat16,
         max_steps=spec.steps, seed=spec.seed, report_to=[], save_strategy="no", logging_steps=1,
-        disable_tqdm=not loop.show_progress, dataloader_num_workers=0)
+        disable_tqdm=True, dataloader_num_workers=0)  # morlbench's own bar shows TRL's steps
 
 
 def train_with_trl(loop: Loop) -> None:
@@ -143,6 +143,7 @@ def train_with_trl(loop: Loop) -> None:
     import torch
     from datasets import Dataset
     from transformers import TrainerCallback
+    from transformers.trainer_callback import PrinterCallback
     from trl import GRPOTrainer
 
     batch = StepRewards(loop)
@@ -173,6 +174,7 @@ def train_with_trl(loop: Loop) -> None:
                               args=grpo_config(loop, scratch), train_dataset=dataset,
                               processing_class=loop.model.tokenizer, callbacks=[Steps()],
                               optimizers=(loop.engine.optimizer, constant))
+        trainer.remove_callback(PrinterCallback)  # its raw log dicts: every number is in morlbench's step records
         if trainer.ref_model is not None:  # TRL reloads it from the model's path: make it the run's initial policy
             trainer.ref_model.load_state_dict(loop.engine.reference.state_dict())
         trainer.train()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -56,6 +57,8 @@ def execute(spec: RunSpec, out: Path, resume: bool = False, progress: bool = Tru
         write_run_file(spec, out / RUN_FILE)
     ranks.barrier()
     run = run or dataclasses.replace(open_run(out), read_only=True)
+    if progress and ranks.is_main:
+        say_start(spec, r, out, resume)
     loop = Loop(r, model, run, progress, ranks)
     loop.stop_after = stop_after
     loop.tracking = open_tracking(list(log_to), out, config["spec"]) if ranks.is_main else None
@@ -65,7 +68,9 @@ def execute(spec: RunSpec, out: Path, resume: bool = False, progress: bool = Tru
         if loop.budget.step == 0 and not run.evals:
             loop.evaluate_now()
         r.backend.train(loop)
+        loop.progress.close()
     except BaseException as exc:
+        loop.progress.close()
         if ranks.is_main and isinstance(exc, Exception):  # an interrupted run is resumable, a failed one is not
             record_failure(out, exc, loop.budget.step)
         if loop.tracking is not None:
@@ -78,6 +83,14 @@ def execute(spec: RunSpec, out: Path, resume: bool = False, progress: bool = Tru
             loop.tracking.finish(report, (out / "report.md").read_text())
     ranks.barrier()
     return out
+
+
+def say_start(spec: RunSpec, r: Resolved, out: Path, resume: bool) -> None:
+    """The start line: what runs, where, on what (before the step-0 evaluation, which takes a while)."""
+    what = "resuming" if resume else "run"
+    print(f"morlbench: {what} {spec.method} on {spec.task} (seed {spec.seed}): {spec.steps} steps of "
+          f"{spec.prompts_per_step} prompts x {spec.group_size} rollouts, evaluated every {spec.eval_every}; "
+          f"model {r.model_source.name}, device {r.device}; into {out}", file=sys.stderr)
 
 
 def record_failure(out: Path, exc: Exception, step: int) -> None:

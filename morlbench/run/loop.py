@@ -8,6 +8,7 @@ due. A backend that does the sampling and the update itself (TRL) uses ``score``
 from __future__ import annotations
 
 import random
+import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -78,6 +79,9 @@ class Loop:
         self.diagnostic = GradientDiagnostic(self.engine, r.spec.estimator, r.spec.group_size,
                                              r.spec.gradient_cosine_every)
         self._step_began = 0.0
+        self.progress = progress.RunProgress(f"{r.spec.method} on {r.spec.task}", r.spec.steps, r.spec.eval_every,
+                                             self.show_progress)
+        self.evaluator.on_stage = self.progress.stage
         self.who = owner("methods", r.spec.method)  # how contract errors name the method
         self.method.setup(MethodContext(
             objectives=r.task.objective_names, initial_weights=np.asarray(r.weights), estimator=r.spec.estimator,
@@ -88,9 +92,7 @@ class Loop:
 
     # -- the step's primitives -------------------------------------------------------------------
     def remaining_steps(self) -> Iterator[int]:
-        label = f"{self.spec.method} on {self.spec.task}"
-        for step in progress.steps(self.budget.step, self.total_steps, label, self.show_progress,
-                                   lambda: self.run.metrics[-1]):
+        for step in progress.steps(self.budget.step, self.progress):
             if self.stop_after is not None and step >= self.stop_after:
                 raise StoppedEarly(f"stopped after step {step}")
             yield step
@@ -165,6 +167,7 @@ class Loop:
         record["train_seconds"] = round(b.seconds, 3)
         record["eval_seconds"] = round(b.eval_seconds, 3)
         self.run.add_metrics(record)
+        self.progress.stepped(record)
         if self.tracking is not None:
             self.tracking.step(record)
         if done % self.spec.checkpoint_every == 0 or done == self.total_steps:
@@ -201,3 +204,6 @@ class Loop:
                              f"{self.spec.method} ({type(exc).__name__}: {exc})") from None
         self.run.truncate_to(self.budget.step)
         self.evaluator.restore(self.run.evals)
+        if self.show_progress:
+            print(f"morlbench: resuming at step {self.budget.step} of {self.total_steps} (last checkpoint)",
+                  file=sys.stderr)

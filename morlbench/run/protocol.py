@@ -10,6 +10,7 @@ front from the noise of the split it is valued on. Methods' own validation keeps
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,7 @@ class Evaluator:
         self.selection, self.report = task.split(selection), task.split(report)
         self.samples_dir = samples_dir
         self.seen: list[np.ndarray] = []  # every selection point of the run so far, in order
+        self.on_stage: Callable[[str | None], None] = lambda text: None  # what is being evaluated (progress bar)
 
     def restore(self, evals: list[dict[str, Any]]) -> None:
         """The selection points of the records kept on resume."""
@@ -69,6 +71,7 @@ class Evaluator:
         samples: list[dict[str, Any]] = []
         spent = 0
         sweep = method.evaluation_preferences(done, final=final)
+        self.on_stage(f"evaluating step {done}")
         if sweep is None:
             point, tokens = self._point(samples, 0, None, always_report=final or done == 0)
             record.update(point)
@@ -79,6 +82,7 @@ class Evaluator:
         else:
             points = []
             for i, preference in enumerate(sweep.grid):
+                self.on_stage(f"evaluating step {done}, preference {i + 1}/{len(sweep.grid)}")
                 method.serve(np.asarray(preference, dtype=np.float64))
                 point, tokens = self._point(samples, i, preference, always_report=final)
                 points.append({"preference": rounded(preference), **point})
@@ -92,6 +96,7 @@ class Evaluator:
         record["eval_tokens_total"] = self.budget.eval_tokens
         self._write_samples(done, samples)
         self.budget.eval_seconds += time.perf_counter() - began
+        self.on_stage(None)
         return record
 
     def _point(self, samples: list[dict[str, Any]], index: int, preference: Any, always_report: bool
