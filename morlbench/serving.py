@@ -18,6 +18,8 @@ from morlbench.run.policy import prepare_policy
 from morlbench.run.resolve import pick_dtype, resolve
 from morlbench.spec import RunSpec, normalise_weights, parse_weights
 from morlbench.tasks.base import Task
+from morlbench.tasks.objectives import ScoreContext
+from morlbench.tasks.problems import Problem, Sample
 
 
 @dataclass
@@ -30,14 +32,29 @@ class ServedRun:
     def complete(self, questions: list[str], max_new_tokens: int | None = None, temperature: float = 0.0,
                  seed: int = 0) -> list[str]:
         """Completions of the questions in the task's prompt format: greedy at temperature 0, else sampled."""
-        prompts = [self.model.encode_prompt(self.task.format_prompt(q)) for q in questions]
+        return [text for text, _ in self._generate([self.task.format_prompt(q) for q in questions], max_new_tokens,
+                                                   temperature, seed)]
+
+    def score(self, problems: list[Problem], max_new_tokens: int | None = None, temperature: float = 0.0,
+              seed: int = 0) -> list[tuple[str, dict[str, float]]]:
+        """Completions of the task's own problems, each with its evaluation score per objective."""
+        done = self._generate([p.prompt for p in problems], max_new_tokens, temperature, seed)
+        samples = [Sample(p, text, length) for p, (text, length) in zip(problems, done)]
+        ctx = ScoreContext(max_new_tokens or self.max_new_tokens, float("nan"))
+        columns = {o.name: o.eval_values(samples, ctx) for o in self.task.active_objectives}
+        return [(s.text, {name: float(values[i]) for name, values in columns.items()}) for i, s in enumerate(samples)]
+
+    def _generate(self, prompt_texts: list[str], max_new_tokens: int | None, temperature: float, seed: int
+                  ) -> list[tuple[str, int]]:
+        prompts = [self.model.encode_prompt(text) for text in prompt_texts]
         generator = torch.Generator(device=next(self.model.policy.parameters()).device).manual_seed(seed)
         self.model.policy.eval()
         gen = generate(self.model.policy, prompts, max_new_tokens=max_new_tokens or self.max_new_tokens,
                        eos_id=self.model.eos_token_id, pad_id=self.model.pad_token_id,
                        temperature=temperature or 1.0, greedy=temperature == 0, generator=generator)
-        return [self.model.tokenizer.decode(gen.completion_ids[row, : gen.lengths[row]].tolist(),
-                                            skip_special_tokens=True) for row in range(len(prompts))]
+        decode = self.model.tokenizer.decode
+        return [(decode(gen.completion_ids[row, : gen.lengths[row]].tolist(), skip_special_tokens=True),
+                 int(gen.lengths[row])) for row in range(len(prompts))]
 
 
 def parse_preference(text: str | None, objectives: tuple[str, ...]) -> np.ndarray | None:

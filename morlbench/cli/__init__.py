@@ -47,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "default: a local Ray instance of --jobs CPUs); run directories must be on a shared filesystem")
     p.add_argument("--dry-run", action="store_true", help="list the planned runs and their state, run nothing")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-comparison", action="store_true", help="do not write the comparison report at the end")
+    p.add_argument("--reference", type=Path, default=None, help="reference file for the comparison (default "
+                   "baselines/reference.json when present)")
     p.set_defaults(func=commands.cmd_sweep)
     p = sub.add_parser("submit", help="turn finished runs into leaderboard result files",
                        description="Write the result file of each finished run under --to (docs/leaderboard.md).")
@@ -98,10 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preference", default=None, help="comma-separated weights, one per objective, e.g. 0.6,0.2,0.2")
     p.add_argument("--prompt", action="append", help="a question (repeatable); the task's prompt format is applied")
     p.add_argument("--prompts-file", type=Path, default=None, help="a text file with one question per line")
+    p.add_argument("--split", default=None, help="draw problems from this split of the run's task instead (e.g. "
+                   "select, report, val): prints each completion with its score per objective")
+    p.add_argument("--n", type=int, default=5, help="problems drawn with --split (default 5)")
     p.add_argument("--max-new-tokens", type=int, default=None, help="generation limit (default: the run's)")
     p.add_argument("--temperature", type=float, default=0.0, help="0 decodes greedily (default); >0 samples")
     p.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
-    p.add_argument("--device", default="cpu", help="cpu, cuda or auto (default cpu)")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="default auto")
     p.set_defaults(func=commands.cmd_generate)
     p = sub.add_parser("reference", help="compute a task version's HV_ref and reference front from reference runs",
                        description="From the result files of reference runs (a static grid recorded on seeds of its "

@@ -242,6 +242,14 @@ def test_generate_refuses_a_preference_for_a_single_policy_run(tmp_path, capsys)
     assert main(["generate", "--run", str(out), "--preference", "1,0,0", "--prompt", "x"]) == 2
     assert "trains one policy" in capsys.readouterr().err
     assert main(["generate", "--run", str(out), "--max-new-tokens", "4", "--prompt", "x"]) == 0
+    capsys.readouterr()
+    # problems drawn from a split, each completion with its score per objective
+    assert main(["generate", "--run", str(out), "--split", "report", "--n", "3", "--max-new-tokens", "8"]) == 0
+    shown = capsys.readouterr().out
+    assert shown.count("### ") == 3 and shown.count("(reference answer: ") == 3
+    assert shown.count("-> accuracy ") == 3 and "conciseness " in shown and "clarity " in shown
+    assert main(["generate", "--run", str(out), "--split", "tets"]) == 2
+    assert "--split 'tets': the task's splits are train, val, select, report" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("option, message", [

@@ -75,6 +75,7 @@ def test_sweep_runs_skips_done_runs_and_reports_failures(tmp_path, capsys):
     blocker.out.mkdir(parents=True)
     (blocker.out / "config.json").write_text(json.dumps({"spec": {"seed": 99}}))
     assert main(["sweep", str(path), "--out", str(out), "--jobs", "2", "--no-progress"]) == 1
+    assert f"comparison report: {out / 'comparison' / 'comparison.md'}" in capsys.readouterr().out  # of what finished
     record = json.loads((out / "sweep.json").read_text())
     statuses = [r["status"] for r in record["runs"]]
     assert statuses == ["done", "failed"] and "other settings" in record["runs"][1]["error"]
