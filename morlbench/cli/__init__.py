@@ -13,6 +13,7 @@ from morlbench import registry
 from morlbench.cli import commands
 from morlbench.cli.commands import DEFAULT_RUNS
 from morlbench.cli.flags import add_run_arguments
+from morlbench.cli.generate import cmd_generate
 from morlbench.errors import UsageError
 
 
@@ -108,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--temperature", type=float, default=0.0, help="0 decodes greedily (default); >0 samples")
     p.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="default auto")
-    p.set_defaults(func=commands.cmd_generate)
+    p.set_defaults(func=cmd_generate)
     p = sub.add_parser("reference", help="compute a task version's HV_ref and reference front from reference runs",
                        description="From the result files of reference runs (a static grid recorded on seeds of its "
                        "own, e.g. baselines/arith-reference.toml), compute HV_ref and the reference front and store "
