@@ -55,7 +55,8 @@ def group_text(group: Group) -> list[str]:
 def rank_cell(row: Row) -> str:
     if row.baseline:
         return "baseline"
-    return str(row.rank) if row.rank is not None else f"unranked ({len(row.seeds)} seeds)"
+    seeds = len(row.seeds)
+    return str(row.rank) if row.rank is not None else f"unranked ({seeds} seed{'' if seeds == 1 else 's'})"
 
 
 SORT_SCRIPT = """<script>

@@ -38,6 +38,8 @@ def comparison_cell(row: Any, role: str, kind: str, digits: int) -> str:
         return "-"
     if kind == "delta":
         return format_interval(c.test.mean_difference, c.test.low, c.test.high, digits)
+    if c.test.n < 2:
+        return f"{c.verdict} (untested: {c.test.n} shared seed{'' if c.test.n == 1 else 's'})"
     p = "" if c.adjusted_p is None else f" (p {c.adjusted_p:.3f})"
     return c.verdict + p
 

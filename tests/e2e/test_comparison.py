@@ -42,7 +42,7 @@ def test_report_of_a_suite_compares_its_entries(suite_dir, capsys):
     assert "| hypervolume | accuracy / conciseness |" in text  # trade-offs per entry and pair
     for name in ("group1-fronts.png", "group1-parallel.png", "group1-hypervolume.png", "group1-weights.png"):
         assert (out / name).stat().st_size > 10_000 and f"]({name})" in text
-    assert "<table>" in (out / "index.html").read_text()
+    assert "<table class=\"sortable\">" in (out / "index.html").read_text()
 
 
 def test_several_run_directories_compare_by_their_method_label(suite_dir, tmp_path):
