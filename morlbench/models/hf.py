@@ -5,6 +5,7 @@ import hashlib
 import importlib.util
 import os
 import shutil
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -79,6 +80,8 @@ class SmolLM2(ModelSource):
         digest = file_digest(gguf)
         cached = cache_root() / f"smollm2-135m-{digest}"
         if not (cached / "model.safetensors").exists():
+            print(f"morlbench: converting {GGUF_FILE} to a transformers checkpoint, once (about a minute on 2 "
+                  f"cores; about 520 MB cached in {cached}; MORLBENCH_CACHE moves it)", file=sys.stderr)
             convert_gguf(gguf, cached)
         tokenizer = AutoTokenizer.from_pretrained(cached)
         policy = AutoModelForCausalLM.from_pretrained(cached, dtype=dtype).to(device)
