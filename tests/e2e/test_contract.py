@@ -36,10 +36,16 @@ CASES = [
     pytest.param(("--objectives", "accuracy,short-objective"),
                  f"objective 'short-objective' {PLUGIN}: train_rewards() returned shape (3,); expected 4 numbers",
                  marks=SLOW),
+    pytest.param(("--objectives", "accuracy,wild-objective"),
+                 f"objective 'wild-objective' {PLUGIN}: eval_value() returned values outside [0, 1] (e.g. [7.5])",
+                 marks=SLOW),
 ]
 
 
-@pytest.mark.parametrize("args, message", CASES)
+IDS = [(case if isinstance(case, tuple) else case.values)[0][-1] for case in CASES]  # the plugin's name
+
+
+@pytest.mark.parametrize("args, message", CASES, ids=IDS)
 def test_a_broken_contract_stops_the_run_in_one_line_and_nothing_is_accepted(test_plugin, tmp_path, args, message):
     run = tmp_path / "run"
     out = run_cli(test_plugin, "run", *args, *SMALL, "--out", run)

@@ -9,6 +9,7 @@ the product of the point's coordinates. Seeds s = 0..4 with d = (0, .01, .02, .0
 - strong ends at (0.7, 0.7): HV .49;   few (seeds 0 and 1 only) ends at (0.55, 0.55): HV .3025.
 """
 import math
+import re
 
 import numpy as np
 import pytest
@@ -113,3 +114,43 @@ def test_the_same_seed_twice_is_refused():
 def test_paired_t_uses_shared_seeds_only():
     test = paired_t({0: 1.0, 1: 2.0, 2: 5.0}, {1: 1.0, 2: 3.0, 7: 0.0})
     assert test.n == 2 and test.mean_difference == pytest.approx(1.5)
+
+
+HOSTILE = '<script>alert(1)</script> | <img src=x onerror=alert(1)> [x](javascript:alert(1))\nnext row'
+
+
+def test_a_crafted_text_cannot_break_a_markdown_row_or_inject_markup():
+    from morlbench.compare.render import markdown_cell
+
+    cell = markdown_cell(HOSTILE)
+    assert "\n" not in cell and "<" not in cell and ">" not in cell
+    assert cell.count("|") == cell.count("\\|")  # every pipe escaped: the row keeps its columns
+    row = "| " + " | ".join([markdown_cell(HOSTILE), "0.1"]) + " |"
+    assert len([c for c in re.split(r"(?<!\\)\|", row)]) == 4
+
+
+def test_a_crafted_text_is_escaped_in_the_html_page():
+    from morlbench.compare.render import html_page
+
+    page = html_page(HOSTILE, [HOSTILE + " `code`"], [(HOSTILE, [HOSTILE], [HOSTILE], [[HOSTILE]])])
+    assert "<script>alert" not in page and "<img" not in page and 'href="javascript' not in page
+    assert "&lt;script&gt;" in page and "<code>code</code>" in page
+
+
+def test_leaderboard_files_are_written_together_under_a_lock(tmp_path):
+    import threading
+
+    from morlbench.results.atomic import write_together
+
+    def write(n):
+        for _ in range(20):
+            write_together(tmp_path, {name: f"{n}\n" for name in ("README.md", "results.csv", "index.html")})
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    contents = {(tmp_path / name).read_text() for name in ("README.md", "results.csv", "index.html")}
+    assert len(contents) == 1  # the three files always come from the same writer
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".staged-")]

@@ -63,6 +63,17 @@ class ShortObjective(Objective):
         return np.ones(len(samples))
 
 
+class WildObjective(Objective):
+    name = "wild-objective"
+    description = "evaluates to 7.5, outside [0, 1] (test plugin)"
+
+    def train_rewards(self, samples, ctx):
+        return np.ones(len(samples))
+
+    def eval_values(self, samples, ctx):
+        return np.full(len(samples), 7.5)
+
+
 class StringMetric:
     name = "string-metric"
     description = "returns a string instead of a number (test plugin)"
