@@ -50,7 +50,7 @@ def test_several_run_directories_compare_by_their_method_label(suite_dir, tmp_pa
     assert main(["report", *map(str, runs), "--out", str(tmp_path / "cmp"), "--hv-ref", "0.05"]) == 0
     text = (tmp_path / "cmp" / "comparison.md").read_text()
     assert "HV_ref = 0.05 (given with --hv-ref)" in text
-    assert "static grid" not in text  # one static entry is not a grid
+    assert "| baseline | static grid" not in text  # one static entry is not a grid
 
 
 def test_report_of_nothing_finished_is_refused(tmp_path, capsys):
