@@ -115,6 +115,9 @@ def test_model_names_resolve_to_directories_registry_or_hub(tmp_path):
     from morlbench.models.hf import HubModel
     from morlbench.models.local import LocalDirectory
 
+    with pytest.raises(UsageError, match="holds no model saved with save_pretrained"):
+        pick_model(str(tmp_path))  # a directory without config.json
+    (tmp_path / "config.json").write_text("{}")
     assert isinstance(pick_model(str(tmp_path)), LocalDirectory)
     assert isinstance(pick_model("HuggingFaceTB/SmolLM2-135M-Instruct"), HubModel)
     assert type(pick_model("tiny-arith")).__name__ == "TinyArith"
