@@ -133,7 +133,8 @@ def _metric_steps(name: str, work: Path) -> list[tuple[str, Callable[[], str]]]:
         points = np.asarray(record.points, dtype=np.float64)
         front = nondominated(points)
         served = (np.eye(points.shape[1]), front[np.arange(points.shape[1]) % len(front)])
-        inputs = MetricInputs(points, record.evals, front, float(hypervolume(front)), served)
+        hv_ref = max(float(hypervolume(front)), 0.01)  # any positive HV_ref: the toy run's front may be tiny
+        inputs = MetricInputs(points, record.evals, front, hv_ref, served)
         values.extend([compute(metric, inputs), compute(metric, inputs)])
         return f"{getattr(metric, 'kind', '?')} metric: {str(check_metric_value(values[0], name))[:60]}"
 

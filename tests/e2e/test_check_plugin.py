@@ -28,8 +28,8 @@ def test_an_unknown_name_is_refused_in_one_line(test_plugin):
 def test_a_metric_returning_a_string_fails_check_plugin(test_plugin):
     out = run_cli(test_plugin, "check-plugin", "string-metric")
     assert out.returncode == 1
-    assert "FAIL  returns a value a result file can store: morlbench.contract.ContractError: string-metric: " \
-           "returned str 'high'" in out.stdout
+    assert "FAIL  returns a value a result file can store: morlbench.contract.ContractError: metric " \
+           "'string-metric': returned str 'high'" in out.stdout, out.stdout
 
 
 @pytest.mark.slow
