@@ -75,7 +75,7 @@ def union_front(entries: dict[str, Entry]) -> np.ndarray:
 
 
 def static_grid(entries: dict[str, Entry]) -> Entry | None:
-    """The linear static entries together, per seed, when there are at least two of them: at each evaluation step the
+    """The linear static entries together, per seed that all of them have, when there are at least two: at each step the
     points of all their runs (selection and report vectors), so the grid's front is chosen over all of them;
     rollouts, tokens and training seconds are the sums (the grid spends their budget)."""
     static = [e for e in entries.values() if e.linear_static]
@@ -87,6 +87,8 @@ def static_grid(entries: dict[str, Entry]) -> Entry | None:
             by_seed[record.seed].append(record)
     grid = Entry(f"{GRID} ({len(static)} runs per seed)")
     for seed, records in sorted(by_seed.items()):
+        if len(records) < len(static):
+            continue  # a seed that not every grid point has yet: no grid run for it (never a partial grid)
         steps = sorted(set.intersection(*({e["step"] for e in r.evals} for r in records)))
         evals = []
         for step in steps:
@@ -100,4 +102,4 @@ def static_grid(entries: dict[str, Entry]) -> Entry | None:
         first = records[0]
         grid.records.append(RunRecord(grid.label, "static-grid", "static", first.package, seed, first.comparability,
                                       first.objective_names, evals, train_seconds=sum(seconds) if seconds else None))
-    return grid
+    return grid if grid.records else None

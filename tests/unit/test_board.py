@@ -154,3 +154,11 @@ def test_leaderboard_files_are_written_together_under_a_lock(tmp_path):
     contents = {(tmp_path / name).read_text() for name in ("README.md", "results.csv", "index.html")}
     assert len(contents) == 1  # the three files always come from the same writer
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".staged-")]
+
+
+def test_the_grid_holds_only_seeds_every_grid_point_has():
+    # static_b lacks seed 4 (a suite stopped part-way): the grid is seeds 0-3, never a partial grid at seed 4
+    records = [r for r in mini_suite() if not (r.label == "static_b" and r.seed == 4)]
+    (key, entries), = group_records(records)
+    grid = analyse(KEY, entries, None).rows[0]
+    assert grid.baseline and grid.seeds == [0, 1, 2, 3]
