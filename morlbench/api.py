@@ -76,8 +76,6 @@ def compare_runs(runs: Sequence[str | Path], out: str | Path, reference: str | P
     from morlbench.report.comparison import find_runs, write_comparison
 
     found = find_runs([Path(r) for r in runs])
-    if not found:
-        raise UsageError(f"no finished runs (with report.json) under {', '.join(map(str, runs))}")
     default = Path("baselines/reference.json")
     references = load_references(Path(reference) if reference else (default if default.exists() else None))
     return write_comparison(found, Path(out), references)

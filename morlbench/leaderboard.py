@@ -18,7 +18,7 @@ from morlbench.comparability import group_name
 from morlbench.compare.board import Group, analyse
 from morlbench.compare.entries import group_records
 from morlbench.compare.records import from_result
-from morlbench.compare.render import csv_rows, group_text, html_page, markdown_cell, rank_cell
+from morlbench.compare.render import csv_rows, group_text, html_page, markdown_cell, markdown_table, rank_cell
 from morlbench.compare.tables import BOARD_COLUMNS, Column, header, row_cells
 from morlbench.errors import UsageError
 from morlbench.reference import load_references, reference_for
@@ -83,12 +83,7 @@ def render_markdown(board: Board) -> str:
     for group in board.groups:
         lines += [f"## {markdown_cell(group_name(group.key))} (group {group_id(group.key)})", "",
                   *(markdown_cell(t) for t in group_text(group)), ""]
-        head = ["rank", *header(cols)]
-        lines += ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
-        for row in group.rows:
-            cells = [rank_cell(row), *row_cells(row, cols)]
-            lines.append("| " + " | ".join(markdown_cell(c) for c in cells) + " |")
-        lines.append("")
+        lines += markdown_table(["rank", *header(cols)], [[rank_cell(r), *row_cells(r, cols)] for r in group.rows])
     if not board.groups:
         lines += ["No results yet.", ""]
     return "\n".join(lines)

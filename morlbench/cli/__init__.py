@@ -15,6 +15,8 @@ from morlbench.cli.commands import DEFAULT_RUNS
 from morlbench.cli.flags import add_run_arguments
 from morlbench.cli.generate import cmd_generate
 from morlbench.errors import UsageError
+from morlbench.plugin_check import CHECKED_KINDS
+from morlbench.spec import DEVICES
 
 
 def _version() -> str:
@@ -79,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "the embedded task at a toy size (docs/plugins.md): it runs, keeps every contract check, is "
                        "deterministic, resumes to the same evaluations and submits. Exit 1 if a check fails.")
     p.add_argument("name", help="registered name (`morlbench list`)")
-    p.add_argument("--kind", default=None, choices=("methods", "objectives", "metrics"),
+    p.add_argument("--kind", default=None, choices=CHECKED_KINDS,
                    help="the registry to look in, when the name is registered in several")
     p.set_defaults(func=commands.cmd_check_plugin)
     p = sub.add_parser("report", help="rebuild run reports; compare a suite or several runs",
@@ -108,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-new-tokens", type=int, default=None, help="generation limit (default: the run's)")
     p.add_argument("--temperature", type=float, default=0.0, help="0 decodes greedily (default); >0 samples")
     p.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="default auto")
+    p.add_argument("--device", default="auto", choices=DEVICES, help="default auto")
     p.set_defaults(func=cmd_generate)
     p = sub.add_parser("reference", help="compute a task version's HV_ref and reference front from reference runs",
                        description="From the result files of reference runs (a static grid recorded on seeds of its "

@@ -129,8 +129,6 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     single = len(args.runs) == 1 and (args.runs[0] / "config.json").exists()
     runs = [] if single else find_runs(args.runs)
-    if not single and not runs:
-        raise UsageError(f"no finished runs (with report.json) under {', '.join(map(str, args.runs))}")
     references = load_references(args.reference)
     for path in args.runs if single else [r.path for r in runs]:
         ref = references.get(open_run(path).config()["comparability"]["task_version"])

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from morlbench.errors import UsageError
+from morlbench.run.tracking import TRACKERS
 from morlbench.settings import convert, field_types
 from morlbench.spec import EngineSettings, RunSpec
 
@@ -67,7 +68,7 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
     out.add_argument("--out", type=str, default=None, help="run directory (default runs/TASK-METHOD-seedS)")
     out.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     out.add_argument("--no-progress", action="store_true", help="no progress bar")
-    out.add_argument("--log-to", action="append", default=[], choices=("tensorboard", "wandb"),
+    out.add_argument("--log-to", action="append", default=[], choices=TRACKERS,
                      help="experiment tracking (repeatable; pip install 'morlbench[tracking]'): TensorBoard event "
                      "files in RUN/tensorboard, or a W&B run (WANDB_MODE=offline keeps it in RUN/wandb)")
 

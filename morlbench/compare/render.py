@@ -22,6 +22,14 @@ def markdown_cell(text: Any) -> str:
             .replace("<", "&lt;").replace(">", "&gt;"))
 
 
+def markdown_table(head: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
+    """A Markdown table whose cells cannot break it (``markdown_cell``), then a blank line; nothing for no rows."""
+    if not rows:
+        return []
+    return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head),
+            *("| " + " | ".join(markdown_cell(c) for c in row) + " |" for row in rows), ""]
+
+
 def group_text(group: Group) -> list[str]:
     """What a reader needs to read one group's table."""
     ref = group.reference

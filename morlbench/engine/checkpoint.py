@@ -8,7 +8,6 @@ that does not match is refused in one line.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -20,7 +19,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from morlbench.errors import UsageError
-from morlbench.results.atomic import atomic_write_text
+from morlbench.results.atomic import atomic_write_text, file_sha256
 
 FILES = ("policy.safetensors", "optimizer.safetensors", "optimizer.json", "state.json")
 MANIFEST = "manifest.json"
@@ -50,14 +49,6 @@ def unflatten_optimizer(tensors: dict[str, torch.Tensor], meta: dict[str, Any]) 
     return {"state": state, "param_groups": groups}
 
 
-def digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _fsync(path: Path) -> None:
     with path.open("rb") as handle:
         os.fsync(handle.fileno())
@@ -78,7 +69,7 @@ def write_files(staging: Path, weights: dict[str, torch.Tensor], opt_tensors: di
     boundary("optimizer.json")
     atomic_write_text(staging / "state.json", json.dumps(run_state, indent=1))
     boundary("state.json")
-    atomic_write_text(staging / MANIFEST, json.dumps({name: digest(staging / name) for name in FILES}, indent=1))
+    atomic_write_text(staging / MANIFEST, json.dumps({name: file_sha256(staging / name) for name in FILES}, indent=1))
     boundary(MANIFEST)
 
 
@@ -123,7 +114,7 @@ def verify(directory: Path) -> None:
                          "(start the run again in a new --out)") from None
     for name in FILES:
         path = directory / name
-        if not isinstance(manifest, dict) or not path.exists() or digest(path) != manifest.get(name):
+        if not isinstance(manifest, dict) or not path.exists() or file_sha256(path) != manifest.get(name):
             raise UsageError(f"{path} does not match the checkpoint's manifest (damaged or replaced); "
                              "start the run again in a new --out")
 

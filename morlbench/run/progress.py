@@ -31,7 +31,6 @@ class RunProgress:
     def __init__(self, label: str, total: int, eval_every: int, enabled: bool) -> None:
         self.label, self.total, self.eval_every = label, total, eval_every
         self.bar = tqdm(total=total, desc=label, unit="step", disable=not enabled, bar_format=BAR)
-        self.shown: dict[str, str] = {}
 
     def stage(self, text: str | None) -> None:
         """What the run is doing besides a training step (evaluating, loading), or None when training."""
@@ -42,12 +41,12 @@ class RunProgress:
         self.bar.refresh()
 
     def stepped(self, record: dict[str, Any]) -> None:
-        self.shown = postfix(record)
+        shown = postfix(record)
         eta = self.eta(record)
         if eta:
-            self.shown["ETA"] = eta
+            shown["ETA"] = eta
         self.bar.n = record["step"]
-        self.bar.set_postfix(self.shown)
+        self.bar.set_postfix(shown)
 
     def eta(self, record: dict[str, Any]) -> str | None:
         done = record["step"]

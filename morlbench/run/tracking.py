@@ -121,9 +121,6 @@ class WandB:
         self.run.finish()
 
 
-MODULES = {"tensorboard": "tensorboard", "wandb": "wandb"}
-
-
 def check_trackers(names: list[str]) -> None:
     """Refuse unknown or uninstalled trackers before anything is written."""
     import importlib.util
@@ -131,13 +128,12 @@ def check_trackers(names: list[str]) -> None:
     for name in names:
         if name not in TRACKERS:
             raise UsageError(f"--log-to {name!r}: not one of {', '.join(TRACKERS)}")
-        if importlib.util.find_spec(MODULES[name]) is None:
-            raise UsageError(f"--log-to {name} needs the {MODULES[name]} package: pip install 'morlbench[tracking]'")
+        if importlib.util.find_spec(name) is None:  # each tracker is the package of its name
+            raise UsageError(f"--log-to {name} needs the {name} package: pip install 'morlbench[tracking]'")
 
 
 def open_tracking(names: list[str], out: Path, config: dict[str, Any]) -> Tracking | None:
-    """The sinks named by ``--log-to`` (None when there are none)."""
-    check_trackers(names)
+    """The sinks named by ``--log-to`` (None when there are none), after ``check_trackers``."""
     if not names:
         return None
     sinks: list[Sink] = [TensorBoard(out) if n == "tensorboard" else WandB(out, config) for n in dict.fromkeys(names)]

@@ -145,7 +145,7 @@ class MathVerifier:
             return False
         return bool(json.loads(line)["equal"])
 
-    def wait_until_ready(self, seconds: float = 120.0) -> bool:
+    def wait_until_ready(self, seconds: float = STARTUP_SECONDS) -> bool:
         """Block until a (re)started worker answers, e.g. before timing-sensitive work."""
         if self._child is None:
             self._spawn()

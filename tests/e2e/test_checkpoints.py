@@ -84,7 +84,7 @@ def test_state_counters_a_run_cannot_reach_are_refused(whole, tmp_path, capsys):
         state["counters"]["step"] = step
         state_path.write_text(json.dumps(state))
         manifest = json.loads((out / "checkpoint" / "manifest.json").read_text())
-        manifest["state.json"] = checkpoint.digest(state_path)  # a consistent forgery: only the counters lie
+        manifest["state.json"] = checkpoint.file_sha256(state_path)  # a consistent forgery: only the counters lie
         (out / "checkpoint" / "manifest.json").write_text(json.dumps(manifest))
         return out
 
