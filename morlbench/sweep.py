@@ -1,8 +1,9 @@
 """Suites: tasks x methods x method settings x seeds under one fixed budget, from a TOML file (docs/suites.md).
 
 A run is identified by its full RunSpec. Its directory name is readable (task/label/seed); a directory that
-already holds the same spec with a report is skipped, one interrupted mid-run is resumed, and one holding a
-different spec is reported as a failure and left alone. A failing run never stops the others.
+already holds the same spec with a report is skipped, as is a run whose result file the suite's results directory
+already holds (recorded elsewhere); one interrupted mid-run is resumed, and one holding a different spec is
+reported as a failure and left alone. A failing run never stops the others.
 """
 from __future__ import annotations
 
@@ -183,8 +184,11 @@ def _run_suite(suite: Suite, jobs: int, executor: str, address: str | None, prog
         state = run_state(run)
         row = {"task": run.spec.task, "method": run.spec.method, "label": run.label, "seed": run.spec.seed,
                "dir": str(run.out.relative_to(suite.path))}
+        committed = committed_elsewhere(suite, run) if state == "new" else None
         if state == "done":
             rows[run.out] = {**row, "status": "skipped (done)"}
+        elif committed is not None:
+            rows[run.out] = {**row, "status": "skipped (committed)", "result": str(committed)}
         elif state == "conflict":
             rows[run.out] = {**row, "status": "failed", "error": f"{run.out} holds a run with other settings"}
         else:
@@ -204,6 +208,15 @@ def _run_suite(suite: Suite, jobs: int, executor: str, address: str | None, prog
         if rows[run.out]["status"] == "skipped (done)":
             submit_finished(suite, run, rows[run.out])
     return write_record(suite, rows)
+
+
+def committed_elsewhere(suite: Suite, run: PlannedRun) -> Path | None:
+    """The suite's results directory already holds this run's result file (recorded on another machine)."""
+    if suite.leaderboard is None:
+        return None
+    from morlbench.results.committed import committed_result
+
+    return committed_result(suite.leaderboard, run.spec)
 
 
 def submit_finished(suite: Suite, run: PlannedRun, row: dict[str, Any]) -> None:

@@ -31,12 +31,14 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from morlbench.sweep import load_suite, run_state, run_suite
+    from morlbench.sweep import committed_elsewhere, load_suite, run_state, run_suite
 
     suite = load_suite(args.suite, args.out)
     if args.dry_run:
         for run in suite.runs:
-            print(f"{run_state(run):8}  {run.out}")
+            state = run_state(run)
+            state = "committed" if state == "new" and committed_elsewhere(suite, run) else state
+            print(f"{state:9}  {run.out}")
         print(f"{len(suite.runs)} runs in {suite.path}")
         return 0
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the workers as Ctrl-C does; every run stays resumable

@@ -42,7 +42,7 @@ def default_label(spec: dict[str, Any]) -> str:
     return "_".join(parts).replace("/", "_").replace(" ", "")
 
 
-def _package_version(package: str) -> str:
+def installed_version(package: str) -> str:
     try:
         return version(package)
     except PackageNotFoundError:
@@ -61,7 +61,7 @@ def result_from_run(run_dir: Path, label: str | None = None) -> dict[str, Any]:
                          f"{spec['steps']}); finish it with `morlbench run --resume --out {run_dir}`")
     entry = {e.name: e for e in registry.entries("methods")}.get(spec["method"])
     package = entry.package if entry else "?"
-    identity = identity_of(package, _package_version(package), spec, config["resolved"]["method_settings"],
+    identity = identity_of(package, installed_version(package), spec, config["resolved"]["method_settings"],
                            config["resolved"]["weights"])
     return {
         "kind": KIND,

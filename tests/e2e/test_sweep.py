@@ -91,6 +91,29 @@ def test_sweep_runs_skips_done_runs_and_reports_failures(tmp_path, capsys):
     assert "done" in capsys.readouterr().out
 
 
+def test_a_run_whose_result_file_is_committed_is_not_rerun_on_another_machine(tmp_path, capsys):
+    text = SUITE.replace('tasks = ["arith", "arith-conflict"]', 'tasks = ["arith"]')
+    text = text.replace("seeds = [0]", f'seeds = [0]\nleaderboard = "{tmp_path / "results"}"')
+    text = text.replace("[[0.9, 0.1], [0.1, 0.9]]", "[[0.5, 0.3, 0.2]]")
+    text = text.replace('[[methods]]\nname = "hypervolume"\nlabel = "hv"\n[methods.grid]\neta = [0.1, 0.2]\n', "")
+    path = write_suite(tmp_path, text)
+    assert run_suite(load_suite(path, tmp_path / "first"), progress=False)[0]["status"] == "done"
+    committed = sorted((tmp_path / "results").rglob("*.json"))
+    assert len(committed) == 1
+    # A fresh machine (no run directories) skips the run whose result file is there ...
+    rows = run_suite(load_suite(path, tmp_path / "second"), progress=False)
+    assert rows[0]["status"] == "skipped (committed)" and rows[0]["result"] == str(committed[0])
+    assert not (tmp_path / "second" / "arith").exists()
+    assert main(["sweep", str(path), "--out", str(tmp_path / "second"), "--dry-run"]) == 0
+    assert capsys.readouterr().out.startswith("committed")
+    # ... but not a run of other settings, nor another seed.
+    from morlbench.sweep import committed_elsewhere
+
+    for change in (("steps = 1", "steps = 2"), ("seeds = [0]", "seeds = [1]"), ("0.5, 0.3, 0.2", "0.6, 0.2, 0.2")):
+        other = load_suite(write_suite(tmp_path, text.replace(*change)), tmp_path / "other")
+        assert committed_elsewhere(other, other.runs[0]) is None, change
+
+
 def test_a_run_that_raises_comes_back_as_a_failure(tmp_path):
     result = execute_planned({"task": "arith", "steps": 1, "report_split": "nope"}, str(tmp_path / "x"), False)
     assert result["status"] == "failed" and "unknown split 'nope'" in result["error"]
