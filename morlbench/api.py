@@ -73,9 +73,8 @@ def compare_runs(runs: Sequence[str | Path], out: str | Path, reference: str | P
     """The comparison report (comparison.md, index.html, plots) of finished runs or suite directories, as
     ``morlbench report``; ``reference``: a reference file (default baselines/reference.json when present)."""
     from morlbench.reference import load_references
-    from morlbench.report.comparison import find_runs, write_comparison
+    from morlbench.report.comparison import find_records, write_comparison
 
-    found = find_runs([Path(r) for r in runs])
-    default = Path("baselines/reference.json")
-    references = load_references(Path(reference) if reference else (default if default.exists() else None))
+    _, found = find_records([Path(r) for r in runs])
+    references = load_references(Path(reference) if reference else None)
     return write_comparison(found, Path(out), references)

@@ -53,9 +53,17 @@ def _reference(version: str, entry: Any, path: Path) -> Reference:
                      {k: v for k, v in entry.items() if k not in ("hv_ref", "front")})
 
 
+DEFAULT_REFERENCE = Path("baselines/reference.json")  # in a checkout of morlbench
+
+
 def load_references(path: Path | None) -> dict[str, Reference]:
-    """Task version -> Reference; an absent file has none."""
-    if path is None or not path.exists():
+    """Task version -> Reference from the file at ``path``; None: baselines/reference.json when present, else none.
+    A file named but absent is refused."""
+    if path is None:
+        path = DEFAULT_REFERENCE if DEFAULT_REFERENCE.is_file() else None
+    elif not path.is_file():
+        raise UsageError(f"--reference {path}: no such file (a reference file such as baselines/reference.json)")
+    if path is None:
         return {}
     try:
         versions = json.loads(path.read_text())["task_versions"]

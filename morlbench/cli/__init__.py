@@ -66,8 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--results", type=Path, default=Path("leaderboard/results"), help="result files (default "
                    "leaderboard/results)")
     p.add_argument("--out", type=Path, default=Path("leaderboard"), help="where the tables go (default leaderboard)")
-    p.add_argument("--reference", type=Path, default=Path("baselines/reference.json"),
-                   help="HV_ref per task version (default baselines/reference.json)")
+    p.add_argument("--reference", type=Path, default=None,
+                   help="HV_ref per task version (default baselines/reference.json when present)")
     p.add_argument("--metric", action="append", default=[], metavar="NAME", help="a registered metric shown as an "
                    "extra column (repeatable; NAME/PART for one part of a mapping-valued metric, e.g. "
                    "steps-to-front/1.0; `morlbench list metrics`)")
@@ -88,14 +88,15 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Rebuild report.json, report.md and plots of run directories. Given a suite "
                        "directory or several runs, also write the comparison report (comparison.md, index.html, "
                        "PNGs).")
-    p.add_argument("runs", nargs="+", type=Path, help="a run directory, several, or a suite directory")
+    p.add_argument("runs", nargs="+", type=Path, help="a run directory, several, a suite directory, or result "
+                   "files (morlbench submit) and directories of them")
     p.add_argument("--hv-ref", type=float, default=None, help="reference hypervolume for steps-to-front "
-                   "(default in comparisons: the static grid's final front)")
+                   "(default: from the reference file; none without one)")
     p.add_argument("--reference", type=Path, default=None, help="reference file (HV_ref and reference front per "
-                   "task version, e.g. baselines/reference.json) for steps-to-front and the pair metrics of run "
-                   "reports")
+                   "task version) for steps-to-front and the pair metrics (default baselines/reference.json when "
+                   "present)")
     p.add_argument("--out", type=Path, default=None, help="where a comparison goes (default SUITE_DIR/comparison, "
-                   "or ./comparison for several run directories)")
+                   "or ./comparison for several paths or result files)")
     p.set_defaults(func=commands.cmd_report)
     p = sub.add_parser("generate", help="completions from a trained run, for a preference if it serves any",
                        description="Print completions of a run's final policy. Runs of methods that serve "

@@ -125,12 +125,12 @@ def _extra(kind: str, entry) -> str:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from morlbench.reference import load_references
-    from morlbench.report.comparison import find_runs, write_comparison
+    from morlbench.report.comparison import find_records, is_results, write_comparison
     from morlbench.report.run_report import write_run_report
     from morlbench.results.rundir import open_run
 
     single = len(args.runs) == 1 and (args.runs[0] / "config.json").exists()
-    runs = [] if single else find_runs(args.runs)
+    runs, records = ([], []) if single else find_records(args.runs)
     references = load_references(args.reference)
     for path in args.runs if single else [r.path for r in runs]:
         ref = references.get(open_run(path).config()["comparability"]["task_version"])
@@ -141,13 +141,14 @@ def cmd_report(args: argparse.Namespace) -> int:
             raise UsageError(str(exc)) from None
         print(f"wrote {path / 'report.md'}")
     if not single:
-        out = args.out or (args.runs[0] / "comparison" if len(args.runs) == 1 else Path("comparison"))
+        suite_dir = len(args.runs) == 1 and not is_results(args.runs[0])
+        out = args.out or (args.runs[0] / "comparison" if suite_dir else Path("comparison"))
         if args.hv_ref is not None:
             from morlbench.reference import Reference
 
             given = Reference(args.hv_ref, None, {"applies_to": "any", "source": "given with --hv-ref"})
-            references = {r.config()["comparability"]["task_version"]: given for r in runs}
-        print(f"wrote {write_comparison(runs, out, references)} and {out / 'index.html'}")
+            references = {r.comparability["task_version"]: given for r in records}
+        print(f"wrote {write_comparison(records, out, references)} and {out / 'index.html'}")
     return 0
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from morlbench.comparability import group_name
 from morlbench.compare.board import analyse
 from morlbench.compare.entries import Entry, group_records
-from morlbench.compare.records import RunRecord, from_run_dir
+from morlbench.compare.records import RunRecord, from_result, from_run_dir
 from morlbench.compare.render import group_text, html_page, markdown_table, rank_cell
 from morlbench.compare.tables import BOARD_COLUMNS, header, row_cells
 from morlbench.errors import UsageError
@@ -36,6 +36,37 @@ def find_runs(paths: list[Path]) -> list[RunDir]:
     if not found:
         raise UsageError(f"no finished runs (with report.json) under {', '.join(map(str, paths))}")
     return found
+
+
+def is_results(path: Path) -> bool:
+    """A leaderboard result file, or a directory of them (no run directory below it)."""
+    if path.is_file():
+        return path.suffix == ".json"
+    return path.is_dir() and not any(path.rglob("config.json")) and any(path.rglob("*.json"))
+
+
+def find_records(paths: list[Path]) -> tuple[list[RunDir], list[RunRecord]]:
+    """The run directories among ``paths`` (``find_runs``) and what every path holds as comparison records:
+    run directories, suite directories, result files and directories of result files (``morlbench submit``)."""
+    from morlbench.leaderboard import load_results
+    from morlbench.results.resultfile import ResultError, load_result
+
+    records, run_paths = [], [p for p in paths if not is_results(p)]
+    for path in (p for p in paths if is_results(p)):
+        if path.is_file():
+            try:
+                results = [load_result(path)]
+            except ResultError as exc:
+                raise UsageError(f"{path}: {exc}") from None
+        else:
+            results, refused = load_results(path)
+            if refused:
+                raise UsageError(refused[0])
+            if not results:
+                raise UsageError(f"no result files under {path}")
+        records += [from_result(r) for r in results]
+    runs = find_runs(run_paths) if run_paths else []
+    return runs, [from_run_dir(run) for run in runs] + records
 
 
 def tradeoff_rows(entries: dict[str, Entry], names: list[str]) -> list[list[str]]:
@@ -98,12 +129,11 @@ def render_html(sections: list[Section], runs: int) -> str:
                      parts + trade, [s.images for s in sections])
 
 
-def write_comparison(runs: list[RunDir], out: Path, references: dict[str, Reference] | None = None) -> Path:
-    """Compare finished runs (``find_runs``) into ``out``: comparison.md, index.html and the plots."""
+def write_comparison(records: list[RunRecord], out: Path, references: dict[str, Reference] | None = None) -> Path:
+    """Compare finished runs (``find_records``) into ``out``: comparison.md, index.html and the plots."""
     out.mkdir(parents=True, exist_ok=True)
-    records: list[RunRecord] = [from_run_dir(run) for run in runs]
     sections = [build_section(i, json.loads(key), entries, out, reference_for(json.loads(key), references or {}))
                 for i, (key, entries) in enumerate(group_records(records, refuse_collisions=False), 1)]
-    atomic_write_text(out / "comparison.md", render_markdown(sections, len(runs)))
-    atomic_write_text(out / "index.html", render_html(sections, len(runs)))
+    atomic_write_text(out / "comparison.md", render_markdown(sections, len(records)))
+    atomic_write_text(out / "index.html", render_html(sections, len(records)))
     return out / "comparison.md"

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
+from morlbench.compare.records import RunRecord
 from morlbench.metrics.front import front_points, hypervolume_by_step
 from morlbench.metrics.pareto import nondominated
 from morlbench.metrics.stats import t_interval
@@ -104,17 +105,17 @@ def plot_comparison(out: Path, prefix: str, names: Sequence[str], runs_by_label:
     _save(fig, out / f"{prefix}-hypervolume.png")
 
     moving = {label: runs for label, runs in runs_by_label.items()
-              if any(len({tuple(m["weights"]) for m in run.step_metrics if m.get("weights")}) > 1 for run in runs)}
+              if any(len({tuple(w) for w in weights_of(run)}) > 1 for run in runs)}
     target = out / f"{prefix}-weights.png"
     if not moving:
         target.unlink(missing_ok=True)
         return
     fig, axes = plt.subplots(1, len(names), figsize=(3.8 * len(names), 3.4), squeeze=False)
     for label, runs in moving.items():
-        logged = [[m for m in run.step_metrics if m.get("weights")] for run in runs]
-        length = min(len(m) for m in logged)
-        weights = np.array([[m["weights"] for m in metrics[:length]] for metrics in logged])  # seeds, steps, K
-        steps = [m["step"] for m in logged[0][:length]]
+        logged = [weights_of(run) for run in runs]
+        length = min(len(w) for w in logged)
+        weights = np.array([w[:length] for w in logged])  # seeds, steps, K
+        steps = np.arange(1, length + 1)  # the weights each training step used
         for k, ax in enumerate(axes[0]):
             ax.plot(steps, weights[:, :, k].mean(axis=0), color=colors[label], label=label)
     for k, ax in enumerate(axes[0]):
@@ -126,3 +127,8 @@ def plot_comparison(out: Path, prefix: str, names: Sequence[str], runs_by_label:
     axes[0][0].legend(fontsize=8, loc="best")
     fig.tight_layout()
     _save(fig, target)
+
+
+def weights_of(run: RunRecord) -> list[list[float]]:
+    """The weights of every training step (run directories and result files both carry them)."""
+    return list(run.mechanism["weights"]) if run.mechanism else []

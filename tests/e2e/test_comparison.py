@@ -57,3 +57,27 @@ def test_report_of_nothing_finished_is_refused(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     assert main(["report", str(tmp_path / "empty")]) == 2
     assert "no finished runs" in capsys.readouterr().err
+
+
+def test_committed_result_files_compare_as_their_run_directories_do(suite_dir, tmp_path, capsys):
+    for run in sorted(suite_dir.glob("arith/*/seed*")):
+        assert main(["submit", str(run), "--to", str(tmp_path / "results"), "--label", run.parent.name]) == 0
+    assert main(["report", str(suite_dir), "--out", str(tmp_path / "from-runs")]) == 0
+    assert main(["report", str(tmp_path / "results"), "--out", str(tmp_path / "from-results")]) == 0
+    assert not (tmp_path / "results" / "comparison").exists()  # never written among the results
+
+    def table(name):  # the package column says where the runs came from: run directories or a distribution
+        text = (tmp_path / name / "comparison.md").read_text()
+        rows = [line.replace("(run directories)", "(morlbench)") for line in text.splitlines() if "| 0,1 |" in line]
+        return rows, sorted(p.name for p in (tmp_path / name).glob("*.png"))
+
+    assert table("from-results") == table("from-runs") and len(table("from-runs")[0]) == 4
+    assert "group1-weights.png" in table("from-results")[1]  # the mechanism travels in the result files
+    one = sorted((tmp_path / "results").rglob("hypervolume-seed0-*.json"))
+    assert main(["report", str(one[0]), "--out", str(tmp_path / "one")]) == 0
+    assert "1 runs" in (tmp_path / "one" / "comparison.md").read_text()
+
+
+def test_a_reference_file_that_does_not_exist_is_refused(suite_dir, tmp_path, capsys):
+    assert main(["report", str(suite_dir), "--out", str(tmp_path / "c"), "--reference", str(tmp_path / "no.json")]) == 2
+    assert "no.json: no such file" in capsys.readouterr().err and not (tmp_path / "c").exists()
