@@ -2,6 +2,7 @@
 problem's own values."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,8 +48,9 @@ def to_samples(tokenizer, problems: list[Problem], gen: Generation) -> list[Samp
 
 
 def evaluate(model: LoadedModel, task: Task, problems: list[Problem], max_new_tokens: int, batch_size: int,
-             ranks: Ranks = ONE_PROCESS) -> Evaluation:
-    """Greedy decoding of ``problems``; under data parallelism each rank decodes every count-th problem."""
+             ranks: Ranks = ONE_PROCESS, on_batch: Callable[[int, int], None] | None = None) -> Evaluation:
+    """Greedy decoding of ``problems``; under data parallelism each rank decodes every count-th problem.
+    ``on_batch(done, total)`` after every batch: this rank's problems decoded so far, of its share."""
     model.policy.eval()
     mine = problems[ranks.index :: ranks.count]
     samples: list[Sample] = []
@@ -59,6 +61,8 @@ def evaluate(model: LoadedModel, task: Task, problems: list[Problem], max_new_to
                        eos_id=model.eos_token_id, pad_id=model.pad_token_id, greedy=True)
         samples.extend(to_samples(model.tokenizer, chunk, gen))
         tokens += gen.generated_tokens
+        if on_batch is not None:
+            on_batch(start + len(chunk), len(mine))
     samples = ranks.gather_strided(samples)
     tokens = int(ranks.sum_numbers([tokens])[0])
     by_difficulty = {}

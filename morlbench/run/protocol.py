@@ -45,6 +45,7 @@ class Evaluator:
         self.samples_dir = samples_dir
         self.seen: list[np.ndarray] = []  # every selection point of the run so far, in order
         self.on_stage: Callable[[str | None], None] = lambda text: None  # what is being evaluated (progress bar)
+        self.doing = ""  # the evaluation under way, e.g. "evaluating step 5, preference 2/15"
 
     def restore(self, evals: list[dict[str, Any]]) -> None:
         """The selection points of the records kept on resume."""
@@ -52,8 +53,16 @@ class Evaluator:
 
         self.seen = [np.asarray(p.selection) for p in evaluated_points(evals) if p.selection is not None]
 
-    def _evaluate(self, problems: list) -> Evaluation:
-        return evaluate(self.model, self.task, problems, self.max_new_tokens, self.batch_size, self.ranks)
+    def _evaluate(self, problems: list, split: str = "val") -> Evaluation:
+        def shown(done: int, total: int) -> None:
+            self.on_stage(f"{self.doing}, {split} {done}/{total}")
+
+        return evaluate(self.model, self.task, problems, self.max_new_tokens, self.batch_size, self.ranks,
+                        on_batch=shown if self.doing else None)
+
+    def _stage(self, text: str) -> None:
+        self.doing = text
+        self.on_stage(text)
 
     def validate(self) -> np.ndarray:
         """Greedy evaluation on the val split, counted in the budget as method-internal tokens."""
@@ -71,7 +80,7 @@ class Evaluator:
         samples: list[dict[str, Any]] = []
         spent = 0
         sweep = method.evaluation_preferences(done, final=final)
-        self.on_stage(f"evaluating step {done}")
+        self._stage(f"evaluating step {done}")
         if sweep is None:
             point, tokens = self._point(samples, 0, None, always_report=final or done == 0)
             record.update(point)
@@ -82,7 +91,7 @@ class Evaluator:
         else:
             points = []
             for i, preference in enumerate(sweep.grid):
-                self.on_stage(f"evaluating step {done}, preference {i + 1}/{len(sweep.grid)}")
+                self._stage(f"evaluating step {done}, preference {i + 1}/{len(sweep.grid)}")
                 method.serve(np.asarray(preference, dtype=np.float64))
                 point, tokens = self._point(samples, i, preference, always_report=final)
                 points.append({"preference": rounded(preference), **point})
@@ -96,20 +105,21 @@ class Evaluator:
         record["eval_tokens_total"] = self.budget.eval_tokens
         self._write_samples(done, samples)
         self.budget.eval_seconds += time.perf_counter() - began
+        self.doing = ""
         self.on_stage(None)
         return record
 
     def _point(self, samples: list[dict[str, Any]], index: int, preference: Any, always_report: bool
                ) -> tuple[dict[str, Any], int]:
         """One served policy: its selection vector, and its report vector when it may be on the front."""
-        chosen = self._evaluate(self.selection)
+        chosen = self._evaluate(self.selection, "selection")
         point: dict[str, Any] = {"objectives": rounded(chosen.objectives),
                                  "by_difficulty": chosen.to_record(self.task.objective_names)["by_difficulty"]}
         tokens = chosen.generated_tokens
         self._collect(samples, index, preference, "selection", chosen)
         vector = np.asarray(point["objectives"])
         if always_report or not weakly_dominated(vector, self.seen):
-            valued = self._evaluate(self.report)
+            valued = self._evaluate(self.report, "report")
             point["report"] = rounded(valued.objectives)
             point["report_by_difficulty"] = valued.to_record(self.task.objective_names)["by_difficulty"]
             tokens += valued.generated_tokens
@@ -122,8 +132,9 @@ class Evaluator:
         """Off-grid preferences, valued on the report split only: served utility where nothing was chosen."""
         rows, tokens = [], 0
         for i, preference in enumerate(preferences):
+            self._stage(f"evaluating step {self.budget.step}, held-out preference {i + 1}/{len(preferences)}")
             method.serve(np.asarray(preference, dtype=np.float64))
-            valued = self._evaluate(self.report)
+            valued = self._evaluate(self.report, "report")
             rows.append({"preference": rounded(preference), "report": rounded(valued.objectives)})
             tokens += valued.generated_tokens
             self._collect(samples, f"held_out-{i}", preference, "report", valued)

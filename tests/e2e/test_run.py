@@ -155,3 +155,12 @@ def test_two_objective_run_scores_and_reports_only_those(tmp_path):
     assert all(len(e["objectives"]) == 2 for e in evals) and report["objective_names"] == ["conciseness", "accuracy"]
     c, a = evals[-1]["objectives"]
     assert report["hypervolume_by_step"][-1]["policy"] == pytest.approx(c * a, abs=1e-6)  # one point: a rectangle
+
+
+def test_evaluation_progress_counts_problems_within_each_split(tmp_path, capsys):
+    execute(small_spec(steps=2, eval_batch_size=4), tmp_path / "run", progress=True)
+    err = capsys.readouterr().err
+    # 12 selection and 16 report problems, decoded 4 at a time: the bar says how far each split has come.
+    for shown in ("evaluating step 0, selection 4/12", "evaluating step 0, selection 12/12",
+                  "evaluating step 2, report 8/16", "evaluating step 2, report 16/16"):
+        assert shown in err, shown
