@@ -52,8 +52,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if len(rows) > len(failed) and not args.no_comparison:
         from morlbench.api import compare_runs
 
-        print(f"comparison report: {compare_runs([suite.path], suite.path / 'comparison', args.reference)} "
-              f"(rebuild it with morlbench report {suite.path})")
+        # Runs recorded elsewhere take part through their committed result files.
+        committed = [Path(r["result"]) for r in rows if r["status"] == "skipped (committed)"]
+        here = [suite.path] if any(r["status"] in ("done", "skipped (done)") for r in rows) else []
+        print(f"comparison report: {compare_runs(here + committed, suite.path / 'comparison', args.reference)} "
+              f"(rebuild it with morlbench report {suite.path}{' and the committed results' if committed else ''})")
     return 1 if failed else 0
 
 

@@ -106,6 +106,10 @@ def test_a_run_whose_result_file_is_committed_is_not_rerun_on_another_machine(tm
     assert not (tmp_path / "second" / "arith").exists()
     assert main(["sweep", str(path), "--out", str(tmp_path / "second"), "--dry-run"]) == 0
     assert capsys.readouterr().out.startswith("committed")
+    # The closing comparison takes the committed run from its result file.
+    assert main(["sweep", str(path), "--out", str(tmp_path / "second"), "--no-progress"]) == 0
+    assert "and the committed results" in capsys.readouterr().out
+    assert "1 runs, 1 comparability group(s)" in (tmp_path / "second" / "comparison" / "comparison.md").read_text()
     # ... but not a run of other settings, nor another seed.
     from morlbench.sweep import committed_elsewhere
 
