@@ -55,6 +55,8 @@ def evaluate(model: LoadedModel, task: Task, problems: list[Problem], max_new_to
     mine = problems[ranks.index :: ranks.count]
     samples: list[Sample] = []
     tokens = 0
+    if on_batch is not None:
+        on_batch(0, len(mine))
     for start in range(0, len(mine), batch_size):
         chunk = mine[start : start + batch_size]
         gen = generate(model.policy, [model.encode_prompt(p.prompt) for p in chunk], max_new_tokens=max_new_tokens,
