@@ -70,11 +70,11 @@ def train(method: str = "static", task: str = "arith", out: str | Path | None = 
 
 
 def compare_runs(runs: Sequence[str | Path], out: str | Path, reference: str | Path | None = None) -> Path:
-    """The comparison report (comparison.md, index.html, plots) of finished runs or suite directories, as
+    """The comparison report (comparison.md, index.html, plots) of finished runs, suite directories or result files, as
     ``morlbench report``; ``reference``: a reference file (default baselines/reference.json when present)."""
-    from morlbench.reference import load_references
+    from morlbench.reference import default_reference, load_references
     from morlbench.report.comparison import find_records, write_comparison
 
     _, found = find_records([Path(r) for r in runs])
-    references = load_references(Path(reference) if reference else None)
+    references = load_references(default_reference(Path(reference) if reference else None))
     return write_comparison(found, Path(out), references)

@@ -56,15 +56,20 @@ def _reference(version: str, entry: Any, path: Path) -> Reference:
 DEFAULT_REFERENCE = Path("baselines/reference.json")  # in a checkout of morlbench
 
 
+def default_reference(path: Path | None) -> Path | None:
+    """The reference file the commands use: the one named, else baselines/reference.json when present."""
+    if path is not None:
+        return path
+    return DEFAULT_REFERENCE if DEFAULT_REFERENCE.is_file() else None
+
+
 def load_references(path: Path | None) -> dict[str, Reference]:
-    """Task version -> Reference from the file at ``path``; None: baselines/reference.json when present, else none.
-    A file named but absent is refused."""
-    if path is None:
-        path = DEFAULT_REFERENCE if DEFAULT_REFERENCE.is_file() else None
-    elif not path.is_file():
-        raise UsageError(f"--reference {path}: no such file (a reference file such as baselines/reference.json)")
+    """Task version -> Reference from the file at ``path`` (None: no references); a file named but absent is
+    refused."""
     if path is None:
         return {}
+    if not path.is_file():
+        raise UsageError(f"--reference {path}: no such file (a reference file such as baselines/reference.json)")
     try:
         versions = json.loads(path.read_text())["task_versions"]
     except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError) as exc:

@@ -214,7 +214,7 @@ def committed_elsewhere(suite: Suite, run: PlannedRun) -> Path | None:
     """The suite's results directory already holds this run's result file (recorded on another machine)."""
     if suite.leaderboard is None:
         return None
-    from morlbench.results.committed import committed_result
+    from morlbench.committed import committed_result
 
     return committed_result(suite.leaderboard, run.spec)
 

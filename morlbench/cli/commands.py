@@ -52,11 +52,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if len(rows) > len(failed) and not args.no_comparison:
         from morlbench.api import compare_runs
 
-        # Runs recorded elsewhere take part through their committed result files.
-        committed = [Path(r["result"]) for r in rows if r["status"] == "skipped (committed)"]
-        here = [suite.path] if any(r["status"] in ("done", "skipped (done)") for r in rows) else []
-        print(f"comparison report: {compare_runs(here + committed, suite.path / 'comparison', args.reference)} "
-              f"(rebuild it with morlbench report {suite.path}{' and the committed results' if committed else ''})")
+        # Runs recorded elsewhere take part through the committed result files sweep.json lists.
+        print(f"comparison report: {compare_runs([suite.path], suite.path / 'comparison', args.reference)} "
+              f"(rebuild it with morlbench report {suite.path})")
     return 1 if failed else 0
 
 
@@ -83,8 +81,9 @@ def cmd_submit(args: argparse.Namespace) -> int:
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
     from morlbench.leaderboard import build, write_tables
+    from morlbench.reference import default_reference
 
-    board = build(args.results, args.reference, tuple(args.metric))
+    board = build(args.results, default_reference(args.reference), tuple(args.metric))
     if board.rejected:
         for line in board.rejected:
             print(f"morlbench leaderboard: rejected {line}", file=sys.stderr)
@@ -127,16 +126,16 @@ def _extra(kind: str, entry) -> str:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from morlbench.reference import load_references
-    from morlbench.report.comparison import find_records, is_results, write_comparison
+    from morlbench.reference import default_reference, load_references, reference_for
+    from morlbench.report.comparison import find_records, write_comparison
     from morlbench.report.run_report import write_run_report
     from morlbench.results.rundir import open_run
 
     single = len(args.runs) == 1 and (args.runs[0] / "config.json").exists()
     runs, records = ([], []) if single else find_records(args.runs)
-    references = load_references(args.reference)
+    references = load_references(default_reference(args.reference))
     for path in args.runs if single else [r.path for r in runs]:
-        ref = references.get(open_run(path).config()["comparability"]["task_version"])
+        ref = reference_for(open_run(path).config()["comparability"], references)
         hv_ref = args.hv_ref if args.hv_ref is not None else (ref.hv_ref if ref else None)
         try:
             write_run_report(path, hv_ref=hv_ref, reference_front=ref.front if ref else None)
@@ -144,8 +143,9 @@ def cmd_report(args: argparse.Namespace) -> int:
             raise UsageError(str(exc)) from None
         print(f"wrote {path / 'report.md'}")
     if not single:
-        suite_dir = len(args.runs) == 1 and not is_results(args.runs[0])
-        out = args.out or (args.runs[0] / "comparison" if suite_dir else Path("comparison"))
+        one = args.runs[0]
+        suite_dir = len(args.runs) == 1 and one.is_dir() and (bool(runs) or (one / "sweep.json").exists())
+        out = args.out or (one / "comparison" if suite_dir else Path("comparison"))
         if args.hv_ref is not None:
             from morlbench.reference import Reference
 

@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 
 from morlbench.metrics.front import current_points, front_points
-from morlbench.results.resultfile import Result, identity_id, identity_of
+from morlbench.results.resultfile import Result, identity_id
 from morlbench.results.rundir import RunDir
-from morlbench.results.submission import default_label
+from morlbench.results.submission import default_label, entry_identity
 
 
 @dataclass
@@ -64,7 +64,7 @@ def from_run_dir(run: RunDir) -> RunRecord:
     spec = config["spec"]
     resolved = config["resolved"]
     seconds = float(run.metrics[-1]["train_seconds"]) if run.metrics else None
-    identity = identity_id(identity_of("", "", spec, resolved["method_settings"], resolved["weights"]))
+    identity = identity_id(entry_identity(spec, resolved["method_settings"], resolved["weights"]))
     mechanism = {"initial_weights": resolved["weights"], "weights": weight_trajectory(run.metrics),
                  "signal": signal_trajectory(run.metrics)}
     per_problem = chosen_front_per_problem(run.evals, run.samples, resolved.get("report_split", ""))

@@ -130,5 +130,8 @@ def plot_comparison(out: Path, prefix: str, names: Sequence[str], runs_by_label:
 
 
 def weights_of(run: RunRecord) -> list[list[float]]:
-    """The weights of every training step (run directories and result files both carry them)."""
-    return list(run.mechanism["weights"]) if run.mechanism else []
+    """The weights of every training step (run directories and result files both carry them, one vector per
+    step from step 1); [] when they are missing or not one vector per objective."""
+    weights = (run.mechanism or {}).get("weights") or []
+    ok = all(isinstance(w, list) and len(w) == len(run.objective_names) for w in weights)
+    return list(weights) if ok else []

@@ -49,6 +49,18 @@ def installed_version(package: str) -> str:
         return "unknown"
 
 
+def method_package(method: str) -> str:
+    """The distribution that registers ``method`` ("?" when none does)."""
+    entry = {e.name: e for e in registry.entries("methods")}.get(method)
+    return entry.package if entry else "?"
+
+
+def entry_identity(spec: dict[str, Any], method_settings: dict[str, Any], weights: list[float]) -> dict[str, Any]:
+    """The entry a run belongs to, as result files and run directories both name it."""
+    package = method_package(spec["method"])
+    return identity_of(package, installed_version(package), RunSpec.normalised(spec), method_settings, weights)
+
+
 def result_from_run(run_dir: Path, label: str | None = None) -> dict[str, Any]:
     """The result file of a finished run directory."""
     run = open_run(run_dir)
@@ -59,10 +71,8 @@ def result_from_run(run_dir: Path, label: str | None = None) -> dict[str, Any]:
     if not (run_dir / "report.json").exists() or not run.evals or run.evals[-1]["step"] < spec["steps"]:
         raise UsageError(f"{run_dir} is not a finished run (no report, or its last evaluation is before step "
                          f"{spec['steps']}); finish it with `morlbench run --resume --out {run_dir}`")
-    entry = {e.name: e for e in registry.entries("methods")}.get(spec["method"])
-    package = entry.package if entry else "?"
-    identity = identity_of(package, installed_version(package), spec, config["resolved"]["method_settings"],
-                           config["resolved"]["weights"])
+    package = method_package(spec["method"])
+    identity = entry_identity(spec, config["resolved"]["method_settings"], config["resolved"]["weights"])
     return {
         "kind": KIND,
         "schema_version": RESULT_SCHEMA,

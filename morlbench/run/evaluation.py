@@ -50,13 +50,14 @@ def to_samples(tokenizer, problems: list[Problem], gen: Generation) -> list[Samp
 def evaluate(model: LoadedModel, task: Task, problems: list[Problem], max_new_tokens: int, batch_size: int,
              ranks: Ranks = ONE_PROCESS, on_batch: Callable[[int, int], None] | None = None) -> Evaluation:
     """Greedy decoding of ``problems``; under data parallelism each rank decodes every count-th problem.
-    ``on_batch(done, total)`` after every batch: this rank's problems decoded so far, of its share."""
+    ``on_batch(done, total)`` before the first batch and after every one: problems decoded so far (this rank's
+    count times the ranks, capped at the total, under data parallelism)."""
     model.policy.eval()
     mine = problems[ranks.index :: ranks.count]
     samples: list[Sample] = []
     tokens = 0
     if on_batch is not None:
-        on_batch(0, len(mine))
+        on_batch(0, len(problems))
     for start in range(0, len(mine), batch_size):
         chunk = mine[start : start + batch_size]
         gen = generate(model.policy, [model.encode_prompt(p.prompt) for p in chunk], max_new_tokens=max_new_tokens,
@@ -64,7 +65,7 @@ def evaluate(model: LoadedModel, task: Task, problems: list[Problem], max_new_to
         samples.extend(to_samples(model.tokenizer, chunk, gen))
         tokens += gen.generated_tokens
         if on_batch is not None:
-            on_batch(start + len(chunk), len(mine))
+            on_batch(min((start + len(chunk)) * ranks.count, len(problems)), len(problems))
     samples = ranks.gather_strided(samples)
     tokens = int(ranks.sum_numbers([tokens])[0])
     by_difficulty = {}

@@ -53,9 +53,10 @@ class Evaluator:
 
         self.seen = [np.asarray(p.selection) for p in evaluated_points(evals) if p.selection is not None]
 
-    def _evaluate(self, problems: list, split: str = "val") -> Evaluation:
+    def _evaluate(self, problems: list, role: str = "val") -> Evaluation:
+        """Greedy evaluation of ``problems``; ``role`` (selection, report) names them on the progress bar."""
         def shown(done: int, total: int) -> None:
-            self.on_stage(f"{self.doing}, {split} {done}/{total}")
+            self.on_stage(f"{self.doing}, {role} {done}/{total}")
 
         return evaluate(self.model, self.task, problems, self.max_new_tokens, self.batch_size, self.ranks,
                         on_batch=shown if self.doing else None)

@@ -65,8 +65,6 @@ def host() -> dict[str, Any]:
 
 def build_config(r: Resolved, model: LoadedModel, processes: int = 1) -> dict[str, Any]:
     task_info = r.task.describe()
-    splits = {"selection": f"{r.selection_split}:{len(r.task.split(r.selection_split))}",
-              "report": f"{r.report_split}:{len(r.task.split(r.report_split))}"}
     model_id = f"{model.name}@{model.info.get('checkpoint_sha256', 'unknown')}"
     return {
         "schema_version": SCHEMA_VERSION,
@@ -85,7 +83,7 @@ def build_config(r: Resolved, model: LoadedModel, processes: int = 1) -> dict[st
         },
         "task": task_info,
         "model": {"name": model.name, **model.info},
-        "comparability": comparability_key(r.spec, r.task.version, r.task.objective_names, model_id, splits,
+        "comparability": comparability_key(r.spec, r.task.version, r.task.objective_names, model_id, r.split_sizes(),
                                            r.max_new_tokens),
         "versions": package_versions(),
         "provenance": host(),

@@ -32,6 +32,11 @@ class Resolved:
     report_split: str
     eval_samples: bool
 
+    def split_sizes(self) -> dict[str, str]:
+        """The evaluation splits as the comparability key names them: NAME:PROBLEMS."""
+        return {role: f"{name}:{len(self.task.split(name))}"
+                for role, name in (("selection", self.selection_split), ("report", self.report_split))}
+
 
 def resolve(spec: RunSpec) -> Resolved:
     spec.check()

@@ -35,8 +35,7 @@ def test_example_plugin_is_listed_runs_and_is_ranked(site, tmp_path):
         done = cli(site, "run", "--method", method, *TINY, "--out", str(tmp_path / method))
         assert done.returncode == 0, done.stderr[-2000:]
         assert cli(site, "submit", str(tmp_path / method), "--to", str(tmp_path / "results")).returncode == 0
-    board = cli(site, "leaderboard", "--results", str(tmp_path / "results"), "--out", str(tmp_path / "board"),
-                "--reference", str(tmp_path / "none.json"))
+    board = cli(site, "leaderboard", "--results", str(tmp_path / "results"), "--out", str(tmp_path / "board"))
     assert board.returncode == 0, board.stderr
     table = (tmp_path / "board" / "README.md").read_text()
     assert "| dirichlet-weights | dirichlet-weights (morlbench-example-plugin) |" in table

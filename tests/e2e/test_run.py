@@ -161,6 +161,7 @@ def test_evaluation_progress_counts_problems_within_each_split(tmp_path, capsys)
     execute(small_spec(steps=2, eval_batch_size=4), tmp_path / "run", progress=True)
     err = capsys.readouterr().err
     # 12 selection and 16 report problems, decoded 4 at a time: the bar says how far each split has come.
-    for shown in ("evaluating step 0, selection 0/12", "evaluating step 0, selection 4/12", "evaluating step 0, selection 12/12",
-                  "evaluating step 2, report 8/16", "evaluating step 2, report 16/16"):
+    for shown in ("evaluating step 0, selection 0/12", "evaluating step 0, selection 4/12",
+                  "evaluating step 0, selection 12/12", "evaluating step 2, report 8/16",
+                  "evaluating step 2, report 16/16"):
         assert shown in err, shown

@@ -108,7 +108,7 @@ def test_a_run_whose_result_file_is_committed_is_not_rerun_on_another_machine(tm
     assert capsys.readouterr().out.startswith("committed")
     # The closing comparison takes the committed run from its result file.
     assert main(["sweep", str(path), "--out", str(tmp_path / "second"), "--no-progress"]) == 0
-    assert "and the committed results" in capsys.readouterr().out
+    capsys.readouterr()
     assert "1 runs, 1 comparability group(s)" in (tmp_path / "second" / "comparison" / "comparison.md").read_text()
     # ... but not a run of other settings, nor another seed.
     from morlbench.sweep import committed_elsewhere
@@ -116,6 +116,12 @@ def test_a_run_whose_result_file_is_committed_is_not_rerun_on_another_machine(tm
     for change in (("steps = 1", "steps = 2"), ("seeds = [0]", "seeds = [1]"), ("0.5, 0.3, 0.2", "0.6, 0.2, 0.2")):
         other = load_suite(write_suite(tmp_path, text.replace(*change)), tmp_path / "other")
         assert committed_elsewhere(other, other.runs[0]) is None, change
+    # A seed recorded here and one committed from elsewhere are one entry in the closing comparison.
+    mixed = write_suite(tmp_path, text.replace("seeds = [0]", "seeds = [0, 1]"))
+    assert main(["sweep", str(mixed), "--out", str(tmp_path / "mixed"), "--no-progress"]) == 0
+    table = (tmp_path / "mixed" / "comparison" / "comparison.md").read_text()
+    assert "2 runs" in table and "| 0,1 |" in table and "~" not in table
+    capsys.readouterr()
 
 
 def test_a_run_that_raises_comes_back_as_a_failure(tmp_path):
