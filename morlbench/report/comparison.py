@@ -28,18 +28,6 @@ from morlbench.results.rundir import RunDir, open_run
 from morlbench.sweep import SWEEP_RECORD
 
 
-def find_runs(paths: list[Path]) -> list[RunDir]:
-    """Finished run directories: the paths themselves, or every one below them (a suite directory); refused in
-    one line when there is none."""
-    found = []
-    for path in paths:
-        candidates = [path] if (path / "config.json").exists() else sorted(p.parent for p in path.rglob("config.json"))
-        found += [open_run(p) for p in candidates if (p / "report.json").exists()]
-    if not found:
-        raise UsageError(f"no finished runs (with report.json) under {', '.join(map(str, paths))}")
-    return found
-
-
 def find_records(paths: list[Path]) -> tuple[list[RunDir], list[RunRecord]]:
     """What ``paths`` hold for a comparison: the finished run directories (to rebuild their reports too) and every
     record — run directories, suite directories (with the committed result files their sweep.json lists), result
@@ -66,7 +54,10 @@ def find_records(paths: list[Path]) -> tuple[list[RunDir], list[RunRecord]]:
 def listed_in_sweep(suite_dir: Path) -> list[Path]:
     """The result files of the runs a sweep skipped as committed (recorded elsewhere), from its sweep.json."""
     record = suite_dir / SWEEP_RECORD
-    rows = json.loads(record.read_text()).get("runs", []) if record.is_file() else []
+    try:
+        rows = json.loads(record.read_text()).get("runs", []) if record.is_file() else []
+    except (json.JSONDecodeError, AttributeError, UnicodeDecodeError):
+        raise UsageError(f"{record} is not a sweep record (JSON with \"runs\"); remove it or rerun the sweep") from None
     listed = [Path(r["result"]) for r in rows if r.get("status") == "skipped (committed)" and r.get("result")]
     for path in listed:
         if not path.is_file():
