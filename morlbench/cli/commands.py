@@ -130,6 +130,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from morlbench.report.comparison import find_records, write_comparison
     from morlbench.report.run_report import write_run_report
     from morlbench.results.rundir import open_run
+    from morlbench.sweep import SWEEP_RECORD
 
     single = len(args.runs) == 1 and (args.runs[0] / "config.json").exists()
     runs, records = ([], []) if single else find_records(args.runs)
@@ -144,7 +145,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"wrote {path / 'report.md'}")
     if not single:
         one = args.runs[0]
-        suite_dir = len(args.runs) == 1 and one.is_dir() and (bool(runs) or (one / "sweep.json").exists())
+        suite_dir = len(args.runs) == 1 and one.is_dir() and (bool(runs) or (one / SWEEP_RECORD).exists())
         out = args.out or (one / "comparison" if suite_dir else Path("comparison"))
         if args.hv_ref is not None:
             from morlbench.reference import Reference

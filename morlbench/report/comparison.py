@@ -23,7 +23,7 @@ from morlbench.reference import Reference, reference_for
 from morlbench.report.comparison_plots import plot_comparison
 from morlbench.report.run_markdown import cosine_cell
 from morlbench.results.atomic import atomic_write_text
-from morlbench.results.resultfile import Result, ResultError, load_result
+from morlbench.results.resultfile import load_result  # its ResultError is a one-line UsageError
 from morlbench.results.rundir import RunDir, open_run
 from morlbench.sweep import SWEEP_RECORD
 
@@ -48,7 +48,7 @@ def find_records(paths: list[Path]) -> tuple[list[RunDir], list[RunRecord]]:
             raise UsageError(f"{path} does not exist")
     if not runs and not results:
         raise UsageError(f"no finished runs (with report.json) or result files under {', '.join(map(str, paths))}")
-    return runs, [from_run_dir(run) for run in runs] + [from_result(read_result(p)) for p in results]
+    return runs, [from_run_dir(run) for run in runs] + [from_result(load_result(p)) for p in results]
 
 
 def listed_in_sweep(suite_dir: Path) -> list[Path]:
@@ -64,13 +64,6 @@ def listed_in_sweep(suite_dir: Path) -> list[Path]:
             raise UsageError(f"{record} lists the committed result {path}, which is not there (run the report from "
                              "the directory the sweep ran in)")
     return listed
-
-
-def read_result(path: Path) -> Result:
-    try:
-        return load_result(path)
-    except ResultError as exc:
-        raise UsageError(f"{path}: {exc}") from None
 
 
 def tradeoff_rows(entries: dict[str, Entry], names: list[str]) -> list[list[str]]:
