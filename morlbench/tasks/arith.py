@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 
 from morlbench.errors import UsageError
 from morlbench.settings import setting
@@ -147,6 +147,23 @@ def pretraining_prompts() -> frozenset[str]:
     return frozenset(prompt_of(next(stream)) for _ in range(PRETRAINING_PROBLEMS))
 
 
+@lru_cache(maxsize=8)
+def problem_splits(report: int, select: int, val: int, train: int) -> dict[str, tuple[Problem, ...]]:
+    """The task's splits for these sizes, generated once per process (every resolve of a suite's runs asks).
+    Held-out splits first, each excluded from the ones after it; the report and selection splits also exclude
+    every problem the shipped checkpoints were pretrained on. The report split's first 128 problems are the
+    first protocol's eval split."""
+    seen = {p.removesuffix(PROMPT_SUFFIX) for p in pretraining_prompts()}
+    splits: dict[str, list[ArithProblem]] = {}
+    for name, size in (("report", report), ("select", select), ("val", val), ("train", train)):
+        exclude = frozenset(p.text() for problems in splits.values() for p in problems)
+        if name in ("report", "select"):
+            exclude |= seen
+        splits[name] = generate_split(SPLIT_SEEDS[name], size, exclude)
+    return {name: tuple(Problem(id=f"{name}-{i}", prompt=prompt_of(p), answer=str(p.answer), difficulty=len(p.steps))
+                        for i, p in enumerate(problems)) for name, problems in splits.items()}
+
+
 @dataclass
 class ArithSizes:
     """Split sizes and generation limit, shared by arith and its variants."""
@@ -192,23 +209,9 @@ class ArithTask(Task):
 
     @cached_property
     def _splits(self) -> dict[str, list[Problem]]:
-        # Held-out splits first, each excluded from the ones after it; the report and selection splits also exclude
-        # every problem the shipped checkpoints were pretrained on. The report split's first 128 problems are the
-        # first protocol's eval split.
         s = self.settings
-        seen = {p.removesuffix(PROMPT_SUFFIX) for p in pretraining_prompts()}
-        splits: dict[str, list[ArithProblem]] = {}
-        for name, size in (("report", s.report_size), ("select", s.select_size), ("val", s.val_size),
-                           ("train", s.train_size)):
-            exclude = frozenset(p.text() for problems in splits.values() for p in problems)
-            if name in ("report", "select"):
-                exclude |= seen
-            splits[name] = generate_split(SPLIT_SEEDS[name], size, exclude)
-        return {name: [self._to_problem(name, i, p) for i, p in enumerate(splits[name])] for name in self.split_names}
-
-    @staticmethod
-    def _to_problem(split: str, index: int, p: ArithProblem) -> Problem:
-        return Problem(id=f"{split}-{index}", prompt=prompt_of(p), answer=str(p.answer), difficulty=len(p.steps))
+        splits = problem_splits(s.report_size, s.select_size, s.val_size, s.train_size)
+        return {name: list(splits[name]) for name in self.split_names}
 
     def format_prompt(self, question: str) -> str:
         question = question.rstrip()
