@@ -17,7 +17,8 @@ def runs(tmp_path_factory):
                       method_options={"grid_partitions": 1, "held_out": 0}), root / "soups", progress=False)
     reference = root / "reference.json"
     version = json.loads((root / "static" / "config.json").read_text())["comparability"]["task_version"]
-    reference.write_text(json.dumps({"task_versions": {version: {"hv_ref": 0.004, "front": [[0.5, 0.5, 0.5]]}}}))
+    reference.write_text(json.dumps({"task_versions": {version: {"hv_ref": 0.004, "front": [[0.5, 0.5, 0.5]],
+                                                               "applies_to": "any"}}}))
     return root
 
 
