@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from morlbench.compare.entries import Entry, static_grid, union_front
+from morlbench.compare.entries import Entry, static_grid
 from morlbench.compare.values import GroupContext, entry_values, lookup
 from morlbench.metrics.mechanism import mechanism_summary
 from morlbench.metrics.noise import front_noise_sd
@@ -82,7 +82,7 @@ def analyse(key: dict[str, Any], entries: dict[str, Entry], reference: Reference
     hv_ref = reference.hv_ref if reference else None
     front = reference.front if reference is not None and reference.front is not None else None
     grid = static_grid(entries)
-    ctx = GroupContext(front if front is not None else union_front(entries), hv_ref, grid)
+    ctx = GroupContext(front, hv_ref, grid)  # no reference front: no IGD+ (never one made of the ranked runs)
     rows = [Row(e, entry_values(e, ctx)) for e in entries.values()]
     if grid is not None:
         rows.insert(0, Row(grid, entry_values(grid, ctx), baseline=True))

@@ -4,12 +4,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from morlbench.compare.records import RunRecord
 from morlbench.errors import UsageError
 from morlbench.metrics.front import record_entries
-from morlbench.metrics.pareto import nondominated
 
 GRID = "static grid"
 
@@ -67,11 +64,6 @@ def group_records(records: list[RunRecord], refuse_collisions: bool = True) -> l
         for entry in entries.values():
             entry.records.sort(key=lambda r: r.seed)
     return [(key, groups[key]) for key in sorted(groups)]
-
-
-def union_front(entries: dict[str, Entry]) -> np.ndarray:
-    """The non-dominated union of every point the group's runs evaluated."""
-    return nondominated(np.vstack([r.points for e in entries.values() for r in e.records]))
 
 
 def static_grid(entries: dict[str, Entry]) -> Entry | None:

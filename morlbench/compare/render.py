@@ -35,11 +35,11 @@ def group_text(group: Group) -> list[str]:
     ref = group.reference
     lines = [describe_comparability(group.key) + "."]
     if ref is None:
-        lines.append("No reference is recorded for this group: steps-to-front and HV-AUC are not computed, and "
-                     "IGD+ is against the union of this group's fronts (not comparable across groups).")
+        lines.append("No reference is recorded for this group: steps-to-front, HV-AUC and IGD+ are not computed "
+                     "(a reference is never derived from the entries it ranks).")
     elif "seeds" not in ref.provenance:
-        lines.append(f"Reference: HV_ref = {ref.hv_ref} ({ref.provenance.get('source', '?')}); IGD+ is against the "
-                     "union of this group's fronts.")
+        lines.append(f"Reference: HV_ref = {ref.hv_ref} ({ref.provenance.get('source', '?')}); no reference front "
+                     "is recorded, so IGD+ is not computed.")
     else:
         p = ref.provenance
         lines.append(f"Reference: HV_ref = {ref.hv_ref} and the reference front from {p.get('source', '?')} "

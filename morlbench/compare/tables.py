@@ -23,8 +23,9 @@ class Column:
         if self.kind in ("delta", "verdict"):
             return comparison_cell(row, self.key, self.kind, self.digits)
         values = self.values(row)
-        if self.kind == "reached":
-            return format_reached(values)
+        if self.kind == "reached":  # "-" where it was not computed (no HV_ref), not "unreached"
+            computed = any(self.key.partition("/")[0] in v for v in row.per_seed)
+            return format_reached(values) if computed else "-"
         numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
         if self.kind == "average":
             mean, _, _ = t_interval(numbers)

@@ -15,7 +15,7 @@ from morlbench.metrics.pareto import c_metric
 
 @dataclass
 class GroupContext:
-    reference_front: np.ndarray  # what pair metrics compare with
+    reference_front: np.ndarray | None  # what pair metrics compare with (None: they are not computed)
     hv_ref: float | None
     grid: Entry | None = None
 

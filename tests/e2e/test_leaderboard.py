@@ -42,6 +42,12 @@ def test_results_group_by_comparability_and_list_too_few_seeds_unranked(results,
     assert text.count("## arith-conflict-d2s2v1 · tiny-arith · ") == 2
     assert "| unranked (2 seeds) | static |" in text and "| baseline | static grid (2 runs per seed) |" in text
     assert "No reference is recorded for this group" in text
+    # Without a reference nothing is measured against one: IGD+, steps-to-front and HV-AUC read "-" (not
+    # "unreached", and no reference front made of the ranked runs themselves).
+    row = next(line for line in text.splitlines() if line.startswith("| unranked (2 seeds) | static |"))
+    header = next(line for line in text.splitlines() if line.startswith("| rank |"))
+    cells = dict(zip(header.split(" | "), row.split(" | ")))
+    assert all(cells[name] == "-" for name in ("IGD+", "steps to 0.9·HV_ref", "HV-AUC")), cells
     csv_rows = (tmp_path / "results.csv").read_text().splitlines()
     assert len(csv_rows) == 1 + 4 and 'class="sortable"' in (tmp_path / "index.html").read_text()
 
