@@ -168,4 +168,6 @@ def test_micro_batches_accumulate_exactly_the_whole_batch_update(tiny_random_mod
     (g0, s0, w0), (g1, s1, w1) = results
     assert relative_difference(g0, g1) < 1e-5
     assert s0 == pytest.approx(s1, rel=1e-4, abs=1e-7)
-    assert torch.allclose(w0, w1, atol=1e-6)
+    # float32 sums in another order: Adam (lr 1e-2, two epochs) turns their last-bit differences into up to about
+    # 1e-6 on a few weights, depending on the CPU's kernels (1.26e-6 on one of 34,496 weights on a Xeon here).
+    assert torch.allclose(w0, w1, atol=1e-5)
