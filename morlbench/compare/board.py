@@ -80,9 +80,9 @@ def analyse(key: dict[str, Any], entries: dict[str, Entry], reference: Reference
     """Value every entry, compare each contestant with the grid and the best static vector (paired t over the
     seeds they share, Holm-corrected across the group), rank those with enough seeds."""
     hv_ref = reference.hv_ref if reference else None
-    front = reference.front if reference is not None and reference.front is not None else None
     grid = static_grid(entries)
-    ctx = GroupContext(front, hv_ref, grid)  # no reference front: no IGD+ (never one made of the ranked runs)
+    # No reference front: no IGD+ (never one made of the ranked runs).
+    ctx = GroupContext(reference.front if reference else None, hv_ref, grid)
     rows = [Row(e, entry_values(e, ctx)) for e in entries.values()]
     if grid is not None:
         rows.insert(0, Row(grid, entry_values(grid, ctx), baseline=True))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from morlbench.compare.values import lookup
 from morlbench.leaderboard import build
 from morlbench.metrics.stats import holm, minimum_detectable, paired_t, verdict
 
@@ -31,10 +32,9 @@ def reference_group():
 
 
 def per_seed(row, key: str, unreached: float) -> dict[int, float]:
-    if not key.startswith("steps-to-front"):
-        return row.by_seed(key)
+    """The measure per seed; a seed that never reached the front (None) counts as ``unreached``."""
     return {seed: unreached if v is None else float(v)
-            for seed, v in zip(row.seeds, (values.get("steps-to-front", {}).get(TAU) for values in row.per_seed))}
+            for seed, v in zip(row.seeds, (lookup(values, key) for values in row.per_seed))}
 
 
 def main() -> None:
