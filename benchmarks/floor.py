@@ -8,6 +8,11 @@ sampling (each distinct prompt once, then one token at a time over the cache) an
 forward, a policy forward and its backward over each distinct prompt once and every completion token). This is
 the arithmetic of the batch as the lean engine lays it out; padding, repeated prompts and per-call overhead
 are what the engine spends beyond it.
+
+Decoding is also bounded by memory traffic: each decoding step reads every weight once, each distinct prompt's
+keys and values once (its rollouts share them) and each live row's own completion keys and values so far
+(``decoding_bytes``); over the read rate of a large tensor measured in the same run, that is the memory floor
+of sampling. The compute floor does not count it.
 """
 from __future__ import annotations
 
@@ -22,6 +27,8 @@ class Shape:
     linear: int  # parameters of the blocks' linear layers
     vocab_projection: int  # V x D
     attention: int  # 4 x heads x head_dim: FLOP per (query, key) pair per layer, summed over layers
+    weight_bytes: int = 0  # every parameter, in the model's dtype
+    kv_bytes: int = 0  # keys and values of one position, every layer
 
 
 def model_shape(policy: torch.nn.Module) -> Shape:
@@ -29,8 +36,12 @@ def model_shape(policy: torch.nn.Module) -> Shape:
     linear = sum(m.weight.numel() for name, m in policy.named_modules()
                  if isinstance(m, torch.nn.Linear) and ".layers." in name)
     head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
+    size = next(policy.parameters()).element_size()
+    kv_heads = getattr(config, "num_key_value_heads", None) or config.num_attention_heads
     return Shape(linear, config.vocab_size * config.hidden_size,
-                 4 * config.num_attention_heads * head_dim * config.num_hidden_layers)
+                 4 * config.num_attention_heads * head_dim * config.num_hidden_layers,
+                 weight_bytes=sum(p.numel() * p.element_size() for p in policy.parameters()),
+                 kv_bytes=2 * kv_heads * head_dim * config.num_hidden_layers * size)
 
 
 def forward_flops(shape: Shape, prompt_lengths: list[int], completion_lengths: list[list[int]]) -> float:
@@ -49,6 +60,32 @@ def step_flops(shape: Shape, prompt_lengths: list[int], completion_lengths: list
     backward: four forwards' worth)."""
     one = forward_flops(shape, prompt_lengths, completion_lengths)
     return {"sampling": one, "update": 4 * one, "total": 5 * one}
+
+
+def decoding_bytes(shape: Shape, prompt_lengths: list[int], completion_lengths: list[list[int]]) -> float:
+    """Bytes the decoding steps must read: the step that predicts completion token s (s >= 1; token 0 comes from
+    the prompt pass) runs for the rows with more than s tokens and reads the weights, the prompt's keys and values
+    of each group with such a row, and s completion positions per such row."""
+    longest = max((n for group in completion_lengths for n in group), default=0)
+    total = 0.0
+    for s in range(1, longest):
+        live = [(prompt, sum(n > s for n in group)) for prompt, group in zip(prompt_lengths, completion_lengths)]
+        positions = sum(prompt + rows * s for prompt, rows in live if rows)
+        total += shape.weight_bytes + shape.kv_bytes * positions
+    return total
+
+
+def read_rate(megabytes: int = 256, repeats: int = 3) -> float:
+    """Bytes per second at which this machine reads a float32 tensor far larger than its caches (best of
+    ``repeats`` sums)."""
+    x = torch.ones(megabytes * 2**18)
+    x.sum()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        x.sum()
+        best = min(best, time.perf_counter() - start)
+    return x.numel() * 4 / best
 
 
 def matmul_rate(size: int = 1024, repeats: int = 5) -> float:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import torch
-from floor import matmul_rate, model_shape, step_flops
+from floor import decoding_bytes, matmul_rate, model_shape, read_rate, step_flops
 
 from morlbench.engine.engine import Engine
 from morlbench.estimators import estimate
@@ -51,6 +51,7 @@ def engine_contestant(embedded) -> Contestant:
     train = task.split("train")
     tokens: list[int] = []
     shapes: list[tuple[list[int], list[list[int]]]] = []  # per step: distinct prompt lengths, completion lengths
+    phases: list[tuple[float, float]] = []  # per step: seconds of sampling, of the update
 
     def fresh():
         model = copy.copy(embedded)
@@ -61,15 +62,21 @@ def engine_contestant(embedded) -> Contestant:
         model, engine = state
         for step in range(STEPS):
             problems = [p for p in train[step * PROMPTS : (step + 1) * PROMPTS] for _ in range(GROUP)]
-            gen = engine.sample([model.encode_prompt(p.prompt) for p in problems], task.max_new_tokens, step)
+            prompts = [model.encode_prompt(p.prompt) for p in problems]
+            start = time.perf_counter()
+            gen = engine.sample(prompts, task.max_new_tokens, step)
+            sampled = time.perf_counter()
             tokens.append(int(gen.completion_mask.sum()))
             lengths = gen.completion_mask.sum(dim=1).tolist()
             prompts = [int(gen.attention_mask[g * GROUP, : gen.prompt_width].sum()) for g in range(PROMPTS)]
             shapes.append((prompts, [lengths[g * GROUP : (g + 1) * GROUP] for g in range(PROMPTS)]))
             rewards = task.train_rewards(to_samples(model.tokenizer, problems, gen), ScoreContext(96, 30.0))
-            engine.update(gen, torch.as_tensor(estimate("grpo", rewards.mean(axis=1), GROUP)))
+            advantages = torch.as_tensor(estimate("grpo", rewards.mean(axis=1), GROUP))
+            updating = time.perf_counter()
+            engine.update(gen, advantages)
+            phases.append((sampled - start, time.perf_counter() - updating))
 
-    run.shapes = shapes
+    run.shapes, run.phases = shapes, phases
     return fresh, run, tokens
 
 
@@ -141,7 +148,9 @@ def test_paired_engine_over_trl_speed(benchmark, embedded, tmp_path):
     benchmark.extra_info["speedup_median"] = round(statistics.median(ratios), 3)
     print(f"\nengine steps/s over TRL's, per pair: {', '.join(f'{r:.2f}' for r in ratios)}; "
           f"median {statistics.median(ratios):.2f}")
-    report_floor(benchmark, embedded, engine[1].shapes[-STEPS:], statistics.median(engine_seconds) / STEPS)
+    run = engine[1]
+    report_floor(benchmark, embedded, run.shapes[-STEPS:], statistics.median(engine_seconds) / STEPS)
+    report_phases(benchmark, embedded, run.shapes, run.phases)
 
 
 def report_floor(benchmark, embedded, shapes, step_seconds: float) -> None:
@@ -156,3 +165,19 @@ def report_floor(benchmark, embedded, shapes, step_seconds: float) -> None:
                                 over_floor=round(step_seconds / floor, 2))
     print(f"engine step {step_seconds:.3f} s; floor {floor:.3f} s ({flops / 1e9:.1f} GFLOP at "
           f"{rate / 1e9:.0f} GFLOP/s, 1024^3 matmul now): {step_seconds / floor:.2f}x the floor")
+
+
+def report_phases(benchmark, embedded, shapes, phases) -> None:
+    """Sampling and the update against their own shares of the floor (mean over every timed step), and sampling
+    against the memory floor of decoding: where the distance to the floor is."""
+    shape, rate, reads = model_shape(embedded.policy), matmul_rate(), read_rate()
+    flops = {k: statistics.mean(step_flops(shape, *s)[k] for s in shapes) for k in ("sampling", "update")}
+    memory = statistics.mean(decoding_bytes(shape, *s) for s in shapes) / reads
+    sampling, update = (statistics.mean(p[i] for p in phases) for i in (0, 1))
+    benchmark.extra_info.update(sampling_seconds=round(sampling, 3), update_seconds=round(update, 3),
+                                sampling_compute_floor=round(flops["sampling"] / rate, 4),
+                                sampling_memory_floor=round(memory, 4), update_floor=round(flops["update"] / rate, 4),
+                                read_gbps=round(reads / 1e9, 1))
+    print(f"sampling {sampling:.3f} s: {sampling * rate / flops['sampling']:.1f}x its compute floor, "
+          f"{sampling / memory:.1f}x its memory floor ({memory:.3f} s at {reads / 1e9:.1f} GB/s read); "
+          f"update {update:.3f} s: {update * rate / flops['update']:.1f}x its compute floor")
