@@ -62,9 +62,9 @@ def engine_contestant(embedded) -> Contestant:
         model, engine = state
         for step in range(STEPS):
             problems = [p for p in train[step * PROMPTS : (step + 1) * PROMPTS] for _ in range(GROUP)]
-            prompts = [model.encode_prompt(p.prompt) for p in problems]
+            encoded = [model.encode_prompt(p.prompt) for p in problems]
             start = time.perf_counter()
-            gen = engine.sample(prompts, task.max_new_tokens, step)
+            gen = engine.sample(encoded, task.max_new_tokens, step)
             sampled = time.perf_counter()
             tokens.append(int(gen.completion_mask.sum()))
             lengths = gen.completion_mask.sum(dim=1).tolist()
