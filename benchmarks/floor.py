@@ -75,26 +75,25 @@ def decoding_bytes(shape: Shape, prompt_lengths: list[int], completion_lengths: 
     return total
 
 
+def best_seconds(work, repeats: int) -> float:
+    """Fastest of ``repeats`` timed calls of ``work``, after one untimed call."""
+    work()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        work()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
 def read_rate(megabytes: int = 256, repeats: int = 3) -> float:
     """Bytes per second at which this machine reads a float32 tensor far larger than its caches (best of
     ``repeats`` sums)."""
     x = torch.ones(megabytes * 2**18)
-    x.sum()
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        x.sum()
-        best = min(best, time.perf_counter() - start)
-    return x.numel() * 4 / best
+    return x.numel() * 4 / best_seconds(x.sum, repeats)
 
 
 def matmul_rate(size: int = 1024, repeats: int = 5) -> float:
     """FLOP per second of a float32 size x size matrix product on this machine, now (best of ``repeats``)."""
     a, b = torch.randn(size, size), torch.randn(size, size)
-    a @ b
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        a @ b
-        best = min(best, time.perf_counter() - start)
-    return 2 * size**3 / best
+    return 2 * size**3 / best_seconds(lambda: a @ b, repeats)

@@ -148,17 +148,15 @@ def test_paired_engine_over_trl_speed(benchmark, embedded, tmp_path):
     benchmark.extra_info["speedup_median"] = round(statistics.median(ratios), 3)
     print(f"\nengine steps/s over TRL's, per pair: {', '.join(f'{r:.2f}' for r in ratios)}; "
           f"median {statistics.median(ratios):.2f}")
-    run = engine[1]
-    report_floor(benchmark, embedded, run.shapes[-STEPS:], statistics.median(engine_seconds) / STEPS)
-    report_phases(benchmark, embedded, run.shapes, run.phases)
+    run, shape, rate = engine[1], model_shape(embedded.policy), matmul_rate()
+    report_floor(benchmark, shape, rate, run.shapes[-STEPS:], statistics.median(engine_seconds) / STEPS)
+    report_phases(benchmark, shape, rate, run.shapes, run.phases)
 
 
-def report_floor(benchmark, embedded, shapes, step_seconds: float) -> None:
+def report_floor(benchmark, shape, rate: float, shapes, step_seconds: float) -> None:
     """The compute floor of the engine's steps (benchmarks/floor.py), from the FLOPs of the batches it drew and the
     matmul rate measured now."""
-    shape = model_shape(embedded.policy)
     flops = statistics.mean(step_flops(shape, *s)["total"] for s in shapes)
-    rate = matmul_rate()
     floor = flops / rate
     benchmark.extra_info.update(step_gflop=round(flops / 1e9, 2), matmul_gflops=round(rate / 1e9, 1),
                                 floor_seconds=round(floor, 3), engine_step_seconds=round(step_seconds, 3),
@@ -167,10 +165,10 @@ def report_floor(benchmark, embedded, shapes, step_seconds: float) -> None:
           f"{rate / 1e9:.0f} GFLOP/s, 1024^3 matmul now): {step_seconds / floor:.2f}x the floor")
 
 
-def report_phases(benchmark, embedded, shapes, phases) -> None:
+def report_phases(benchmark, shape, rate: float, shapes, phases) -> None:
     """Sampling and the update against their own shares of the floor (mean over every timed step), and sampling
     against the memory floor of decoding: where the distance to the floor is."""
-    shape, rate, reads = model_shape(embedded.policy), matmul_rate(), read_rate()
+    reads = read_rate()
     flops = {k: statistics.mean(step_flops(shape, *s)[k] for s in shapes) for k in ("sampling", "update")}
     memory = statistics.mean(decoding_bytes(shape, *s) for s in shapes) / reads
     sampling, update = (statistics.mean(p[i] for p in phases) for i in (0, 1))
