@@ -5,11 +5,12 @@ import numpy as np
 import pytest
 import torch
 
+from morlbench.engine import llama
 from morlbench.engine.engine import Engine
 from morlbench.engine.llama import LeanLlama
 from morlbench.engine.losses import completion_logprobs
 from morlbench.engine.passes import PaddedPasses, SharedPromptPasses
-from morlbench.engine.sampling import generate
+from morlbench.engine.sampling import generate, left_pad, positions_from_mask
 from morlbench.models.base import LoadedModel
 from morlbench.spec import EngineSettings
 from tests.factory import ARITH_PROMPTS
@@ -38,6 +39,25 @@ def test_lean_decoding_gives_the_same_tokens(model, monkeypatch):
              generate(model.policy, prompts_of(model, 1), greedy=True, **kwargs)]
     for a, b in zip(lean, plain):
         assert torch.equal(a.sequences, b.sequences) and a.lengths == b.lengths
+
+
+@torch.no_grad()
+def test_prefill_in_passes_is_bit_for_bit_one_pass(model, monkeypatch):
+    """Prompts prefilled a few at a time (here one or two per pass) leave the same logits and cache, every bit,
+    in every row, repeated prompts included, as one pass over all of them."""
+    ids, mask = left_pad(prompts_of(model), model.pad_token_id, torch.device("cpu"))
+    lean, width = LeanLlama(model.policy), ids.shape[1]
+
+    def prefill():
+        logits, cache = lean.prefill(ids, mask, positions_from_mask(mask), width + 4)
+        return logits, [t[:, :, :width] for t in cache.keys + cache.values], cache.length
+
+    monkeypatch.setattr(llama, "PREFILL_POSITIONS", 10**9)
+    one_pass = prefill()
+    monkeypatch.setattr(llama, "PREFILL_POSITIONS", 2 * width - 1)
+    in_passes = prefill()
+    assert torch.equal(one_pass[0], in_passes[0]) and one_pass[2] == in_passes[2] == width
+    assert all(torch.equal(a, b) for a, b in zip(one_pass[1], in_passes[1]))
 
 
 def test_shared_prompt_logprobs_equal_the_padded_forward(model):
