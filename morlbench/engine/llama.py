@@ -143,30 +143,36 @@ class LeanLlama:
                          ).view(rows, heads * dim)
 
     # -- decoding --------------------------------------------------------------------------------------
+    def _passes(self, ids: torch.Tensor, positions: torch.Tensor, mask: torch.Tensor
+                ) -> list[tuple[int, torch.Tensor, list[torch.Tensor], list[torch.Tensor]]]:
+        """Prompts through the layers about PREFILL_POSITIONS positions at a time on CPU, where one pass's
+        intermediates outgrow the caches (docs/performance.md); per pass its first prompt's index, the final
+        normed hidden state of the last position, and per layer the keys and values."""
+        step = max(1, PREFILL_POSITIONS // ids.shape[1]) if ids.device.type == "cpu" else len(ids)
+        passes = []
+        for start in range(0, len(ids), step):
+            part = slice(start, start + step)
+            h, keys, values = self._stack(ids[part], positions[part], mask[part])
+            passes.append((start, h[:, -1], keys, values))
+        return passes
+
     def prefill(self, ids: torch.Tensor, mask: torch.Tensor, positions: torch.Tensor, capacity: int
                 ) -> tuple[torch.Tensor, KVCache]:
         """Last-position logits of left-padded prompts, and a cache of ``capacity`` positions holding them. Each
         distinct prompt is computed once; rows that repeat it (a prompt's G rollouts) get copies of its cache.
-        Prompts go through the layers about PREFILL_POSITIONS positions at a time: bit for bit the same states as
-        one pass, faster on CPU, where one pass's intermediates outgrow the caches (docs/performance.md)."""
+        Passes of a few prompts give the same bits as one pass on CPU (checked in tests/unit/test_lean.py)."""
         unique, row_of = torch.unique(ids, dim=0, return_inverse=True)
         first = torch.zeros(len(unique), dtype=torch.long, device=ids.device).scatter_(
             0, row_of.flip(0), torch.arange(len(ids) - 1, -1, -1, device=ids.device))
         width = ids.shape[1]
-        causal, positions = self.causal(width, mask[first]), positions[first]
-        step = max(1, PREFILL_POSITIONS // width) if ids.device.type == "cpu" else len(unique)
-        cache, last = None, []
-        for start in range(0, len(unique), step):
-            h, keys, values = self._stack(unique[start : start + step], positions[start : start + step],
-                                          causal[start : start + step])
-            if cache is None:
-                cache = KVCache.allocate(len(ids), len(keys), keys[0], capacity)
-            rows = ((row_of >= start) & (row_of < start + step)).nonzero().squeeze(1)
+        passes = self._passes(unique, positions[first], self.causal(width, mask[first]))
+        cache = KVCache.allocate(len(ids), len(passes[0][2]), passes[0][2][0], capacity)
+        for start, last, keys, values in passes:
+            rows = ((row_of >= start) & (row_of < start + len(last))).nonzero().squeeze(1)
             for buffer, states in zip(cache.keys + cache.values, keys + values):
                 buffer[rows, :, :width] = states[row_of[rows] - start]
-            last.append(h[:, -1])
         cache.length = width
-        return self.logits(torch.cat(last))[row_of], cache
+        return self.logits(torch.cat([last for _, last, _, _ in passes]))[row_of], cache
 
     def decode(self, token: torch.Tensor, positions: torch.Tensor, key_mask: torch.Tensor, cache: KVCache
                ) -> torch.Tensor:

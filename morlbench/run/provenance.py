@@ -59,6 +59,8 @@ def host() -> dict[str, Any]:
         pass
     return {"created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "hostname": platform.node(),
             "cpu": cpu, "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+            # the kernels torch dispatches to: float32 rounding, and so bitwise reproducibility, depends on them
+            "cpu_capability": torch.backends.cpu.get_cpu_capability(),
             "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
             "git_commit": git_commit()}
 

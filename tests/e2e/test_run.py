@@ -3,6 +3,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from morlbench.cli import main
 from morlbench.errors import UsageError
@@ -27,6 +28,7 @@ def test_run_directory_is_complete(reference_run):
     assert config["spec"]["engine"]["lr"] > 0 and config["spec"]["estimator"] == "grpo"
     assert config["task"]["version"].startswith("arith-")
     assert config["versions"]["torch"] and config["comparability"]["batch"] == "2x4"
+    assert config["provenance"]["cpu_capability"] == torch.backends.cpu.get_cpu_capability() != ""
     metrics = [json.loads(l) for l in read(out / "metrics.jsonl").splitlines()]
     assert [m["step"] for m in metrics] == [1, 2, 3, 4]
     assert set(metrics[0]["rewards"]) == {"accuracy", "conciseness", "clarity"}

@@ -41,10 +41,11 @@ def test_lean_decoding_gives_the_same_tokens(model, monkeypatch):
         assert torch.equal(a.sequences, b.sequences) and a.lengths == b.lengths
 
 
+@pytest.mark.parametrize("prompts_per_pass", [1, 2, 3])
 @torch.no_grad()
-def test_prefill_in_passes_is_bit_for_bit_one_pass(model, monkeypatch):
-    """Prompts prefilled a few at a time (here one or two per pass) leave the same logits and cache, every bit,
-    in every row, repeated prompts included, as one pass over all of them."""
+def test_prefill_in_passes_is_bit_for_bit_one_pass(model, monkeypatch, prompts_per_pass):
+    """Prompts prefilled a few at a time (5 distinct prompts, each repeated 3 times: the last pass may be short)
+    leave the same logits and cache, every bit, in every row, as one pass over all of them."""
     ids, mask = left_pad(prompts_of(model), model.pad_token_id, torch.device("cpu"))
     lean, width = LeanLlama(model.policy), ids.shape[1]
 
@@ -54,7 +55,7 @@ def test_prefill_in_passes_is_bit_for_bit_one_pass(model, monkeypatch):
 
     monkeypatch.setattr(llama, "PREFILL_POSITIONS", 10**9)
     one_pass = prefill()
-    monkeypatch.setattr(llama, "PREFILL_POSITIONS", 2 * width - 1)
+    monkeypatch.setattr(llama, "PREFILL_POSITIONS", prompts_per_pass * width)
     in_passes = prefill()
     assert torch.equal(one_pass[0], in_passes[0]) and one_pass[2] == in_passes[2] == width
     assert all(torch.equal(a, b) for a, b in zip(one_pass[1], in_passes[1]))
