@@ -61,6 +61,13 @@ def entry_identity(spec: dict[str, Any], method_settings: dict[str, Any], weight
     return identity_of(package, installed_version(package), RunSpec.normalised(spec), method_settings, weights)
 
 
+def machine(config: dict[str, Any]) -> dict[str, Any]:
+    """The CPU, torch's CPU kernel level and the GPU a run was made on: a rerun reproduces its numbers bit for bit
+    only where they round alike (docs/performance.md). None where a run predates the field."""
+    host = config.get("provenance", {})
+    return {key: host.get(key) for key in ("cpu", "cpu_capability", "cuda")}
+
+
 def result_from_run(run_dir: Path, label: str | None = None) -> dict[str, Any]:
     """The result file of a finished run directory."""
     run = open_run(run_dir)
@@ -87,6 +94,7 @@ def result_from_run(run_dir: Path, label: str | None = None) -> dict[str, Any]:
         "objective_names": config["task"]["objectives"],
         "spec": spec,  # with today's defaults: a run recorded before a setting existed reads as a rerun would
         "versions": config["versions"],
+        "machine": machine(config),
         "budget": {"train_seconds": run.metrics[-1]["train_seconds"], "eval_seconds": run.metrics[-1]["eval_seconds"]},
         "evals": run.evals,
         "mechanism": {"initial_weights": config["resolved"]["weights"], "weights": weight_trajectory(run.metrics),

@@ -3,6 +3,7 @@ import shutil
 
 import numpy as np
 import pytest
+import torch
 
 from morlbench.cli import main
 from morlbench.errors import UsageError
@@ -165,6 +166,12 @@ def test_a_run_recorded_before_a_setting_existed_submits_as_a_rerun_would(result
     old = json.loads(submit(run, tmp_path / "old").read_text())
     new = json.loads(submit(results / "runs" / "uniform-0", tmp_path / "new").read_text())
     assert old == new and old["spec"]["backend"] == "morlbench"
+
+
+def test_result_files_name_the_machine(results):
+    data = json.loads(next((results / "results").rglob("*.json")).read_text())
+    assert data["machine"]["cpu_capability"] == torch.backends.cpu.get_cpu_capability() and data["machine"]["cpu"]
+    assert load_result(next((results / "results").rglob("*.json"))).label
 
 
 def test_an_empty_label_is_refused(results, tmp_path):
