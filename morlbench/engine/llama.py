@@ -166,7 +166,8 @@ class LeanLlama:
             0, row_of.flip(0), torch.arange(len(ids) - 1, -1, -1, device=ids.device))
         width = ids.shape[1]
         passes = self._passes(unique, positions[first], self.causal(width, mask[first]))
-        cache = KVCache.allocate(len(ids), len(passes[0][2]), passes[0][2][0], capacity)
+        first_keys = passes[0][2]  # per layer: shape and dtype of the cache's buffers
+        cache = KVCache.allocate(len(ids), len(first_keys), first_keys[0], capacity)
         for start, last, keys, values in passes:
             rows = ((row_of >= start) & (row_of < start + len(last))).nonzero().squeeze(1)
             for buffer, states in zip(cache.keys + cache.values, keys + values):
