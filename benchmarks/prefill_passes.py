@@ -2,9 +2,8 @@
 in passes of about N prompt positions (``morlbench.engine.llama.PREFILL_POSITIONS``): time per prefill, best of
 five, and whether the logits and cache are the same bits. `python benchmarks/prefill_passes.py`
 (docs/performance.md)."""
-import time
-
 import torch
+from floor import best_seconds
 
 from morlbench.engine import llama
 from morlbench.engine.sampling import left_pad, positions_from_mask
@@ -15,13 +14,13 @@ BATCH, BUDGETS, REPEATS = 128, (None, 512, 1024, 2048), 5
 
 
 def prefill(lean: llama.LeanLlama, ids: torch.Tensor, mask: torch.Tensor) -> tuple[float, list[torch.Tensor]]:
-    """Best time of REPEATS prefills, and the logits and filled cache positions of the last."""
-    best = float("inf")
-    for _ in range(REPEATS):
-        start = time.perf_counter()
-        logits, cache = lean.prefill(ids, mask, positions_from_mask(mask), ids.shape[1] + 96)
-        best = min(best, time.perf_counter() - start)
-    return best, [logits, *(t[:, :, : cache.length] for t in cache.keys + cache.values)]
+    """Best time of REPEATS prefills, and the logits and filled cache positions of one more."""
+    def once():
+        return lean.prefill(ids, mask, positions_from_mask(mask), ids.shape[1] + 96)
+
+    seconds = best_seconds(once, REPEATS)
+    logits, cache = once()
+    return seconds, [logits, *(t[:, :, : cache.length] for t in cache.keys + cache.values)]
 
 
 @torch.no_grad()
