@@ -15,29 +15,10 @@ import torch
 import torch.nn.functional as F
 from transformers.models.llama.modeling_llama import apply_rotary_pos_emb
 
+from morlbench.engine.kv_cache import KVCache, SharedPromptCache
+
 SUPPORTED_TYPES = ("llama",)
 PREFILL_POSITIONS = 1024  # prompt positions per pass through the layers when prefilling on CPU
-
-
-@dataclass
-class KVCache:
-    """Keys and values of every layer, preallocated for the whole generation; ``length`` positions are filled."""
-
-    keys: list[torch.Tensor]  # (rows, kv heads, capacity, head dim) per layer
-    values: list[torch.Tensor]
-    length: int
-
-    @staticmethod
-    def allocate(rows: int, layers: int, like: torch.Tensor, capacity: int) -> KVCache:
-        """Uninitialised buffers for ``rows``, with ``like``'s (prompts, kv heads, width, head dim) otherwise:
-        decoding reads only positions below ``length``, every one of them written, so zeroing would be wasted."""
-        shape = (rows, like.shape[1], capacity, like.shape[3])
-        buffers = [like.new_empty(shape) for _ in range(2 * layers)]
-        return KVCache(buffers[:layers], buffers[layers:], 0)
-
-    def select(self, rows: torch.Tensor) -> None:
-        self.keys = [k[rows] for k in self.keys]
-        self.values = [v[rows] for v in self.values]
 
 
 @dataclass
@@ -129,19 +110,6 @@ class LeanLlama:
             values.append(v)
         return self.inner.norm(h), keys, values
 
-    def _one_query_attention(self, q: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, bias: torch.Tensor
-                             ) -> torch.Tensor:
-        """Attention of one query per row over the cache, as batched matrix products: about twice as fast as
-        scaled_dot_product_attention on CPU for a single query. ``bias`` (rows, 1, length): 0 or -inf."""
-        rows, heads, _, dim = q.shape
-        keys, values = self._repeat(keys), self._repeat(values)
-        length = keys.shape[2]
-        scores = torch.bmm(q.reshape(rows * heads, 1, dim), keys.reshape(rows * heads, length, dim).transpose(1, 2))
-        scores = scores.view(rows, heads, length) * self.scale + bias
-        weights = torch.softmax(scores.float(), dim=-1).to(q.dtype)
-        return torch.bmm(weights.view(rows * heads, 1, length), values.reshape(rows * heads, length, dim)
-                         ).view(rows, heads * dim)
-
     # -- decoding --------------------------------------------------------------------------------------
     def _passes(self, ids: torch.Tensor, positions: torch.Tensor, mask: torch.Tensor
                 ) -> list[tuple[int, torch.Tensor, list[torch.Tensor], list[torch.Tensor]]]:
@@ -157,15 +125,19 @@ class LeanLlama:
         return passes
 
     def prefill(self, ids: torch.Tensor, mask: torch.Tensor, positions: torch.Tensor, capacity: int
-                ) -> tuple[torch.Tensor, KVCache]:
+                ) -> tuple[torch.Tensor, KVCache | SharedPromptCache]:
         """Last-position logits of left-padded prompts, and a cache of ``capacity`` positions holding them. Each
-        distinct prompt is computed once; rows that repeat it (a prompt's G rollouts) get copies of its cache.
-        Passes of a few prompts give the same bits as one pass on CPU (checked in tests/unit/test_lean.py)."""
+        distinct prompt is computed once; where prompts repeat (a prompt's G rollouts), its rows share its keys
+        and values (``SharedPromptCache``), else every row has its own (``KVCache``). Passes of a few prompts give
+        the same bits as one pass on CPU (checked in tests/unit/test_lean.py)."""
         unique, row_of = torch.unique(ids, dim=0, return_inverse=True)
         first = torch.zeros(len(unique), dtype=torch.long, device=ids.device).scatter_(
             0, row_of.flip(0), torch.arange(len(ids) - 1, -1, -1, device=ids.device))
         width = ids.shape[1]
         passes = self._passes(unique, positions[first], self.causal(width, mask[first]))
+        logits = self.logits(torch.cat([last for _, last, _, _ in passes]))[row_of]
+        if len(unique) < len(ids):
+            return logits, self._shared_cache(passes, row_of, capacity - width)
         first_keys = passes[0][2]  # per layer: shape and dtype of the cache's buffers
         cache = KVCache.allocate(len(ids), len(first_keys), first_keys[0], capacity)
         for start, last, keys, values in passes:
@@ -173,10 +145,18 @@ class LeanLlama:
             for buffer, states in zip(cache.keys + cache.values, keys + values):
                 buffer[rows, :, :width] = states[row_of[rows] - start]
         cache.length = width
-        return self.logits(torch.cat([last for _, last, _, _ in passes]))[row_of], cache
+        return logits, cache
 
-    def decode(self, token: torch.Tensor, positions: torch.Tensor, key_mask: torch.Tensor, cache: KVCache
-               ) -> torch.Tensor:
+    def _shared_cache(self, passes: list, row_of: torch.Tensor, completion_capacity: int) -> SharedPromptCache:
+        layers = range(len(passes[0][2]))
+        keys = [torch.cat([p[2][i] for p in passes]).transpose(2, 3).contiguous() for i in layers]
+        values = [torch.cat([p[3][i] for p in passes]) for i in layers]
+        own = KVCache.allocate(len(row_of), len(keys), values[0], completion_capacity)
+        width = values[0].shape[2]
+        return SharedPromptCache(keys, values, own.keys, own.values, row_of, width, width, self.heads)
+
+    def decode(self, token: torch.Tensor, positions: torch.Tensor, key_mask: torch.Tensor,
+               cache: KVCache | SharedPromptCache) -> torch.Tensor:
         """Logits after one new token per row; ``key_mask`` (rows, length + 1) covers the cache and the token."""
         h = self.inner.embed_tokens(token.unsqueeze(1))
         cos, sin = self.inner.rotary_emb(h, positions)
@@ -189,9 +169,8 @@ class LeanLlama:
             q, k = self._heads(attn.q_proj(x), self.heads), self._heads(attn.k_proj(x), self.kv_heads)
             v = self._heads(attn.v_proj(x), self.kv_heads)
             q, k = apply_rotary_pos_emb(q, k, cos, sin)
-            cache.keys[i][:, :, cache.length] = k[:, :, 0]
-            cache.values[i][:, :, cache.length] = v[:, :, 0]
-            out = self._one_query_attention(q, cache.keys[i][:, :, :end], cache.values[i][:, :, :end], bias)
+            cache.write(i, k[:, :, 0], v[:, :, 0])
+            out = cache.attend(i, q, bias, self.scale)
             h = h + attn.o_proj(out.reshape(h.shape[0], 1, -1))
             h = h + layer.mlp(layer.post_attention_layernorm(h))
         cache.length = end

@@ -75,7 +75,7 @@ class _PaddedSession:
 class SharedPromptPasses:
     """Distinct prompts once; completion rows bucketed by length, at most ``token_budget`` tokens per bucket."""
 
-    MIN_BUCKET_ROWS = 16  # fewer rows per pass would cost more in per-call overhead than padding saves
+    MIN_BUCKET_ROWS = 8  # 4 rows cost more in per-call overhead than padding saves, 16 pad more (measured)
 
     def __init__(self, gen: Generation, token_budget: int) -> None:
         self.gen = gen

@@ -7,10 +7,11 @@ import torch
 
 from morlbench.engine import llama
 from morlbench.engine.engine import Engine
+from morlbench.engine.kv_cache import SharedPromptCache
 from morlbench.engine.llama import LeanLlama
 from morlbench.engine.losses import completion_logprobs
 from morlbench.engine.passes import PaddedPasses, SharedPromptPasses
-from morlbench.engine.sampling import generate, left_pad, positions_from_mask
+from morlbench.engine.sampling import TransformersForward, generate, left_pad, positions_from_mask
 from morlbench.models.base import LoadedModel
 from morlbench.spec import EngineSettings
 from tests.factory import ARITH_PROMPTS
@@ -41,17 +42,57 @@ def test_lean_decoding_gives_the_same_tokens(model, monkeypatch):
         assert torch.equal(a.sequences, b.sequences) and a.lengths == b.lengths
 
 
+def grouped_query_model(tokenizer):
+    """A random Llama whose 4 query heads share 2 key/value heads."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
+                         tie_word_embeddings=True, pad_token_id=tokenizer.pad_token_id)
+    torch.manual_seed(3)
+    return LlamaForCausalLM(config).eval()
+
+
+@pytest.mark.parametrize("kv_heads", ["equal", "grouped"])
+@torch.no_grad()
+def test_decoding_with_shared_prompts_follows_transformers(tiny_random_model, kv_heads):
+    """Rows that repeat a prompt share its keys and values while decoding (SharedPromptCache), also after rows
+    leave the batch; their logits stay those of transformers' forward with every row's own cache."""
+    policy = tiny_random_model.policy if kv_heads == "equal" else grouped_query_model(tiny_random_model.tokenizer)
+    prompts = [tiny_random_model.encode_prompt(p) for p in ARITH_PROMPTS for _ in range(3)][1:]  # groups of 2 and 3
+    ids, mask = left_pad(prompts, tiny_random_model.pad_token_id, torch.device("cpu"))
+    lean, plain = LeanLlama(policy), TransformersForward(policy)
+    (ours, cache), (theirs, their_cache) = (f.prefill(ids, mask, positions_from_mask(mask), ids.shape[1] + 6)
+                                           for f in (lean, plain))
+    assert isinstance(cache, SharedPromptCache)
+    position, rows = mask.sum(dim=1, keepdim=True), torch.arange(len(ids))
+    draw = torch.Generator().manual_seed(0)
+    for step in range(5):
+        assert torch.allclose(ours, theirs, atol=1e-5)
+        if step == 2:  # a prompt loses a rollout, another all of them
+            keep = torch.tensor([r for r in range(len(rows)) if r not in (0, 4, 5, 6, 7)])
+            cache.select(keep)
+            their_cache.select(keep)
+            rows, mask, position, ours, theirs = rows[keep], mask[keep], position[keep], ours[keep], theirs[keep]
+        token = torch.randint(3, theirs.shape[1], (len(rows),), generator=draw)  # rollouts of a prompt differ
+        mask = torch.cat([mask, torch.ones_like(mask[:, :1])], dim=1)
+        ours, theirs = lean.decode(token, position, mask, cache), plain.decode(token, position, mask, their_cache)
+        position = position + 1
+    assert torch.allclose(ours, theirs, atol=1e-5)
+
+
+@pytest.mark.parametrize("group", [1, 3])
 @pytest.mark.parametrize("prompts_per_pass", [1, 2, 3])
 @torch.no_grad()
-def test_prefill_in_passes_is_bit_for_bit_one_pass(model, monkeypatch, prompts_per_pass):
-    """Prompts prefilled a few at a time (5 distinct prompts, each repeated 3 times: the last pass may be short)
-    leave the same logits and cache, every bit, in every row, as one pass over all of them."""
-    ids, mask = left_pad(prompts_of(model), model.pad_token_id, torch.device("cpu"))
+def test_prefill_in_passes_is_bit_for_bit_one_pass(model, monkeypatch, prompts_per_pass, group):
+    """Prompts prefilled a few at a time (5 distinct prompts, alone or each repeated 3 times: the last pass may be
+    short) leave the same logits and cache, every bit, in every row, as one pass over all of them."""
+    ids, mask = left_pad(prompts_of(model, group), model.pad_token_id, torch.device("cpu"))
     lean, width = LeanLlama(model.policy), ids.shape[1]
 
     def prefill():
         logits, cache = lean.prefill(ids, mask, positions_from_mask(mask), width + 4)
-        return logits, [t[:, :, :width] for t in cache.keys + cache.values], cache.length
+        return logits, cache.filled(), cache.length
 
     monkeypatch.setattr(llama, "PREFILL_POSITIONS", 10**9)
     one_pass = prefill()
