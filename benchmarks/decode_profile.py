@@ -1,6 +1,7 @@
 """Where a decoding step's time goes: one step of the lean decoder on the embedded model, 64 rows (8 prompts x 8
-rollouts) at a cache of about 100 positions, profiled in place, beside the same matrix products on small tensors
-that stay in cache. `python benchmarks/decode_profile.py` (docs/performance.md)."""
+rollouts, sharing their prompt's keys and values) at a cache of about 100 positions, profiled in place, beside the
+same per-row matrix products on small tensors that stay in cache.
+`python benchmarks/decode_profile.py` (docs/performance.md)."""
 import time
 
 import torch
@@ -49,10 +50,11 @@ def main() -> None:
     print(prof.key_averages(group_by_input_shape=True).table(sort_by="self_cpu_time_total", row_limit=8,
                                                              max_name_column_width=24, max_shapes_column_width=60))
     rows, heads, dim, hidden = ids.shape[0], lean.heads, lean.head_dim, model.policy.config.hidden_size
-    q, keys = torch.randn(rows * heads, 1, dim), torch.randn(rows * heads, length + 1, dim)
+    own = length + 1 - getattr(cache, "width", 0)  # positions each row reads alone (its prompt's are shared)
+    q, keys = torch.randn(rows * heads, 1, dim), torch.randn(rows * heads, own, dim)
     x, w = torch.randn(rows, hidden), torch.randn(4 * hidden, hidden)
     print("the same products on small tensors in cache, per call: "
-          f"scores bmm {per_call_us(lambda: torch.bmm(q, keys.transpose(1, 2))):.0f} us, "
+          f"scores bmm over {own} positions {per_call_us(lambda: torch.bmm(q, keys.transpose(1, 2))):.0f} us, "
           f"{hidden}->{4 * hidden} projection {per_call_us(lambda: torch.nn.functional.linear(x, w)):.0f} us")
 
 

@@ -96,14 +96,21 @@ class SharedPromptCache:
         first_of_group = (counts.cumsum(0) - counts)[self.group[order]]
         self.slot = torch.empty_like(self.group)
         self.slot[order] = torch.arange(len(order), device=order.device) - first_of_group
-        grid = (prompts, kv, int(counts.max()), self.heads // kv)
+        slots = int(counts.max())
+        grid = (prompts, kv, slots, self.heads // kv)
         like = self.prompt_values[0]
         self._queries, self._weights = like.new_zeros((*grid, dim)), like.new_zeros((*grid, width))
+        # each row's (prompt, kv head, slot) cells in the grid flattened over its first three dimensions
+        kv_heads = torch.arange(kv, device=self.group.device)
+        self._cells = ((self.group[:, None] * kv + kv_heads) * slots + self.slot[:, None]).reshape(-1)
 
     def select(self, rows: torch.Tensor) -> None:
+        """Keep ``rows``; prompts none of them continues leave the grid, so their keys are read no more."""
         self.keys = [k[rows] for k in self.keys]
         self.values = [v[rows] for v in self.values]
-        self.group = self.group[rows]
+        prompts, self.group = torch.unique(self.group[rows], return_inverse=True)
+        self.prompt_keys = [k[prompts] for k in self.prompt_keys]
+        self.prompt_values = [v[prompts] for v in self.prompt_values]
         self._place()
 
     def filled(self) -> list[torch.Tensor]:
@@ -120,9 +127,10 @@ class SharedPromptCache:
         (kv heads, n, m) matrices ``other``, and read each row's (heads, m) result back."""
         rows = len(rows_part)
         prompts, kv, slots, per_kv, n = grid.shape
-        grid[self.group, :, self.slot] = rows_part.reshape(rows, kv, per_kv, n)
+        grid.view(-1, per_kv * n).index_copy_(0, self._cells, rows_part.reshape(rows * kv, per_kv * n))
         product = torch.bmm(grid.view(prompts * kv, slots * per_kv, n), other.view(prompts * kv, n, -1))
-        return product.view(prompts, kv, slots, per_kv, -1)[self.group, :, self.slot].reshape(rows, kv * per_kv, -1)
+        m = product.shape[-1]
+        return torch.index_select(product.view(-1, per_kv * m), 0, self._cells).view(rows, kv * per_kv, m)
 
     def attend(self, layer: int, q: torch.Tensor, bias: torch.Tensor, scale: float) -> torch.Tensor:
         """As ``KVCache.attend``: the prompt's scores and values from the shared grid, the completion's per row."""

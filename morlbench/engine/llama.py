@@ -66,10 +66,6 @@ class LeanLlama:
         rows, width, _ = x.shape
         return x.view(rows, width, count, self.head_dim).transpose(1, 2)
 
-    def _repeat(self, x: torch.Tensor) -> torch.Tensor:
-        groups = self.heads // self.kv_heads
-        return x if groups == 1 else x.repeat_interleave(groups, dim=1)
-
     def _layer(self, layer: torch.nn.Module, h: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor,
                past: tuple[torch.Tensor, torch.Tensor] | None, mask: torch.Tensor
                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -81,8 +77,8 @@ class LeanLlama:
         v = self._heads(attn.v_proj(x), self.kv_heads)
         q, k = apply_rotary_pos_emb(q, k, cos, sin)
         keys, values = (k, v) if past is None else (torch.cat([past[0], k], dim=2), torch.cat([past[1], v], dim=2))
-        out = F.scaled_dot_product_attention(q, self._repeat(keys), self._repeat(values), attn_mask=mask,
-                                             scale=self.scale)
+        out = F.scaled_dot_product_attention(q, keys, values, attn_mask=mask, scale=self.scale,
+                                             enable_gqa=self.heads != self.kv_heads)  # no repeated keys and values
         h = h + attn.o_proj(out.transpose(1, 2).reshape(h.shape[0], h.shape[1], -1))
         h = h + layer.mlp(layer.post_attention_layernorm(h))
         return h, k, v
@@ -127,16 +123,16 @@ class LeanLlama:
     def prefill(self, ids: torch.Tensor, mask: torch.Tensor, positions: torch.Tensor, capacity: int
                 ) -> tuple[torch.Tensor, KVCache | SharedPromptCache]:
         """Last-position logits of left-padded prompts, and a cache of ``capacity`` positions holding them. Each
-        distinct prompt is computed once; where prompts repeat (a prompt's G rollouts), its rows share its keys
-        and values (``SharedPromptCache``), else every row has its own (``KVCache``). Passes of a few prompts give
-        the same bits as one pass on CPU (checked in tests/unit/test_lean.py)."""
+        distinct prompt is computed once. Where rows repeat prompts (two rows per prompt or more: a prompt's G
+        rollouts), they share its keys and values (``SharedPromptCache``); else every row has its own
+        (``KVCache``). Passes of a few prompts give the same bits as one pass on CPU (tests/unit/test_lean.py)."""
         unique, row_of = torch.unique(ids, dim=0, return_inverse=True)
         first = torch.zeros(len(unique), dtype=torch.long, device=ids.device).scatter_(
             0, row_of.flip(0), torch.arange(len(ids) - 1, -1, -1, device=ids.device))
         width = ids.shape[1]
         passes = self._passes(unique, positions[first], self.causal(width, mask[first]))
         logits = self.logits(torch.cat([last for _, last, _, _ in passes]))[row_of]
-        if len(unique) < len(ids):
+        if len(ids) >= 2 * len(unique):  # rows share prompts (a group's rollouts)
             return logits, self._shared_cache(passes, row_of, capacity - width)
         first_keys = passes[0][2]  # per layer: shape and dtype of the cache's buffers
         cache = KVCache.allocate(len(ids), len(first_keys), first_keys[0], capacity)

@@ -17,8 +17,22 @@ from morlbench.spec import EngineSettings
 from tests.factory import ARITH_PROMPTS
 
 
-@pytest.fixture(params=["tiny_random_model", "embedded_model"])
+def grouped_query_model(tokenizer):
+    """A random Llama whose 4 query heads share 2 key/value heads."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
+                         tie_word_embeddings=True, pad_token_id=tokenizer.pad_token_id)
+    torch.manual_seed(3)
+    return LlamaForCausalLM(config).eval()
+
+
+@pytest.fixture(params=["tiny_random_model", "embedded_model", "grouped_query"])
 def model(request):
+    if request.param == "grouped_query":
+        tiny = request.getfixturevalue("tiny_random_model")
+        return LoadedModel(grouped_query_model(tiny.tokenizer), tiny.tokenizer, "grouped", {})
     return request.getfixturevalue(request.param)
 
 
@@ -42,24 +56,15 @@ def test_lean_decoding_gives_the_same_tokens(model, monkeypatch):
         assert torch.equal(a.sequences, b.sequences) and a.lengths == b.lengths
 
 
-def grouped_query_model(tokenizer):
-    """A random Llama whose 4 query heads share 2 key/value heads."""
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
-                         tie_word_embeddings=True, pad_token_id=tokenizer.pad_token_id)
-    torch.manual_seed(3)
-    return LlamaForCausalLM(config).eval()
-
-
 @pytest.mark.parametrize("kv_heads", ["equal", "grouped"])
 @torch.no_grad()
 def test_decoding_with_shared_prompts_follows_transformers(tiny_random_model, kv_heads):
     """Rows that repeat a prompt share its keys and values while decoding (SharedPromptCache), also after rows
     leave the batch; their logits stay those of transformers' forward with every row's own cache."""
     policy = tiny_random_model.policy if kv_heads == "equal" else grouped_query_model(tiny_random_model.tokenizer)
-    prompts = [tiny_random_model.encode_prompt(p) for p in ARITH_PROMPTS for _ in range(3)][1:]  # groups of 2 and 3
+    # rollouts of a prompt interleaved with other prompts' (groups of 2 and 3), and one prompt alone
+    prompts = [tiny_random_model.encode_prompt(p) for _ in range(3) for p in ARITH_PROMPTS[:4]][1:]
+    prompts.insert(5, tiny_random_model.encode_prompt(ARITH_PROMPTS[4]))
     ids, mask = left_pad(prompts, tiny_random_model.pad_token_id, torch.device("cpu"))
     lean, plain = LeanLlama(policy), TransformersForward(policy)
     (ours, cache), (theirs, their_cache) = (f.prefill(ids, mask, positions_from_mask(mask), ids.shape[1] + 6)
@@ -69,8 +74,8 @@ def test_decoding_with_shared_prompts_follows_transformers(tiny_random_model, kv
     draw = torch.Generator().manual_seed(0)
     for step in range(5):
         assert torch.allclose(ours, theirs, atol=1e-5)
-        if step == 2:  # a prompt loses a rollout, another all of them
-            keep = torch.tensor([r for r in range(len(rows)) if r not in (0, 4, 5, 6, 7)])
+        if step == 2:  # prompts lose rollouts, the one alone and another lose all theirs
+            keep = torch.tensor([r for r in range(len(rows)) if r not in (1, 3, 5, 6, 10)])
             cache.select(keep)
             their_cache.select(keep)
             rows, mask, position, ours, theirs = rows[keep], mask[keep], position[keep], ours[keep], theirs[keep]
@@ -116,11 +121,13 @@ def test_shared_prompt_logprobs_equal_the_padded_forward(model):
             assert torch.allclose(ours[mask], reference[part, : mask.shape[1]][mask], atol=1e-5)
 
 
-def test_shared_prompt_update_and_gradients_equal_the_padded_ones(tiny_random_model):
+@pytest.mark.parametrize("kv_heads", ["equal", "grouped"])
+def test_shared_prompt_update_and_gradients_equal_the_padded_ones(tiny_random_model, kv_heads):
     advantages = torch.as_tensor(np.random.default_rng(1).normal(size=(15, 3)))
+    policy = tiny_random_model.policy if kv_heads == "equal" else grouped_query_model(tiny_random_model.tokenizer)
     results = []
     for shared in (True, False):
-        model = LoadedModel(copy.deepcopy(tiny_random_model.policy), tiny_random_model.tokenizer, "r", {})
+        model = LoadedModel(copy.deepcopy(policy), tiny_random_model.tokenizer, "r", {})
         engine = Engine(model, EngineSettings(shared_prompts=shared, micro_batch_tokens=200, ppo_epochs=2))
         gen = engine.sample(prompts_of(model), 20, seed=9)
         kind = SharedPromptPasses if shared else PaddedPasses
