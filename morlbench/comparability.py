@@ -8,7 +8,7 @@ from morlbench.spec import RunSpec
 # Bump when the evaluation protocol changes (what a front is and how it is valued).
 PROTOCOL_VERSION = 2
 # Bump when the engine computes something else for the same command (another loss, sampler, update or data);
-# not when only float32 rounding moves (sums taken in another order), as it moves on another CPU too
+# not when only floating-point rounding moves (sums taken in another order), as it moves on another CPU too
 # (docs/leaderboard.md). 2 is the lean Llama passes.
 ENGINE_VERSION = 2
 
