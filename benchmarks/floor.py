@@ -97,3 +97,18 @@ def matmul_rate(size: int = 1024, repeats: int = 5) -> float:
     """FLOP per second of a float32 size x size matrix product on this machine, now (best of ``repeats``)."""
     a, b = torch.randn(size, size), torch.randn(size, size)
     return 2 * size**3 / best_seconds(lambda: a @ b, repeats)
+
+
+def layer_matmul_rate(policy: torch.nn.Module, tokens: int = 1024, repeats: int = 5) -> float:
+    """FLOP per second of the model's own block projections (every linear layer of the blocks, one after another)
+    on ``tokens`` rows of float32 input, in cache: the rate the model's thin shapes allow, beside the 1024^3 rate
+    the floor assumes (docs/performance.md)."""
+    weights = [m.weight.detach() for name, m in policy.named_modules()
+               if isinstance(m, torch.nn.Linear) and ".layers." in name]
+    inputs = {w.shape[1]: torch.randn(tokens, w.shape[1], dtype=w.dtype) for w in weights}
+
+    def project() -> None:
+        for w in weights:
+            torch.nn.functional.linear(inputs[w.shape[1]], w)
+
+    return 2 * tokens * sum(w.numel() for w in weights) / best_seconds(project, repeats)

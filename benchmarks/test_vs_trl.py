@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import torch
-from floor import decoding_bytes, matmul_rate, model_shape, read_rate, step_flops
+from floor import decoding_bytes, layer_matmul_rate, matmul_rate, model_shape, read_rate, step_flops
 
 from morlbench.engine.engine import Engine
 from morlbench.estimators import estimate
@@ -149,20 +149,24 @@ def test_paired_engine_over_trl_speed(benchmark, embedded, tmp_path):
     print(f"\nengine steps/s over TRL's, per pair: {', '.join(f'{r:.2f}' for r in ratios)}; "
           f"median {statistics.median(ratios):.2f}")
     run, shape, rate = engine[1], model_shape(embedded.policy), matmul_rate()
-    report_floor(benchmark, shape, rate, run.shapes[-STEPS:], statistics.median(engine_seconds) / STEPS)
+    report_floor(benchmark, shape, rate, run.shapes[-STEPS:], statistics.median(engine_seconds) / STEPS,
+                 layer_matmul_rate(embedded.policy))
     report_phases(benchmark, shape, rate, run.shapes, run.phases)
 
 
-def report_floor(benchmark, shape, rate: float, shapes, step_seconds: float) -> None:
+def report_floor(benchmark, shape, rate: float, shapes, step_seconds: float, layer_rate: float) -> None:
     """The compute floor of the engine's steps (benchmarks/floor.py), from the FLOPs of the batches it drew and the
-    matmul rate measured now."""
+    matmul rate measured now; beside it, the same work at the rate of the model's own projections."""
     flops = statistics.mean(step_flops(shape, *s)["total"] for s in shapes)
-    floor = flops / rate
+    floor, layer_floor = flops / rate, flops / layer_rate
     benchmark.extra_info.update(step_gflop=round(flops / 1e9, 2), matmul_gflops=round(rate / 1e9, 1),
                                 floor_seconds=round(floor, 3), engine_step_seconds=round(step_seconds, 3),
-                                over_floor=round(step_seconds / floor, 2))
+                                over_floor=round(step_seconds / floor, 2), layer_gflops=round(layer_rate / 1e9, 1),
+                                over_layer_floor=round(step_seconds / layer_floor, 2))
     print(f"engine step {step_seconds:.3f} s; floor {floor:.3f} s ({flops / 1e9:.1f} GFLOP at "
-          f"{rate / 1e9:.0f} GFLOP/s, 1024^3 matmul now): {step_seconds / floor:.2f}x the floor")
+          f"{rate / 1e9:.0f} GFLOP/s, 1024^3 matmul now): {step_seconds / floor:.2f}x the floor; at the rate of "
+          f"the model's own projections on 1024 tokens ({layer_rate / 1e9:.0f} GFLOP/s): {layer_floor:.3f} s, "
+          f"{step_seconds / layer_floor:.2f}x")
 
 
 def report_phases(benchmark, shape, rate: float, shapes, phases) -> None:

@@ -27,3 +27,13 @@ def test_forward_flops_counts_each_prompt_once_and_every_completion_token():
 def test_decoding_bytes_reads_weights_shared_prompts_and_live_rows(prompts, completions, expected):
     shape = floor.Shape(linear=0, vocab_projection=0, attention=0, weight_bytes=100, kv_bytes=10)
     assert floor.decoding_bytes(shape, prompts, completions) == expected
+
+
+def test_layer_matmul_rate_counts_every_block_projection_once_per_token(tiny_random_model, monkeypatch):
+    """2 FLOP per weight of the blocks' linear layers per token, not the output projection's: timed at 1 s."""
+    monkeypatch.setattr(floor, "best_seconds", lambda work, repeats: (work(), 1.0)[1])
+    policy = tiny_random_model.policy
+    config = policy.config
+    per_layer = 4 * config.hidden_size**2 + 3 * config.hidden_size * config.intermediate_size  # q k v o, gate up down
+    assert config.num_key_value_heads == config.num_attention_heads
+    assert floor.layer_matmul_rate(policy, tokens=8) == 2 * 8 * per_layer * config.num_hidden_layers
