@@ -17,19 +17,14 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 @pytest.fixture(scope="session")
 def tiny_random_model():
     """A 2-layer random Llama with the embedded tokenizer: fast, for engine tests."""
-    from transformers import LlamaConfig, LlamaForCausalLM
-
     from morlbench.models.base import LoadedModel
     from morlbench.models.pretraining import build_tokenizer
     from morlbench.models.tiny_arith import PretrainRecipe
+    from tests.factory import random_llama
 
     tokenizer = build_tokenizer(PretrainRecipe())
-    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=256,
-                         tie_word_embeddings=True, pad_token_id=tokenizer.pad_token_id,
-                         eos_token_id=tokenizer.eos_token_id)
-    torch.manual_seed(0)
-    return LoadedModel(LlamaForCausalLM(config), tokenizer, "random", {"checkpoint_sha256": "random"})
+    return LoadedModel(random_llama(tokenizer, heads=2, kv_heads=2, seed=0), tokenizer, "random",
+                       {"checkpoint_sha256": "random"})
 
 
 @pytest.fixture(scope="session")

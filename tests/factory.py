@@ -17,6 +17,19 @@ TINY = dict(steps=4, prompts_per_step=2, group_size=4, eval_every=2, checkpoint_
             task_options={"select_size": 12, "report_size": 16, "val_size": 4}, max_new_tokens=48)
 
 
+def random_llama(tokenizer, heads: int, kv_heads: int, seed: int):
+    """A 2-layer, 32-wide random Llama over ``tokenizer``: ``heads`` query heads on ``kv_heads`` key/value heads."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                         num_attention_heads=heads, num_key_value_heads=kv_heads, max_position_embeddings=256,
+                         tie_word_embeddings=True, pad_token_id=tokenizer.pad_token_id,
+                         eos_token_id=tokenizer.eos_token_id)
+    torch.manual_seed(seed)
+    return LlamaForCausalLM(config)
+
+
 # Arithmetic prompts of different lengths, for sampling tests on the embedded model.
 ARITH_PROMPTS = ["Ana has 12 coins. Then she buys 7 more. Then she gives away 5. How many coins does Ana have now?",
     "Ben has 40 pens. How many pens does Ben have now?",

@@ -14,18 +14,12 @@ from morlbench.engine.passes import PaddedPasses, SharedPromptPasses
 from morlbench.engine.sampling import TransformersForward, generate, left_pad, positions_from_mask
 from morlbench.models.base import LoadedModel
 from morlbench.spec import EngineSettings
-from tests.factory import ARITH_PROMPTS
+from tests.factory import ARITH_PROMPTS, random_llama
 
 
 def grouped_query_model(tokenizer):
     """A random Llama whose 4 query heads share 2 key/value heads."""
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
-                         tie_word_embeddings=True, pad_token_id=tokenizer.pad_token_id)
-    torch.manual_seed(3)
-    return LlamaForCausalLM(config).eval()
+    return random_llama(tokenizer, heads=4, kv_heads=2, seed=3).eval()
 
 
 @pytest.fixture(params=["tiny_random_model", "embedded_model", "grouped_query"])
