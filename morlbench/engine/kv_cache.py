@@ -34,6 +34,16 @@ def attention_weights(scores: torch.Tensor, scale: float, bias: torch.Tensor, dt
     return torch.softmax((scores * scale + bias).float(), dim=-1).to(dtype)
 
 
+def empty_buffers(rows: int, layers: int, like: torch.Tensor, capacity: int
+                  ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """Per layer, uninitialised key and value buffers of ``capacity`` positions for ``rows``, with ``like``'s
+    (prompts, kv heads, width, head dim) otherwise: decoding reads only positions already written, so zeroing
+    would be wasted."""
+    shape = (rows, like.shape[1], capacity, like.shape[3])
+    buffers = [like.new_empty(shape) for _ in range(2 * layers)]
+    return buffers[:layers], buffers[layers:]
+
+
 @dataclass
 class KVCache:
     """Keys and values of every layer, preallocated for the whole generation; ``length`` positions are filled."""
@@ -44,11 +54,7 @@ class KVCache:
 
     @staticmethod
     def allocate(rows: int, layers: int, like: torch.Tensor, capacity: int) -> KVCache:
-        """Uninitialised buffers for ``rows``, with ``like``'s (prompts, kv heads, width, head dim) otherwise:
-        decoding reads only positions below ``length``, every one of them written, so zeroing would be wasted."""
-        shape = (rows, like.shape[1], capacity, like.shape[3])
-        buffers = [like.new_empty(shape) for _ in range(2 * layers)]
-        return KVCache(buffers[:layers], buffers[layers:], 0)
+        return KVCache(*empty_buffers(rows, layers, like, capacity), 0)
 
     def select(self, rows: torch.Tensor) -> None:
         self.keys = [k[rows] for k in self.keys]

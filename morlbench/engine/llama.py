@@ -15,10 +15,18 @@ import torch
 import torch.nn.functional as F
 from transformers.models.llama.modeling_llama import apply_rotary_pos_emb
 
-from morlbench.engine.kv_cache import KVCache, SharedPromptCache
+from morlbench.engine.kv_cache import KVCache, SharedPromptCache, empty_buffers
 
 SUPPORTED_TYPES = ("llama",)
 PREFILL_POSITIONS = 1024  # prompt positions per pass through the layers when prefilling on CPU
+
+
+def first_rows(inverse: torch.Tensor, count: int) -> torch.Tensor:
+    """The first row of each of ``count`` distinct values, from ``torch.unique``'s ``inverse``: a minimum, so the
+    same on every device (a scatter with repeated indices has no fixed order on CUDA)."""
+    rows = torch.arange(len(inverse), device=inverse.device)
+    return torch.full((count,), len(inverse), dtype=torch.long, device=inverse.device).scatter_reduce_(
+        0, inverse, rows, reduce="amin")
 
 
 @dataclass
@@ -127,8 +135,7 @@ class LeanLlama:
         rollouts), they share its keys and values (``SharedPromptCache``); else every row has its own
         (``KVCache``). Passes of a few prompts give the same bits as one pass on CPU (tests/unit/test_lean.py)."""
         unique, row_of = torch.unique(ids, dim=0, return_inverse=True)
-        first = torch.zeros(len(unique), dtype=torch.long, device=ids.device).scatter_(
-            0, row_of.flip(0), torch.arange(len(ids) - 1, -1, -1, device=ids.device))
+        first = first_rows(row_of, len(unique))
         width = ids.shape[1]
         passes = self._passes(unique, positions[first], self.causal(width, mask[first]))
         logits = self.logits(torch.cat([last for _, last, _, _ in passes]))[row_of]
@@ -147,9 +154,9 @@ class LeanLlama:
         layers = range(len(passes[0][2]))
         keys = [torch.cat([p[2][i] for p in passes]).transpose(2, 3).contiguous() for i in layers]
         values = [torch.cat([p[3][i] for p in passes]) for i in layers]
-        own = KVCache.allocate(len(row_of), len(keys), values[0], completion_capacity)
+        own_keys, own_values = empty_buffers(len(row_of), len(keys), values[0], completion_capacity)
         width = values[0].shape[2]
-        return SharedPromptCache(keys, values, own.keys, own.values, row_of, width, width, self.heads)
+        return SharedPromptCache(keys, values, own_keys, own_values, row_of, width, width, self.heads)
 
     def decode(self, token: torch.Tensor, positions: torch.Tensor, key_mask: torch.Tensor,
                cache: KVCache | SharedPromptCache) -> torch.Tensor:

@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from morlbench.engine.llama import LeanLlama, PromptStates
+from morlbench.engine.llama import LeanLlama, PromptStates, first_rows
 from morlbench.engine.losses import completion_logprobs, token_logprobs
 from morlbench.engine.sampling import Generation, positions_from_mask
 
@@ -81,8 +81,7 @@ class SharedPromptPasses:
         self.gen = gen
         prompts = gen.sequences[:, : gen.prompt_width]
         self.prompt_ids, self.group = torch.unique(prompts, dim=0, return_inverse=True)
-        self.prompt_mask = torch.stack([gen.attention_mask[(self.group == g).nonzero()[0, 0], : gen.prompt_width]
-                                        for g in range(len(self.prompt_ids))])
+        self.prompt_mask = gen.attention_mask[first_rows(self.group, len(self.prompt_ids)), : gen.prompt_width]
         lengths = gen.completion_mask.sum(dim=1)
         order = torch.argsort(lengths, stable=True)
         self.parts = self._buckets(order, lengths, token_budget)

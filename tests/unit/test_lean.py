@@ -50,6 +50,11 @@ def test_lean_decoding_gives_the_same_tokens(model, monkeypatch):
         assert torch.equal(a.sequences, b.sequences) and a.lengths == b.lengths
 
 
+def test_first_rows_are_the_first_occurrence_of_each_value():
+    inverse = torch.tensor([2, 0, 2, 1, 0, 1])
+    assert llama.first_rows(inverse, 3).tolist() == [1, 3, 0]
+
+
 @pytest.mark.parametrize("kv_heads", ["equal", "grouped"])
 @torch.no_grad()
 def test_decoding_with_shared_prompts_follows_transformers(tiny_random_model, kv_heads):
