@@ -55,6 +55,15 @@ def forward_flops(shape: Shape, prompt_lengths: list[int], completion_lengths: l
     return flops
 
 
+def batch_lengths(gen, group: int) -> tuple[list[int], list[list[int]]]:
+    """What the counts below take from a sampled batch of consecutive groups of ``group`` rollouts: each distinct
+    prompt's length, and per prompt its completions' lengths."""
+    lengths = gen.completion_mask.sum(dim=1).tolist()
+    prompts = range(0, len(lengths), group)
+    return ([int(gen.attention_mask[g, : gen.prompt_width].sum()) for g in prompts],
+            [lengths[g : g + group] for g in prompts])
+
+
 def step_flops(shape: Shape, prompt_lengths: list[int], completion_lengths: list[list[int]]) -> dict[str, float]:
     """Sampling (one forward's worth of work, token by token) and update (reference forward, policy forward and
     backward: four forwards' worth)."""

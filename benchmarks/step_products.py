@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 import torch
-from floor import best_seconds, matmul_rate, model_shape, step_flops
+from floor import batch_lengths, best_seconds, matmul_rate, model_shape, step_flops
 from torch.profiler import ProfilerActivity, profile
 
 from morlbench.engine.engine import Engine
@@ -65,8 +65,8 @@ def repeated(product, a: torch.Tensor, b: torch.Tensor, count: int) -> None:
 
 def timed(phase: Phase, profiled: bool, work, *args):
     """``work(*args)``, its seconds added to ``phase`` (profiled or not)."""
-    profiler = profile(activities=[ProfilerActivity.CPU], with_flops=True, record_shapes=True)
-    context = profiler if profiled else nullcontext()
+    context = (profile(activities=[ProfilerActivity.CPU], with_flops=True, record_shapes=True) if profiled
+               else nullcontext())
     with context as prof:
         start = time.perf_counter()
         result = work(*args)
@@ -86,9 +86,7 @@ def run_steps(model, prompts, phases: dict[str, Phase], profiled: bool) -> list:
     engine, shapes = Engine(model, EngineSettings()), []
     for step, encoded in enumerate(prompts):
         gen = timed(phases["sampling"], profiled, engine.sample, encoded, 96, step)
-        lengths = gen.completion_mask.sum(dim=1).tolist()
-        shapes.append(([int(gen.attention_mask[g * GROUP, : gen.prompt_width].sum()) for g in range(PROMPTS)],
-                       [lengths[g * GROUP : (g + 1) * GROUP] for g in range(PROMPTS)]))
+        shapes.append(batch_lengths(gen, GROUP))
         advantages = torch.randn(PROMPTS * GROUP, generator=torch.Generator().manual_seed(step))  # timing only
         timed(phases["update"], profiled, engine.update, gen, advantages)
     return shapes
@@ -131,6 +129,7 @@ def report(phases: dict[str, Phase], needed: dict[str, float], rate: float) -> N
           f"The floor's work at the products' rates: {at_rate['replayed'] / floor:.2f}-"
           f"{at_rate['profiled'] / floor:.2f}x. Outside the products: {(wall - high) / floor:.2f}-"
           f"{(wall - low) / floor:.2f}x")
+
 
 if __name__ == "__main__":
     main()

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import torch
-from floor import decoding_bytes, layer_matmul_rate, matmul_rate, model_shape, read_rate, step_flops
+from floor import batch_lengths, decoding_bytes, layer_matmul_rate, matmul_rate, model_shape, read_rate, step_flops
 
 from morlbench.engine.engine import Engine
 from morlbench.estimators import estimate
@@ -67,9 +67,7 @@ def engine_contestant(embedded) -> Contestant:
             gen = engine.sample(encoded, task.max_new_tokens, step)
             sampled = time.perf_counter()
             tokens.append(int(gen.completion_mask.sum()))
-            lengths = gen.completion_mask.sum(dim=1).tolist()
-            prompts = [int(gen.attention_mask[g * GROUP, : gen.prompt_width].sum()) for g in range(PROMPTS)]
-            shapes.append((prompts, [lengths[g * GROUP : (g + 1) * GROUP] for g in range(PROMPTS)]))
+            shapes.append(batch_lengths(gen, GROUP))
             rewards = task.train_rewards(to_samples(model.tokenizer, problems, gen), ScoreContext(96, 30.0))
             advantages = torch.as_tensor(estimate("grpo", rewards.mean(axis=1), GROUP))
             updating = time.perf_counter()

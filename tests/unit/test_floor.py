@@ -11,6 +11,17 @@ sys.modules[SPEC.name] = floor  # its dataclasses look their module up
 SPEC.loader.exec_module(floor)
 
 
+def test_batch_lengths_are_each_prompts_length_and_its_completions_lengths():
+    import torch
+
+    class Batch:  # two prompts (2 and 3 tokens, left-padded to 3) with two rollouts each
+        prompt_width = 3
+        attention_mask = torch.tensor([[0, 1, 1, 1, 0], [0, 1, 1, 1, 1], [1, 1, 1, 1, 0], [1, 1, 1, 0, 0]])
+        completion_mask = torch.tensor([[1, 0], [1, 1], [1, 0], [0, 0]])
+
+    assert floor.batch_lengths(Batch(), 2) == ([2, 3], [[1, 2], [1, 0]])
+
+
 def test_forward_flops_counts_each_prompt_once_and_every_completion_token():
     shape = floor.Shape(linear=10, vocab_projection=3, attention=2)
     # prompt of 2: 2*10*2 + 2*(2*3/2) = 46; completion of 1: (20 + 6)*1 + 2*(1*2 + 1) = 32
