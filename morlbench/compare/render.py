@@ -13,7 +13,7 @@ from typing import Any
 from morlbench.comparability import describe_comparability, group_name
 from morlbench.compare.board import Group, Row
 from morlbench.compare.tables import Column
-from morlbench.metrics.stats import ALPHA, MIN_RANKED_SEEDS, t_interval
+from morlbench.metrics.stats import ALPHA, HISTORICAL_RANKED_SEEDS, t_interval
 
 
 def markdown_cell(text: Any) -> str:
@@ -55,7 +55,7 @@ def group_text(group: Group) -> list[str]:
     if group.noise_sd is not None:
         lines.append(f"Evaluation noise of one run's front hypervolume (report problems resampled): SD "
                      f"{group.noise_sd:.4f}.")
-    lines.append(f"Ranked: entries with at least {MIN_RANKED_SEEDS} seeds, by mean hypervolume; the others are "
+    lines.append(f"Ranked: entries with at least {HISTORICAL_RANKED_SEEDS} seeds, by mean hypervolume; the others are "
                  "listed unranked. Intervals: 95% t-intervals over seeds.")
     return lines
 
