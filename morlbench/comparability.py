@@ -45,10 +45,12 @@ def group_name(key: dict[str, Any]) -> str:
 
 def describe_comparability(key: dict[str, Any]) -> str:
     """One line naming a comparability key's parts, as the leaderboard and the comparison report print it."""
+    splits = (f"trajectory on `{key['selection_split']}`, delivered points valued on `{key['report_split']}`"
+              if key.get("protocol") == PROTOCOL_VERSION else
+              f"front chosen on `{key['selection_split']}`, valued on `{key['report_split']}`")
     return (f"task `{key['task_version']}`, objectives {', '.join(key['objectives'])}; model `{key['model']}`; "
-            f"{key['steps']} steps of {key['batch']}; front chosen on `{key['selection_split']}`, valued on "
-            f"`{key['report_split']}`; {key['decoding']}, L = {key['max_new_tokens']}; protocol "
-            f"{key['protocol']}, engine `{key['engine']}`" + schedule_text(key))
+            f"{key['steps']} steps of {key['batch']}; {splits}; {key['decoding']}, L = {key['max_new_tokens']}; "
+            f"protocol {key['protocol']}, engine `{key['engine']}`" + schedule_text(key))
 
 
 def schedule_text(key: dict[str, Any]) -> str:

@@ -54,6 +54,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reference", type=Path, default=None, help="reference file for the comparison (default "
                    "baselines/reference.json when present)")
     p.set_defaults(func=commands.cmd_sweep)
+    p = sub.add_parser("tune", help="the suite's [tune] search: every entry at every value on the tuning seeds",
+                       description="Run the tuning search of a suite's [tune] table and write SUITE.tuning.json "
+                       "beside it, the value chosen per entry, which `morlbench sweep` then uses (docs/suites.md).")
+    p.add_argument("suite", type=Path, help="suite file (TOML) with a [tune] table")
+    p.add_argument("--out", type=Path, default=None, help="suite directory (default runs/sweeps/NAME; tuning runs "
+                   "go to its tuning/)")
+    p.add_argument("--jobs", type=int, default=1, help="runs at a time, each in its own process (default 1)")
+    p.add_argument("--dry-run", action="store_true", help="list the tuning runs and their state, run nothing")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=commands.cmd_tune)
     p = sub.add_parser("submit", help="turn finished runs into leaderboard result files",
                        description="Write the result file of each finished run under --to (docs/leaderboard.md).")
     p.add_argument("runs", nargs="+", type=Path, help="finished run directories")

@@ -30,6 +30,30 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def cmd_tune(args: argparse.Namespace) -> int:
+    from morlbench.sweep import run_state, run_suite
+    from morlbench.tuning import choose, tuning_suite, write_record
+
+    suite, candidates = tuning_suite(args.suite, args.out)
+    if args.dry_run:
+        for run in suite.runs:
+            print(f"{run_state(run):9}  {run.out}")
+        print(f"{len(suite.runs)} tuning runs in {suite.path}")
+        return 0
+    signal.signal(signal.SIGTERM, _interrupt)
+    rows = run_suite(suite, jobs=args.jobs, progress=not args.no_progress)
+    failed = [r for r in rows if r["status"] == "failed"]
+    for row in failed:
+        print(f"failed {row['dir']}  {row.get('error', '')}")
+    record = choose(suite, candidates, args.suite)
+    for label, entry in sorted(record["entries"].items()):
+        means = ", ".join(f"{c['value']}: {'-' if c['mean'] is None else format(c['mean'], '.4f')}"
+                          for c in entry["candidates"])
+        print(f"{label}: {entry['setting']} = {entry['chosen']} (selection HV {means})")
+    print(f"wrote {write_record(args.suite, record)}; `morlbench sweep {args.suite}` runs each entry at its value")
+    return 1 if failed else 0
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     from morlbench.sweep import committed_elsewhere, load_suite, run_state, run_suite
 
@@ -91,9 +115,9 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     write_tables(board, args.out)
-    entries = sum(sum(not r.baseline for r in g.rows) for g in board.groups)
-    print(f"{entries} entries in {len(board.groups)} comparability groups: "
-          f"{args.out / 'README.md'}, results.csv, index.html")
+    entries = sum(len(g.rows) for g in board.groups)
+    print(f"{entries} entries in {len(board.groups)} protocol-3 comparability groups (and {len(board.historical)} "
+          f"historical protocol-2 groups): {args.out / 'README.md'}, results.csv, index.html, fronts-*.svg")
     return 0
 
 

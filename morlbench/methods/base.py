@@ -49,6 +49,9 @@ class Capabilities:
     # advantages are GDPO's decoupled normalisation of the rewards with reward_weights(): whiten(sum_k w_k
     # grpo(r_k)); --backend trl runs it as multi_objective_aggregation="normalize_then_sum".
     decoupled_normalisation: bool = False
+    # Estimators under which the method's mechanism cannot change the advantages (a global reward scale that
+    # group normalisation removes): protocol 3 reports such a configuration "not tested", never "no difference".
+    inert_estimators: tuple[str, ...] = ()
 
 
 @dataclass

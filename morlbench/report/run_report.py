@@ -67,12 +67,34 @@ def single_point(record: dict[str, Any]) -> list[float] | None:
     return record.get("report") or record.get("objectives")
 
 
+def trajectory_summary(record: Any) -> dict[str, Any]:
+    """Protocol 3: the run's delivered points (report split) and its trajectory on the selection split: the
+    hypervolume of the policy at each scheduled evaluation and of its points so far, HV-AUC, and the first step
+    reaching each target HV_0 + f (1 - HV_0) (HV_0 the starting point's)."""
+    from morlbench.compare.protocol3 import TARGET_LEVELS, anytime_curve, area
+    from morlbench.metrics.delivered import schedule, trajectory
+    from morlbench.metrics.survival import first_reach
+
+    key = record.comparability
+    steps = [s for s in schedule(int(key["steps"]), int(key["eval_every"])) if s <= record.evals[-1]["step"]]
+    path = trajectory(record.evals, record.serves, record.preferences, steps) or []
+    curve = anytime_curve(steps, path) if path else []
+    hv0 = curve[0][1] if curve else 0.0
+    reach = [first_reach(curve, hv0 + f * (1 - hv0), steps[-1]) for f in TARGET_LEVELS] if curve else []
+    return {"delivered": record.points.round(6).tolist(), "hv_auc": round(area(curve), 6) if curve else None,
+            "trajectory": [{"step": s, "policy": round(hypervolume(p), 6), "so_far": round(v, 6)}
+                           for s, p, (_, v) in zip(steps, path, curve)],
+            "targets": [{"f": f, "target": round(hv0 + f * (1 - hv0), 6), "step": t.time if t.reached else None}
+                        for f, t in zip(TARGET_LEVELS, reach)]}
+
+
 def build_report(run: RunDir, hv_ref: float | None = None, reference_front: Any = None) -> dict[str, Any]:
     config = run.config()
     if not run.evals:
         raise ValueError(f"{run.path} has no evaluations yet")
     names = config["task"]["objectives"]
-    points = front_points(run.evals)
+    protocol3 = config["comparability"].get("protocol", 2) >= 3
+    points = from_run_dir(run).points if protocol3 else front_points(run.evals)
     front = nondominated(points)
     first, last = run.evals[0], run.evals[-1]
     metrics, not_computed = run_metrics(run, hv_ref, reference_front)
@@ -113,6 +135,8 @@ def build_report(run: RunDir, hv_ref: float | None = None, reference_front: Any 
     if run.metrics and run.metrics[-1].get("weights") is not None:
         report["final_weights"] = run.metrics[-1]["weights"]
     report["mechanism"] = mechanism_of(run.metrics, config["resolved"]["weights"])
+    if protocol3:
+        report["protocol3"] = trajectory_summary(from_run_dir(run))
     report["tradeoffs"] = tradeoff_summary(names, run.metrics) if run.metrics else None
     return report
 

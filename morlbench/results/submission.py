@@ -15,12 +15,13 @@ from typing import Any
 from morlbench import registry
 from morlbench.errors import UsageError
 from morlbench.metrics.mechanism import signal_trajectory, weight_trajectory
+from morlbench.preferences import parse_preferences
 from morlbench.results.atomic import atomic_write_json
+from morlbench.results.perproblem import delivered_per_problem
 from morlbench.results.resultfile import (
     KIND,
     RESULT_SCHEMA,
     ResultError,
-    chosen_front_per_problem,
     claims,
     identity_id,
     identity_of,
@@ -34,10 +35,9 @@ __all__ = ["ResultError", "default_label", "load_result", "result_from_run", "su
 
 
 def default_label(spec: dict[str, Any]) -> str:
-    """The method name, with its weights and method options when the run set any."""
+    """The method name, with its method options when the run set any. Not the weights: under protocol 3 the runs
+    of one entry from each preference of W are one entry (docs/leaderboard.md)."""
     parts = [spec["method"]]
-    if spec.get("weights"):
-        parts.append("w" + "-".join(f"{w:g}" for w in spec["weights"]))
     parts += [f"{k}={v}" for k, v in sorted(spec.get("method_options", {}).items())]
     return "_".join(parts).replace("/", "_").replace(" ", "")
 
@@ -80,6 +80,15 @@ def result_from_run(run_dir: Path, label: str | None = None) -> dict[str, Any]:
                          f"{spec['steps']}); finish it with `morlbench run --resume --out {run_dir}`")
     package = method_package(spec["method"])
     identity = entry_identity(spec, config["resolved"]["method_settings"], config["resolved"]["weights"])
+    key = config["comparability"]
+    if key.get("protocol") != 3:
+        raise UsageError(f"{run_dir} was recorded under evaluation protocol {key.get('protocol')}; result files are "
+                         "written for protocol 3 runs (rerun it with this version)")
+    capabilities = config["resolved"].get("capabilities") or {}
+    serves = bool(capabilities.get("serves_preferences"))
+    preferences = parse_preferences(key["preferences"], len(config["task"]["objectives"]))
+    final = run.evals[-1]["step"]
+    indices = list(range(len(preferences))) if serves else [0]
     return {
         "kind": KIND,
         "schema_version": RESULT_SCHEMA,
@@ -90,17 +99,19 @@ def result_from_run(run_dir: Path, label: str | None = None) -> dict[str, Any]:
         "package": package,
         "seed": spec["seed"],
         "model": config["model"]["name"],
-        "comparability": config["comparability"],
+        "comparability": key,
         "objective_names": config["task"]["objectives"],
         "spec": spec,  # with today's defaults: a run recorded before a setting existed reads as a rerun would
         "versions": config["versions"],
         "machine": machine(config),
         "budget": {"train_seconds": run.metrics[-1]["train_seconds"], "eval_seconds": run.metrics[-1]["eval_seconds"]},
+        "capabilities": {"serves_preferences": serves,
+                         "inert_estimators": list(capabilities.get("inert_estimators") or [])},
         "evals": run.evals,
         "mechanism": {"initial_weights": config["resolved"]["weights"], "weights": weight_trajectory(run.metrics),
                       "signal": signal_trajectory(run.metrics)},
-        "per_problem": chosen_front_per_problem(run.evals, run.samples, config["resolved"]["report_split"]),
-        "claims": claims(run.evals),
+        "per_problem": delivered_per_problem(final, indices, run.samples, config["resolved"]["report_split"]),
+        "claims": claims(run.evals, serves, preferences),
     }
 
 
