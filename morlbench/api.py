@@ -32,7 +32,8 @@ class RunResult:
 
     @property
     def front(self) -> np.ndarray:
-        """The run's front: points chosen on the selection split, valued on the report split, (n, K)."""
+        """What the run delivers, non-dominated, on the report split, (n, K): its final policy, or its artifact served
+        at each preference of W (protocol 3; a protocol-2 run's front was chosen from every evaluation)."""
         return np.asarray(self.report["front"], dtype=np.float64)
 
     @property

@@ -70,6 +70,10 @@ class Board:
     def columns(self) -> tuple[Column, ...]:
         return BOARD_COLUMNS + self.extra
 
+    @property
+    def extra_keys(self) -> tuple[str, ...]:
+        return tuple(c.key for c in self.extra)
+
 
 def metric_column(key: str) -> Column:
     """A column for a registered metric (``name``, or ``name/part`` of a metric whose value is a mapping)."""
@@ -79,18 +83,21 @@ def metric_column(key: str) -> Column:
     return Column(key, key)
 
 
-def protocol3_groups(records: list[RunRecord]) -> list[Group3]:
+def protocol3_groups(records: list[RunRecord], refs: dict[str, Any]) -> list[Group3]:
     """Protocol-3 groups, those with ranked entries first."""
     by_key: dict[str, list[RunRecord]] = defaultdict(list)
     for record in records:
         by_key[record.group_key].append(record)
-    groups = [analyse3(json.loads(k), rs) for k, rs in sorted(by_key.items())]
+    groups = []
+    for k, rs in sorted(by_key.items()):
+        reference = reference_for(json.loads(k), refs)
+        groups.append(analyse3(json.loads(k), rs, reference.front if reference else None))
     return sorted(groups, key=lambda g: (not any(r.rank for r in g.rows), group_name(g.key), group_id(g.key)))
 
 
 def build(results_dir: Path, reference: Path | None, extra: tuple[str, ...] = ()) -> Board:
-    """The board from every result file; ``extra`` names registered metrics shown as additional columns of the
-    historical groups."""
+    """The board from every result file; ``extra`` names registered metrics shown as additional columns (of the
+    headline tables; of the historical groups' tables)."""
     columns = tuple(metric_column(name) for name in extra)
     results, rejected = load_results(results_dir)
     records = [from_result(r) for r in results]
@@ -99,7 +106,7 @@ def build(results_dir: Path, reference: Path | None, extra: tuple[str, ...] = ()
     historical = [analyse(json.loads(k), entries, reference_for(json.loads(k), refs))
                   for k, entries in group_records([r for r in records if r.protocol != PROTOCOL_VERSION])]
     historical.sort(key=lambda g: (g.reference is None, group_name(g.key), json.dumps(g.key, sort_keys=True)))
-    return Board(protocol3_groups(current), historical, rejected, columns)
+    return Board(protocol3_groups(current, refs), historical, rejected, columns)
 
 
 def details(summary: str, head: list[str], rows: list[list[str]]) -> list[str]:
@@ -115,7 +122,7 @@ def render_markdown(board: Board) -> str:
         gid = group_id(group.key)
         lines += [f"## {markdown_cell(group_name(group.key))} (group {gid})", "",
                   f"![delivered fronts](fronts-{gid}.svg)", "", *(markdown_cell(t) for t in group_text3(group)), ""]
-        lines += markdown_table(HEADLINE_HEAD, headline_rows(group))
+        lines += markdown_table(HEADLINE_HEAD + [c.key for c in board.extra], headline_rows(group, board.extra_keys))
         lines += details("Delivered board: every column", DELIVERED_HEAD, delivered_rows(group))
         lines += details("Trajectory board: every column", trajectory_head(), trajectory_rows(group))
     if not board.groups:
@@ -138,7 +145,8 @@ def render_html(board: Board) -> str:
     sections = []
     for g in board.groups:
         gid = group_id(g.key)
-        sections.append((f"{group_name(g.key)} (group {gid})", group_text3(g), HEADLINE_HEAD, headline_rows(g),
+        sections.append((f"{group_name(g.key)} (group {gid})", group_text3(g), HEADLINE_HEAD + list(board.extra_keys),
+                         headline_rows(g, board.extra_keys),
                          fronts_svg(g.key["objectives"], fronts_of(g)),
                          [("Delivered board: every column", DELIVERED_HEAD, delivered_rows(g)),
                           ("Trajectory board: every column", trajectory_head(), trajectory_rows(g))]))
@@ -154,7 +162,7 @@ def render_html(board: Board) -> str:
 
 def write_tables(board: Board, out_dir: Path) -> None:
     """Every output together (all or none), under a lock."""
-    files = {"README.md": render_markdown(board), "results.csv": csv3(board.groups, group_id),
+    files = {"README.md": render_markdown(board), "results.csv": csv3(board.groups, group_id, board.extra_keys),
              "results-protocol2.csv": csv_rows(board.historical, group_id, board.columns),
              "index.html": render_html(board)}
     files.update({f"fronts-{group_id(g.key)}.svg": fronts_svg(g.key["objectives"], fronts_of(g))

@@ -19,7 +19,7 @@ from morlbench.spec import RunSpec
 SPEC_FIELDS = {f.name for f in dataclasses.fields(RunSpec)} - {"task", "method", "seed", "method_options"}
 BUDGET_FIELDS = ("steps", "prompts_per_step", "group_size")
 TOP_LEVEL = {"name", "description", "tasks", "seeds", "budget", "settings", "methods", "leaderboard", "tune"}
-METHOD_KEYS = {"name", "label", "weights", "options", "grid", "tune"}
+METHOD_KEYS = {"name", "label", "weights", "options", "grid", "tune", "settings"}
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,10 @@ def _method_variants(entry: dict[str, Any], where: str, preference_set: Any
     if not isinstance(grid, dict) or not all(isinstance(v, list) and v for v in grid.values()):
         raise UsageError(f"{where}: every grid value must be a non-empty list of settings to try")
     base_options = dict(entry.get("options", {}))
+    own = entry.get("settings", {})  # run settings of this entry alone, e.g. its estimator
+    if not isinstance(own, dict):
+        raise UsageError(f"{where}: settings must be a table of run settings, e.g. {{ estimator = \"rloo\" }}")
+    _require_keys(own, SPEC_FIELDS - set(BUDGET_FIELDS) - {"preferences", "eval_every"}, f"{where} settings")
     variants = []
     for combo in itertools.product(*grid.values()) if grid else [()]:
         options = {**base_options, **dict(zip(grid, combo))}
@@ -71,7 +75,7 @@ def _method_variants(entry: dict[str, Any], where: str, preference_set: Any
         starts = weights if weights is not None else preference_set(entry["name"], options)
         for w in starts or [None]:
             variants.append((suffix, None if w is None else f"w{_slug(list(w))}",
-                             {} if w is None else {"weights": list(w)}, options))
+                             {**own, **({} if w is None else {"weights": list(w)})}, options))
     return variants
 
 

@@ -117,10 +117,11 @@ def detectable(tests: list[Test3], family: int) -> tuple[float, float] | None:
     return minimum_detectable(sd, n, alpha=ALPHA / family), minimum_detectable(sd, n, alpha=ALPHA)
 
 
-def analyse3(key: dict[str, Any], records: list[RunRecord]) -> Group3:
+def analyse3(key: dict[str, Any], records: list[RunRecord], reference_front: np.ndarray | None = None) -> Group3:
+    """``reference_front``: a stored reference front that applies to the group (pair metrics only)."""
     preferences = parse_preferences(key["preferences"], len(key["objectives"]))
     entries = gather(records)
-    values, hv0 = group_values(entries, key, preferences)
+    values, hv0 = group_values(entries, key, preferences, reference_front)
     rows = [Row3(e, values[label]) for label, e in entries.items() if values[label]]
     statics = sorted((r for r in rows if r.entry.linear_static), key=lambda r: (-len(r.values), r.label))
     base = statics[0] if statics else None

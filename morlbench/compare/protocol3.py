@@ -126,6 +126,18 @@ class SeedValues:
     weights_moved: float | None
     signal_share: float | None
     times: list[TimeToTarget] = field(default_factory=list)
+    metrics: dict[str, Any] = field(default_factory=dict)  # every registered front and served metric, at W
+
+
+def registered_metrics(points: np.ndarray, preferences: tuple[tuple[float, ...], ...],
+                       reference_front: np.ndarray | None = None) -> dict[str, Any]:
+    """Every registered metric that the delivered points answer: front metrics on them, served metrics on (W,
+    them) (the policy each w of W is served: a single-policy entry's run started at w), pair metrics against a
+    stored reference front that applies to the group (never one made of the entries)."""
+    from morlbench.metrics.compute import MetricInputs, compute_all
+
+    inputs = MetricInputs(points, [], reference_front, None, (np.asarray(preferences, dtype=np.float64), points))
+    return compute_all(inputs, kinds=("front", "served", "pair"))[0]
 
 
 def unit_values(unit: Unit, serves: bool, preferences: tuple[tuple[float, ...], ...], steps: list[int]
@@ -198,8 +210,8 @@ def targets(hv0: float | None) -> list[float]:
     return [] if hv0 is None else [round(hv0 + f * (1 - hv0), 6) for f in TARGET_LEVELS]
 
 
-def group_values(entries: dict[str, Entry3], key: dict[str, Any], preferences: tuple[tuple[float, ...], ...]
-                 ) -> tuple[dict[str, list[SeedValues]], float | None]:
+def group_values(entries: dict[str, Entry3], key: dict[str, Any], preferences: tuple[tuple[float, ...], ...],
+                 reference_front: np.ndarray | None = None) -> tuple[dict[str, list[SeedValues]], float | None]:
     """Every entry's per-seed values, with the times to the group's targets; and HV_0."""
     steps = views.schedule(int(key["steps"]), int(key["eval_every"]))
     hv0 = starting_hypervolume(entries)
@@ -214,6 +226,7 @@ def group_values(entries: dict[str, Entry3], key: dict[str, Any], preferences: t
                 entry.notes.append(f"seed {unit.seed}: a scheduled evaluation or a delivered point is missing")
                 continue
             v.times = [first_reach(v.curve, t, steps[-1]) for t in levels]
+            v.metrics = registered_metrics(v.delivered, preferences, reference_front)
             kept.append(v)
         entry.units = [u for u in entry.units if u.seed in {v.seed for v in kept}]
         values[label] = kept

@@ -3,6 +3,7 @@ full tables of the delivered and trajectory boards, for Markdown, HTML and CSV a
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -10,6 +11,7 @@ import numpy as np
 from morlbench.comparability import describe_comparability
 from morlbench.compare.board3 import HEADLINE, Group3, Row3, Test3, km_median, restricted_mean
 from morlbench.compare.protocol3 import TARGET_LEVELS
+from morlbench.compare.values import lookup
 from morlbench.metrics.stats import ALPHA, MIN_RANKED_SEEDS, format_interval, t_interval
 
 
@@ -80,8 +82,8 @@ def time_cell(row: Row3, level: int = HEADLINE) -> str:
     median, low, high, reached = km_median(row, level)
     if not row.values or not row.values[0].times:
         return "-"
-    text = "> budget" if median is None else f"{median:g}"
-    bounds = f" [{'-' if low is None else f'{low:g}'}, {'> budget' if high is None else f'{high:g}'}]"
+    text = "unreached" if median is None else f"{median:g}"
+    bounds = f" [{'-' if low is None else f'{low:g}'}, {'unreached' if high is None else f'{high:g}'}]"
     return f"{text}{bounds} ({reached}/{len(row.values)})"
 
 
@@ -103,9 +105,21 @@ HEADLINE_HEAD = ["rank", "entry", "delivered HV [95%]", "vs baseline (Holm p)", 
                  f"steps to f={TARGET_LEVELS[HEADLINE]:g} (reached)", "training tokens", "seeds"]
 
 
-def headline_rows(group: Group3) -> list[list[str]]:
+def headline_rows(group: Group3, extra: Sequence[str] = ()) -> list[list[str]]:
+    """The headline table; ``extra``: registered metrics (``name`` or ``name/part``) as more columns."""
     return [[rank_cell3(r.rank, r), r.label, hv_cell(r), verdict_cell(r, "delivered"), average_cell(r, "auc", 4),
-             time_cell(r), average_cell(r, "train_tokens", 0), str(len(r.values))] for r in group.rows]
+             time_cell(r), average_cell(r, "train_tokens", 0), str(len(r.values)),
+             *(metric_cell(r, key) for key in extra)] for r in group.rows]
+
+
+def metric_values(row: Row3, key: str) -> list[float]:
+    values = [lookup(v.metrics, key) for v in row.values]
+    return [float(x) for x in values if isinstance(x, (int, float)) and not isinstance(x, bool)]
+
+
+def metric_cell(row: Row3, key: str) -> str:
+    values = metric_values(row, key)
+    return format_interval(*t_interval(values), 3) if values else "-"
 
 
 DELIVERED_HEAD = ["rank", "entry", "method (package)", "seeds", "delivered HV [95%]", "Δ vs baseline [uncorrected 95%]",

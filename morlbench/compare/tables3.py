@@ -48,10 +48,14 @@ HEAD = ["group", "group_name", "task_version", "model", "steps", "batch", "eval_
         "training_tokens_mean", "eval_tokens_mean", "not_tested"]
 
 
-def csv3(groups: Sequence[Group3], group_id: Callable[[dict[str, Any]], str]) -> str:
+def csv3(groups: Sequence[Group3], group_id: Callable[[dict[str, Any]], str], extra: Sequence[str] = ()) -> str:
+    """``extra``: registered metrics shown as columns (mean, low, high each)."""
+    from morlbench.compare.render3 import metric_values
+
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(HEAD)
+    names = [k.replace("/", "_").replace(" ", "_") for k in extra]
+    writer.writerow(HEAD + [f"{n}_{part}" for n in names for part in ("mean", "low", "high")])
     for g in groups:
         key = g.key
         for r in g.rows:
@@ -68,5 +72,6 @@ def csv3(groups: Sequence[Group3], group_id: Callable[[dict[str, Any]], str]) ->
                 *test_cells(r.tests.get("auc")), number(median, 1), number(m_low, 1), number(m_high, 1), reached,
                 number(rmst, 3), *test_cells(r.tests.get("time")),
                 number(sum(v.train_tokens for v in r.values) / len(r.values), 1),
-                number(sum(v.eval_tokens for v in r.values) / len(r.values), 1), text(r.not_tested or "")])
+                number(sum(v.eval_tokens for v in r.values) / len(r.values), 1), text(r.not_tested or ""),
+                *(number(x) for key in extra for x in t_interval(metric_values(r, key)))])
     return out.getvalue()

@@ -20,11 +20,16 @@ from morlbench.results.rundir import RunDir, open_run
 from morlbench.spec import SCHEMA_VERSION
 
 
-def hypervolume_by_step(evals: list[dict[str, Any]]) -> list[tuple[int, float, float]]:
-    """(step, HV of the policy (or served set) evaluated then on the selection split, HV of the run's front so
-    far: chosen on the selection split, valued on the report split)."""
-    return [(record["step"], hypervolume(current_points(record)), hypervolume(front))
-            for record, front in front_by_step(evals)]
+def hypervolume_by_step(evals: list[dict[str, Any]], protocol: int = 3) -> list[tuple[int, float, float]]:
+    """(step, HV of the policy (or served set) evaluated then on the selection split, HV of the run's points so
+    far on the selection split (protocol 3's trajectory); protocol 2: of its front so far, chosen on the selection
+    split, valued on the report split)."""
+    if protocol < 3:
+        return [(record["step"], hypervolume(current_points(record)), hypervolume(front))
+                for record, front in front_by_step(evals)]
+    seen: list[list[float]] = []
+    return [(r["step"], hypervolume(current_points(r)), hypervolume(seen := seen + current_points(r)))
+            for r in sorted(evals, key=lambda r: r["step"])]
 
 
 def run_metrics(run: RunDir, hv_ref: float | None, reference_front: Any = None
@@ -114,7 +119,8 @@ def build_report(run: RunDir, hv_ref: float | None = None, reference_front: Any 
         "metrics": metrics,
         "metrics_not_computed": not_computed,
         "hypervolume_by_step": [
-            {"step": s, "policy": round(p, 6), "front": round(f, 6)} for s, p, f in hypervolume_by_step(run.evals)
+            {"step": s, "policy": round(p, 6), "front": round(f, 6)}
+            for s, p, f in hypervolume_by_step(run.evals, 3 if protocol3 else 2)
         ],
         "budget": {
             "steps": config["spec"]["steps"],

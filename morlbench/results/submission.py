@@ -23,6 +23,7 @@ from morlbench.results.resultfile import (
     RESULT_SCHEMA,
     ResultError,
     claims,
+    entry_identity_id,
     identity_id,
     identity_of,
     load_result,
@@ -126,7 +127,9 @@ def result_path(results_dir: Path, data: dict[str, Any]) -> Path:
 
 
 def check_label(results_dir: Path, data: dict[str, Any], path: Path) -> None:
-    """A label names one entry: refuse a label that another identity already uses in the same group."""
+    """A label names one entry (a configuration without its weights: protocol 3's runs from each w of W are one
+    entry): refuse a label that another entry already uses in the same group, and a run already there."""
+    entry = entry_identity_id(data["identity"])
     for other in sorted((results_dir / path.parent.name).glob("*.json")) if path.parent.exists() else []:
         if other == path:
             continue
@@ -135,7 +138,7 @@ def check_label(results_dir: Path, data: dict[str, Any], path: Path) -> None:
         except ResultError:
             continue
         same_group = existing.comparability == data["comparability"]
-        if same_group and existing.label == data["label"] and existing.identity != data["identity_id"]:
+        if same_group and existing.label == data["label"] and existing.entry_id != entry:
             raise UsageError(f"--label {data['label']!r} already names another entry in this group ({other.name}: "
                              f"method {existing.method} from {existing.package}); choose another label")
         if same_group and existing.identity == data["identity_id"] and existing.seed == data["seed"]:
