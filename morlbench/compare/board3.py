@@ -38,6 +38,7 @@ class Row3:
     baseline: bool = False
     not_tested: str | None = None  # why the entry's mechanism cannot act, when it cannot
     tests: dict[str, Test3] = field(default_factory=dict)  # "delivered", "auc", "time"
+    ahead: float | None = None  # descriptive: share of matched scheduled steps with HV(s) above the baseline's
     interval: tuple[float, float | None, float | None, str] = (float("nan"), None, None, "")
     rank: int | None = None  # delivered board
     trajectory_rank: int | None = None
@@ -99,6 +100,18 @@ def compare(row: Row3, base: Row3, metric: str) -> Test3:
     return Test3(paired_t(a, b), sign_flip_p([a[s] - b[s] for s in shared]))
 
 
+def ahead_share(row: Row3, base: Row3) -> float | None:
+    """Dominance at matched steps, descriptive: over the seeds both have, the mean share of scheduled steps at which
+    the entry's trajectory hypervolume is above the baseline's (a tie counts one half)."""
+    theirs = {v.seed: v.curve for v in base.values}
+    shares = []
+    for v in row.values:
+        if v.seed in theirs:
+            pairs = list(zip((x for _, x in v.curve), (y for _, y in theirs[v.seed])))
+            shares.append(sum(1.0 if a > b else 0.5 if a == b else 0.0 for a, b in pairs) / len(pairs))
+    return float(np.mean(shares)) if shares else None
+
+
 def decide(tests: list[Test3], lower_is_better: list[bool]) -> None:
     for test, p, lower in zip(tests, holm([t.exact_p for t in tests]), lower_is_better):
         test.adjusted_p = p
@@ -138,6 +151,8 @@ def analyse3(key: dict[str, Any], records: list[RunRecord], reference_front: np.
             if hv0 is not None:
                 r.tests["time"] = compare(r, base, "time")
         decide([r.tests["delivered"] for r in contestants], [False] * len(contestants))
+        for r in contestants:
+            r.ahead = ahead_share(r, base)
         trajectory = [(r.tests[m], m == "time") for r in contestants for m in ("auc", "time") if m in r.tests]
         decide([t for t, _ in trajectory], [lower for _, lower in trajectory])
     family = {"delivered": sum("delivered" in r.tests for r in rows),

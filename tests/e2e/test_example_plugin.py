@@ -31,10 +31,14 @@ def test_example_plugin_is_listed_runs_and_is_ranked(site, tmp_path):
     listed = cli(site, "list", "methods")
     line = next(l for l in listed.stdout.splitlines() if "dirichlet-weights" in l)
     assert "morlbench-example-plugin" in line and "random scalarisation" in line
+    # protocol 3: a single-policy entry runs once from each preference of W (here a W of two vectors)
     for method in ("dirichlet-weights", "static"):
-        done = cli(site, "run", "--method", method, *TINY, "--out", str(tmp_path / method))
-        assert done.returncode == 0, done.stderr[-2000:]
-        assert cli(site, "submit", str(tmp_path / method), "--to", str(tmp_path / "results")).returncode == 0
+        for i, weights in enumerate(("1,1,1", "2,1,1")):
+            out = tmp_path / f"{method}-{i}"
+            done = cli(site, "run", "--method", method, *TINY, "--preferences", "1,1,1;2,1,1", "--weights", weights,
+                       "--out", str(out))
+            assert done.returncode == 0, done.stderr[-2000:]
+            assert cli(site, "submit", str(out), "--to", str(tmp_path / "results")).returncode == 0
     board = cli(site, "leaderboard", "--results", str(tmp_path / "results"), "--out", str(tmp_path / "board"))
     assert board.returncode == 0, board.stderr
     table = (tmp_path / "board" / "README.md").read_text()

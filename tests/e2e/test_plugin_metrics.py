@@ -50,7 +50,7 @@ def test_plugin_metrics_can_be_leaderboard_columns(test_plugin, runs, tmp_path):
     table = (tmp_path / "board" / "README.md").read_text()
     header = next(line for line in table.splitlines() if line.startswith("| rank |"))
     assert header.endswith("| spread | first-gap | evaluations | served-count |")
-    soups = next(line for line in table.splitlines() if "| soups |" in line)  # its headline row
+    soups = next(line for line in table.splitlines() if line.startswith("| unranked (1 seeds) | soups_"))  # headline
     assert soups.rstrip(" |").endswith("3.000")  # served-count: soups served at the 3 preferences of W
     assert "spread_mean" in (tmp_path / "board" / "results.csv").read_text().splitlines()[0]
     refused = run_cli(test_plugin, "leaderboard", "--results", tmp_path / "results", "--out", tmp_path / "x",

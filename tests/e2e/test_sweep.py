@@ -59,7 +59,7 @@ def test_a_preference_serving_method_runs_once_and_an_entry_may_set_its_own_run_
     text = SUITE.replace('tasks = ["arith", "arith-conflict"]', 'tasks = ["arith"]').replace(
         'weights = [[0.9, 0.1], [0.1, 0.9]]', 'settings = { estimator = "rloo" }').replace('name = "hypervolume"',
                                                                                         'name = "soups"')
-    text = text.replace("[methods.grid]\neta = [0.1, 0.2]\n", "")
+    text = text.replace("[methods.grid]\neta = [0.1, 0.2]\n", "").replace("steps = 1", "steps = 3")
     suite = load_suite(write_suite(tmp_path, text), tmp_path / "out")
     assert sorted(str(r.out.relative_to(tmp_path / "out")) for r in suite.runs if r.label == "hv") == ["arith/hv/seed0"]
     assert {r.spec.estimator for r in suite.runs if r.label == "static"} == {"rloo"}
@@ -126,7 +126,7 @@ def test_a_run_whose_result_file_is_committed_is_not_rerun_on_another_machine(tm
     # The closing comparison takes the committed run from its result file.
     assert main(["sweep", str(path), "--out", str(tmp_path / "second"), "--no-progress"]) == 0
     capsys.readouterr()
-    assert "1 runs, 1 comparability group(s)" in (tmp_path / "second" / "comparison" / "comparison.md").read_text()
+    assert "3 runs, 1 comparability group(s)" in (tmp_path / "second" / "comparison" / "comparison.md").read_text()
     # ... but not a run of other settings, nor another seed.
     from morlbench.sweep import committed_elsewhere
 
