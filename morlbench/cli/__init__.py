@@ -14,6 +14,7 @@ from morlbench.cli import commands
 from morlbench.cli.commands import DEFAULT_RUNS
 from morlbench.cli.flags import add_run_arguments
 from morlbench.cli.generate import cmd_generate
+from morlbench.cli.listing import cmd_list
 from morlbench.errors import UsageError
 from morlbench.plugin_check import CHECKED_KINDS
 from morlbench.spec import DEVICES
@@ -75,7 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", help="registered tasks, methods, metrics and models",
                        description="List registered entries with their source package and description.")
     p.add_argument("kind", nargs="?", choices=registry.KINDS)
-    p.set_defaults(func=commands.cmd_list)
+    p.add_argument("-v", "--verbose", action="store_true", help="every setting of each entry with its default, "
+                   "accepted range and help; a method's capabilities, a metric's kind")
+    p.set_defaults(func=cmd_list)
     p = sub.add_parser("check-plugin", help="take a method, objective or metric through the plugin contract",
                        description="Run a registered method, objective or metric through the plugin contract on "
                        "the embedded task at a toy size (docs/plugins.md): it runs, keeps every contract check, is "

@@ -97,34 +97,6 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_list(args: argparse.Namespace) -> int:
-    from morlbench import registry
-
-    kinds = [args.kind] if args.kind else list(registry.KINDS)
-    for kind in kinds:
-        rows = registry.entries(kind)
-        print(f"{kind}:")
-        width = max([len(e.name) for e in rows] + [4])
-        pwidth = max([len(e.package) for e in rows] + [7])
-        for entry in rows:
-            print(f"  {entry.name:<{width}}  {entry.package:<{pwidth}}  {entry.description}{_extra(kind, entry)}")
-        if not rows:
-            print("  (none registered)")
-    return 0
-
-
-def _extra(kind: str, entry) -> str:
-    """Version and split sizes of a task, so `list tasks` tells what a result would be compared on."""
-    if kind != "tasks" or entry.error:
-        return ""
-    try:
-        task = entry.value()
-        sizes = ", ".join(f"{k} {v}" for k, v in task.split_sizes().items())
-        return f"  [version {task.version}; {sizes}]"
-    except Exception as exc:  # a task that cannot build its splits here still lists
-        return f"  [unavailable: {exc}]"
-
-
 def cmd_report(args: argparse.Namespace) -> int:
     from morlbench.reference import default_reference, load_references, reference_for
     from morlbench.report.comparison import find_records, write_comparison

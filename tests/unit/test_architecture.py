@@ -19,7 +19,7 @@ def test_spec_and_cli_import_without_torch():
 
 
 def test_help_and_list_leave_torch_unimported():
-    for argv in (["--help"], ["run", "--help"], ["list"]):
+    for argv in (["--help"], ["run", "--help"], ["list"], ["list", "-v"]):
         done = python(f"import sys\nfrom morlbench.cli import main\ntry:\n    main({argv!r})\nexcept SystemExit:\n"
                       "    pass\nprint('TORCH', 'torch' in sys.modules)")
         assert done.returncode == 0, done.stderr
