@@ -17,7 +17,7 @@ from morlbench.cli.generate import cmd_generate
 from morlbench.cli.listing import cmd_list
 from morlbench.errors import UsageError
 from morlbench.plugin_check import CHECKED_KINDS
-from morlbench.spec import DEVICES
+from morlbench.spec import DEVICES, RunSpec
 
 
 def _version() -> str:
@@ -115,6 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--temperature", type=float, default=0.0, help="0 decodes greedily (default); >0 samples")
     p.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
     p.add_argument("--device", default="auto", choices=DEVICES, help="default auto")
+    threads = RunSpec().threads
+    p.add_argument("--threads", type=int, default=threads, help=f"torch threads, as `run --threads` (default "
+                   f"{threads}: many threads busy-wait on small models and shared cores)")
     p.set_defaults(func=cmd_generate)
     p = sub.add_parser("reference", help="compute a task version's HV_ref and reference front from reference runs",
                        description="From the result files of reference runs (a static grid recorded on seeds of its "
