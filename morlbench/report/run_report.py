@@ -117,6 +117,12 @@ def build_report(run: RunDir, hv_ref: float | None = None, reference_front: Any 
     return report
 
 
+def split_label(config: dict[str, Any], role: str) -> str:
+    """``selection split 'select' (128 problems)``: how plots name the split they show."""
+    name, _, size = str(config.get("comparability", {}).get(f"{role}_split", role)).partition(":")
+    return f"{role} split '{name}'" + (f" ({size} problems)" if size else "")
+
+
 def write_run_report(path: Path, hv_ref: float | None = None, reference_front: Any = None) -> dict[str, Any]:
     run = open_run(path)
     report = build_report(run, hv_ref, reference_front)
@@ -124,9 +130,10 @@ def write_run_report(path: Path, hv_ref: float | None = None, reference_front: A
     if report["served"] is not None:
         plot_preference_map(path / "preferences.png", names, report["served"])
     title = f"{report['method']} on {report['task']}, seed {report['seed']} ({path.name})"
-    plot_curves(path / "curves.png", names, run.evals, run.metrics, title)
+    split = split_label(run.config(), "selection")
+    plot_curves(path / "curves.png", names, run.evals, run.metrics, title, split)
     steps = [r["step"] for r in run.evals for _ in current_points(r)]
-    plot_front(path / "front.png", names, selection_points(run.evals), steps)
+    plot_front(path / "front.png", names, selection_points(run.evals), steps, split)
     if report["tradeoffs"] is not None:
         plot_tradeoffs(path / "tradeoffs.png", names, report["tradeoffs"],
                        run.config()["spec"].get("gradient_cosine_every", 0))
