@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--no-comparison", action="store_true", help="do not write the comparison report at the end")
     p.add_argument("--reference", type=Path, default=None, help="reference file for the comparison (default "
-                   "baselines/reference.json when present)")
+                   "the one shipped with morlbench, baselines/reference.json)")
     p.set_defaults(func=commands.cmd_sweep)
     p = sub.add_parser("submit", help="turn finished runs into leaderboard result files",
                        description="Write the result file of each finished run under --to (docs/leaderboard.md).")
@@ -68,7 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "leaderboard/results)")
     p.add_argument("--out", type=Path, default=Path("leaderboard"), help="where the tables go (default leaderboard)")
     p.add_argument("--reference", type=Path, default=None,
-                   help="HV_ref per task version (default baselines/reference.json when present)")
+                   help="HV_ref per task version (default the one shipped with morlbench, "
+                   "baselines/reference.json)")
     p.add_argument("--metric", action="append", default=[], metavar="NAME", help="a registered metric shown as an "
                    "extra column (repeatable; NAME/PART for one part of a mapping-valued metric, e.g. "
                    "steps-to-front/1.0; `morlbench list metrics`)")
@@ -96,8 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hv-ref", type=float, default=None, help="reference hypervolume for steps-to-front "
                    "(default: from the reference file; none without one)")
     p.add_argument("--reference", type=Path, default=None, help="reference file (HV_ref and reference front per "
-                   "task version) for steps-to-front and the pair metrics (default baselines/reference.json when "
-                   "present)")
+                   "task version) for steps-to-front and the pair metrics (default the one shipped with morlbench, "
+                   "baselines/reference.json)")
     p.add_argument("--out", type=Path, default=None, help="where a comparison goes (default SUITE_DIR/comparison, "
                    "or ./comparison for several paths or result files)")
     p.set_defaults(func=commands.cmd_report)

@@ -98,20 +98,19 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from morlbench.reference import default_reference, load_references, reference_for
+    from morlbench.reference import default_reference, load_references
     from morlbench.report.comparison import find_records, write_comparison
-    from morlbench.report.run_report import write_run_report
-    from morlbench.results.rundir import open_run
+    from morlbench.report.run_report import stored_reference, write_run_report
     from morlbench.sweep import SWEEP_RECORD
 
     single = len(args.runs) == 1 and (args.runs[0] / "config.json").exists()
     runs, records = ([], []) if single else find_records(args.runs)
     references = load_references(default_reference(args.reference))
     for path in args.runs if single else [r.path for r in runs]:
-        ref = reference_for(open_run(path).config()["comparability"], references)
-        hv_ref = args.hv_ref if args.hv_ref is not None else (ref.hv_ref if ref else None)
+        hv_ref, front = stored_reference(path, references)  # as the run's own report found them
+        hv_ref = args.hv_ref if args.hv_ref is not None else hv_ref
         try:
-            write_run_report(path, hv_ref=hv_ref, reference_front=ref.front if ref else None)
+            write_run_report(path, hv_ref=hv_ref, reference_front=front)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         print(f"wrote {path / 'report.md'}")

@@ -123,6 +123,18 @@ def split_label(config: dict[str, Any], role: str) -> str:
     return f"{role} split '{name}'" + (f" ({size} problems)" if size else "")
 
 
+def stored_reference(path: Path, references: dict[str, Any] | None = None) -> tuple[float | None, Any]:
+    """HV_ref and the reference front that apply to the run in ``path`` (``morlbench.reference``): from
+    ``references`` (task version -> Reference), by default the reference file shipped with morlbench, so that the
+    report a run writes and ``morlbench report`` agree; (None, None) when none applies."""
+    from morlbench.reference import default_reference, load_references, reference_for
+
+    if references is None:
+        references = load_references(default_reference(None))
+    ref = reference_for(open_run(path).config()["comparability"], references)
+    return (ref.hv_ref, ref.front) if ref is not None else (None, None)
+
+
 def write_run_report(path: Path, hv_ref: float | None = None, reference_front: Any = None) -> dict[str, Any]:
     run = open_run(path)
     report = build_report(run, hv_ref, reference_front)
