@@ -91,3 +91,8 @@ def test_a_trainer_not_attached_or_on_other_rewards_is_refused_before_the_run_is
     with pytest.raises(UsageError, match=r"reward_funcs=...\) must be callback.reward_funcs"):
         trainer.train()
     assert not out.exists()
+
+
+def test_docs_show_the_example_as_it_is():
+    doc = (Path(__file__).parents[2] / "docs" / "trl.md").read_text()
+    assert f"```python\n{EXAMPLE.read_text()}```" in doc
