@@ -72,7 +72,8 @@ def train(method: str = "static", task: str = "arith", out: str | Path | None = 
 
 def compare_runs(runs: Sequence[str | Path], out: str | Path, reference: str | Path | None = None) -> Path:
     """The comparison report (comparison.md, index.html, plots) of finished runs, suite directories or result files, as
-    ``morlbench report``; ``reference``: a reference file (default baselines/reference.json when present)."""
+    ``morlbench report``; ``reference``: a reference file (default the one shipped with morlbench,
+    baselines/reference.json)."""
     from morlbench.reference import default_reference, load_references
     from morlbench.report.comparison import find_records, write_comparison
 

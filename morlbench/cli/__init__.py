@@ -14,9 +14,10 @@ from morlbench.cli import commands
 from morlbench.cli.commands import DEFAULT_RUNS
 from morlbench.cli.flags import add_run_arguments
 from morlbench.cli.generate import cmd_generate
+from morlbench.cli.listing import cmd_list
 from morlbench.errors import UsageError
 from morlbench.plugin_check import CHECKED_KINDS
-from morlbench.spec import DEVICES
+from morlbench.spec import DEVICES, RunSpec
 
 
 def _version() -> str:
@@ -52,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--no-comparison", action="store_true", help="do not write the comparison report at the end")
     p.add_argument("--reference", type=Path, default=None, help="reference file for the comparison (default "
-                   "baselines/reference.json when present)")
+                   "the one shipped with morlbench, baselines/reference.json)")
     p.set_defaults(func=commands.cmd_sweep)
     p = sub.add_parser("tune", help="the suite's [tune] search: every entry at every value on the tuning seeds",
                        description="Run the tuning search of a suite's [tune] table and write SUITE.tuning.json "
@@ -77,7 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "leaderboard/results)")
     p.add_argument("--out", type=Path, default=Path("leaderboard"), help="where the tables go (default leaderboard)")
     p.add_argument("--reference", type=Path, default=None,
-                   help="HV_ref per task version (default baselines/reference.json when present)")
+                   help="HV_ref per task version (default the one shipped with morlbench, "
+                   "baselines/reference.json)")
     p.add_argument("--metric", action="append", default=[], metavar="NAME", help="a registered metric shown as an "
                    "extra column (repeatable; NAME/PART for one part of a mapping-valued metric, e.g. "
                    "steps-to-front/1.0; `morlbench list metrics`)")
@@ -85,7 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", help="registered tasks, methods, metrics and models",
                        description="List registered entries with their source package and description.")
     p.add_argument("kind", nargs="?", choices=registry.KINDS)
-    p.set_defaults(func=commands.cmd_list)
+    p.add_argument("-v", "--verbose", action="store_true", help="every setting of each entry with its default, "
+                   "accepted range and help; a method's capabilities, a metric's kind")
+    p.set_defaults(func=cmd_list)
     p = sub.add_parser("check-plugin", help="take a method, objective or metric through the plugin contract",
                        description="Run a registered method, objective or metric through the plugin contract on "
                        "the embedded task at a toy size (docs/plugins.md): it runs, keeps every contract check, is "
@@ -103,8 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hv-ref", type=float, default=None, help="reference hypervolume for steps-to-front "
                    "(default: from the reference file; none without one)")
     p.add_argument("--reference", type=Path, default=None, help="reference file (HV_ref and reference front per "
-                   "task version) for steps-to-front and the pair metrics (default baselines/reference.json when "
-                   "present)")
+                   "task version) for steps-to-front and the pair metrics (default the one shipped with morlbench, "
+                   "baselines/reference.json)")
     p.add_argument("--out", type=Path, default=None, help="where a comparison goes (default SUITE_DIR/comparison, "
                    "or ./comparison for several paths or result files)")
     p.set_defaults(func=commands.cmd_report)
@@ -122,6 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--temperature", type=float, default=0.0, help="0 decodes greedily (default); >0 samples")
     p.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
     p.add_argument("--device", default="auto", choices=DEVICES, help="default auto")
+    threads = RunSpec().threads
+    p.add_argument("--threads", type=int, default=threads, help=f"torch threads, as `run --threads` (default "
+                   f"{threads}: many threads busy-wait on small models and shared cores)")
     p.set_defaults(func=cmd_generate)
     p = sub.add_parser("reference", help="compute a task version's HV_ref and reference front from reference runs",
                        description="From the result files of reference runs (a static grid recorded on seeds of its "

@@ -121,49 +121,20 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_list(args: argparse.Namespace) -> int:
-    from morlbench import registry
-
-    kinds = [args.kind] if args.kind else list(registry.KINDS)
-    for kind in kinds:
-        rows = registry.entries(kind)
-        print(f"{kind}:")
-        width = max([len(e.name) for e in rows] + [4])
-        pwidth = max([len(e.package) for e in rows] + [7])
-        for entry in rows:
-            print(f"  {entry.name:<{width}}  {entry.package:<{pwidth}}  {entry.description}{_extra(kind, entry)}")
-        if not rows:
-            print("  (none registered)")
-    return 0
-
-
-def _extra(kind: str, entry) -> str:
-    """Version and split sizes of a task, so `list tasks` tells what a result would be compared on."""
-    if kind != "tasks" or entry.error:
-        return ""
-    try:
-        task = entry.value()
-        sizes = ", ".join(f"{k} {v}" for k, v in task.split_sizes().items())
-        return f"  [version {task.version}; {sizes}]"
-    except Exception as exc:  # a task that cannot build its splits here still lists
-        return f"  [unavailable: {exc}]"
-
-
 def cmd_report(args: argparse.Namespace) -> int:
-    from morlbench.reference import default_reference, load_references, reference_for
+    from morlbench.reference import default_reference, load_references
     from morlbench.report.comparison import find_records, write_comparison
-    from morlbench.report.run_report import write_run_report
-    from morlbench.results.rundir import open_run
+    from morlbench.report.run_report import stored_reference, write_run_report
     from morlbench.sweep import SWEEP_RECORD
 
     single = len(args.runs) == 1 and (args.runs[0] / "config.json").exists()
     runs, records = ([], []) if single else find_records(args.runs)
     references = load_references(default_reference(args.reference))
     for path in args.runs if single else [r.path for r in runs]:
-        ref = reference_for(open_run(path).config()["comparability"], references)
-        hv_ref = args.hv_ref if args.hv_ref is not None else (ref.hv_ref if ref else None)
+        hv_ref, front = stored_reference(path, references)  # as the run's own report found them
+        hv_ref = args.hv_ref if args.hv_ref is not None else hv_ref
         try:
-            write_run_report(path, hv_ref=hv_ref, reference_front=ref.front if ref else None)
+            write_run_report(path, hv_ref=hv_ref, reference_front=front)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         print(f"wrote {path / 'report.md'}")

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 import numpy as np
 
 from morlbench.errors import UsageError
+from morlbench.methods.declarations import check_declarations, undeclared
 from morlbench.settings import settings_from_options
 
 if TYPE_CHECKING:
@@ -82,8 +83,13 @@ class RewardBatch:
     step: int
     estimate: Callable[[np.ndarray], np.ndarray]  # the run's estimator applied to one column (N,) -> (N,)
     # Exact per-objective policy gradients of the surrogate: (advantages (N, K), parameter names or None,
-    # with_kl=False) -> torch.Tensor (K, D). Only for methods that declare objective_gradients.
+    # with_kl=False) -> torch.Tensor (K, D). Only for methods that declare objective_gradients; for the others a
+    # callable that stops the run with one line naming the declaration.
     objective_gradients: Callable[..., torch.Tensor] | None = None
+
+    def __post_init__(self) -> None:
+        if self.objective_gradients is None:
+            self.objective_gradients = undeclared("objective_gradients", "batch.objective_gradients")
 
     @property
     def num_objectives(self) -> int:
@@ -146,6 +152,10 @@ class Method:
     description: ClassVar[str]
     Settings: ClassVar[type] = NoSettings
     declares: ClassVar[Capabilities] = Capabilities()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        check_declarations(cls, Capabilities)
 
     def __init__(self, settings: Any | None = None) -> None:
         self.settings = settings if settings is not None else self.Settings()

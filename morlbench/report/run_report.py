@@ -147,6 +147,24 @@ def build_report(run: RunDir, hv_ref: float | None = None, reference_front: Any 
     return report
 
 
+def split_label(config: dict[str, Any], role: str) -> str:
+    """``selection split 'select' (128 problems)``: how plots name the split they show."""
+    name, _, size = str(config.get("comparability", {}).get(f"{role}_split", role)).partition(":")
+    return f"{role} split '{name}'" + (f" ({size} problems)" if size else "")
+
+
+def stored_reference(path: Path, references: dict[str, Any] | None = None) -> tuple[float | None, Any]:
+    """HV_ref and the reference front that apply to the run in ``path`` (``morlbench.reference``): from
+    ``references`` (task version -> Reference), by default the reference file shipped with morlbench, so that the
+    report a run writes and ``morlbench report`` agree; (None, None) when none applies."""
+    from morlbench.reference import default_reference, load_references, reference_for
+
+    if references is None:
+        references = load_references(default_reference(None))
+    ref = reference_for(open_run(path).config()["comparability"], references)
+    return (ref.hv_ref, ref.front) if ref is not None else (None, None)
+
+
 def write_run_report(path: Path, hv_ref: float | None = None, reference_front: Any = None) -> dict[str, Any]:
     run = open_run(path)
     report = build_report(run, hv_ref, reference_front)
@@ -154,9 +172,10 @@ def write_run_report(path: Path, hv_ref: float | None = None, reference_front: A
     if report["served"] is not None:
         plot_preference_map(path / "preferences.png", names, report["served"])
     title = f"{report['method']} on {report['task']}, seed {report['seed']} ({path.name})"
-    plot_curves(path / "curves.png", names, run.evals, run.metrics, title)
+    split = split_label(run.config(), "selection")
+    plot_curves(path / "curves.png", names, run.evals, run.metrics, title, split)
     steps = [r["step"] for r in run.evals for _ in current_points(r)]
-    plot_front(path / "front.png", names, selection_points(run.evals), steps)
+    plot_front(path / "front.png", names, selection_points(run.evals), steps, split)
     if report["tradeoffs"] is not None:
         plot_tradeoffs(path / "tradeoffs.png", names, report["tradeoffs"],
                        run.config()["spec"].get("gradient_cosine_every", 0))

@@ -32,7 +32,7 @@ def execute(spec: RunSpec, out: Path, resume: bool = False, progress: bool = Tru
     import torch
 
     from morlbench.engine.distributed import current_ranks
-    from morlbench.report.run_report import write_run_report
+    from morlbench.report.run_report import stored_reference, write_run_report
     from morlbench.run.loop import Loop
     from morlbench.run.policy import check_model_fits
     from morlbench.run.provenance import build_config
@@ -78,7 +78,7 @@ def execute(spec: RunSpec, out: Path, resume: bool = False, progress: bool = Tru
         raise
     if ranks.is_main:
         (out / FAILURE).unlink(missing_ok=True)
-        report = write_run_report(out)
+        report = write_run_report(out, *stored_reference(out))  # the shipped reference, as `morlbench report`
         if loop.tracking is not None:
             loop.tracking.finish(report, (out / "report.md").read_text())
     ranks.barrier()

@@ -1,6 +1,7 @@
 """The example plugin package (examples/morlbench-example-plugin), end to end as a submitter would use it:
 pip install, list, run, submit, leaderboard. Installed with pip into a temporary directory; the CLI runs in a
 subprocess whose path includes it, so discovery goes through the installed distribution's entry points."""
+import json
 import os
 import subprocess
 import sys
@@ -44,3 +45,14 @@ def test_example_plugin_is_listed_runs_and_is_ranked(site, tmp_path):
     table = (tmp_path / "board" / "README.md").read_text()
     assert "| dirichlet-weights | dirichlet-weights (morlbench-example-plugin) |" in table
     assert "| static | static (morlbench) |" in table
+
+
+def test_the_documented_install_resolves_morlbench_to_the_installed_checkout(tmp_path):
+    """docs/plugins.md: morlbench installed from its checkout first, then `pip install ./examples/...`: the
+    plugin's dependency on morlbench (on no package index) is the installed one; nothing else is fetched."""
+    done = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--quiet", "--no-index",
+                           "--no-build-isolation", "--report", str(tmp_path / "plan.json"), str(EXAMPLE)],
+                          capture_output=True, text=True, env={**os.environ, "TMPDIR": str(tmp_path)})
+    assert done.returncode == 0, done.stderr
+    planned = [item["metadata"]["name"] for item in json.loads((tmp_path / "plan.json").read_text())["install"]]
+    assert planned == ["morlbench-example-plugin"]
