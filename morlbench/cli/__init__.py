@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from morlbench import registry
-from morlbench.cli import commands
+from morlbench.cli import challenge, commands
 from morlbench.cli.commands import DEFAULT_RUNS
 from morlbench.cli.flags import add_run_arguments
 from morlbench.cli.generate import cmd_generate
@@ -65,6 +65,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="list the tuning runs and their state, run nothing")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=commands.cmd_tune)
+    p = sub.add_parser("challenge", help="a method against the committed baselines, under a reference suite's protocol",
+                       description="Run METHOD as the reference suite's entries ran (budget, preference set W, tuning "
+                       "search, seeds; resumable), then compare it with the suite's committed result files: the "
+                       "leaderboard's boards and verdicts, the challenger highlighted (docs/plugins.md).")
+    p.add_argument("method", help="a registered method (built-in or plugin)")
+    p.add_argument("--task", default="arith", help="task whose reference suite to use (default arith: "
+                   "baselines/arith-v3.toml, shipped with morlbench)")
+    p.add_argument("--suite", type=Path, default=None, help="another reference suite file (its tasks, budget, W, "
+                   "[tune] and seeds)")
+    p.add_argument("--method-opt", action="append", default=[], metavar="KEY=VALUE", help="a method setting "
+                   "(repeatable; `morlbench list methods -v` lists them)")
+    p.add_argument("--label", default=None, help="the challenger's entry name (default: the method)")
+    p.add_argument("--seeds", type=int, default=None, help="the first N of the suite's seeds (fewer than 10: "
+                   "listed unranked)")
+    p.add_argument("--results", type=Path, default=None, help="the committed baselines (default: the suite's "
+                   "leaderboard directory, leaderboard/results)")
+    p.add_argument("--out", type=Path, default=None, help="where the challenger's runs go (default "
+                   "runs/challenge/LABEL)")
+    p.add_argument("--jobs", type=int, default=1, help="runs at a time, each in its own process (default 1)")
+    p.add_argument("--dry-run", action="store_true", help="print the plan and its estimated cost, run nothing")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=challenge.cmd_challenge)
     p = sub.add_parser("submit", help="turn finished runs into leaderboard result files",
                        description="Write the result file of each finished run under --to (docs/leaderboard.md).")
     p.add_argument("runs", nargs="+", type=Path, help="finished run directories")

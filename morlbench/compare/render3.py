@@ -109,11 +109,12 @@ HEADLINE_HEAD = ["rank", "entry", "delivered HV [95%]", "vs baseline (Holm p)", 
                  f"steps to f={TARGET_LEVELS[HEADLINE]:g} (reached)", "training tokens", "seeds"]
 
 
-def headline_rows(group: Group3, extra: Sequence[str] = ()) -> list[list[str]]:
-    """The headline table; ``extra``: registered metrics (``name`` or ``name/part``) as more columns."""
-    return [[rank_cell3(r.rank, r), r.label, hv_cell(r), verdict_cell(r, "delivered"), average_cell(r, "auc", 4),
-             time_cell(r), average_cell(r, "train_tokens", 0), str(len(r.values)),
-             *(metric_cell(r, key) for key in extra)] for r in group.rows]
+def headline_rows(group: Group3, extra: Sequence[str] = (), highlight: str | None = None) -> list[list[str]]:
+    """The headline table; ``extra``: registered metrics (``name`` or ``name/part``) as more columns; ``highlight``:
+    an entry marked as the challenger."""
+    return [[rank_cell3(r.rank, r), r.label + (" (challenger)" if r.label == highlight else ""), hv_cell(r),
+             verdict_cell(r, "delivered"), average_cell(r, "auc", 4), time_cell(r), average_cell(r, "train_tokens", 0),
+             str(len(r.values)), *(metric_cell(r, key) for key in extra)] for r in group.rows]
 
 
 def metric_values(row: Row3, key: str) -> list[float]:

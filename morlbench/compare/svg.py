@@ -31,8 +31,10 @@ def _panel(x0: int, names: tuple[str, str]) -> list[str]:
     return parts
 
 
-def fronts_svg(objectives: Sequence[str], entries: Sequence[tuple[str, np.ndarray]]) -> str:
-    """``entries``: (label, (n, K) delivered points over every seed), in the board's order."""
+def fronts_svg(objectives: Sequence[str], entries: Sequence[tuple[str, np.ndarray]], highlight: str | None = None
+               ) -> str:
+    """``entries``: (label, (n, K) delivered points over every seed), in the board's order; ``highlight``: an entry
+    drawn larger and outlined (a challenger)."""
     k = len(objectives)
     pairs = list(itertools.combinations(range(k), 2))[:3]
     width = len(pairs) * (PANEL + PAD + 10) + 200
@@ -43,13 +45,14 @@ def fronts_svg(objectives: Sequence[str], entries: Sequence[tuple[str, np.ndarra
         parts += _panel(p * (PANEL + PAD + 10), (objectives[i], objectives[j]))
     for n, (label, points) in enumerate(entries):
         colour = PALETTE[n % len(PALETTE)]
-        name = html.escape(label)
+        name = html.escape(label + (" (challenger)" if label == highlight else ""))
+        mark = ' r="5" stroke="#000"' if label == highlight else ' r="3"'
         parts.append(f'<g class="e"><title>{name}</title>')
         for p, (i, j) in enumerate(pairs):
             x0 = p * (PANEL + PAD + 10) + PAD
             for point in points:
                 x, y = x0 + point[i] * PANEL, PAD // 2 + (1 - point[j]) * PANEL
-                parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}" fill-opacity="0.6"/>')
+                parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}"{mark} fill="{colour}" fill-opacity="0.6"/>')
         legend_y = PAD // 2 + 14 * n + 8
         parts += [f'<rect x="{width - 190}" y="{legend_y - 8}" width="9" height="9" fill="{colour}"/>',
                   f'<text x="{width - 176}" y="{legend_y}">{name}</text>', "</g>"]

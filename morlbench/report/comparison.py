@@ -130,9 +130,11 @@ def render_html(sections: list[Section], runs: int) -> str:
                      parts + trade, [s.images for s in sections])
 
 
-def write_comparison(records: list[RunRecord], out: Path, references: dict[str, Reference] | None = None) -> Path:
+def write_comparison(records: list[RunRecord], out: Path, references: dict[str, Reference] | None = None,
+                     highlight: str | None = None) -> Path:
     """Compare finished runs (``find_records``) into ``out``: comparison.md, index.html and the plots. Protocol-3
-    groups get both boards (``morlbench.report.comparison3``); protocol-2 groups the historical table."""
+    groups get both boards (``morlbench.report.comparison3``; ``highlight``: an entry to mark, e.g. a challenger);
+    protocol-2 groups the historical table."""
     from morlbench.comparability import PROTOCOL_VERSION
     from morlbench.report.comparison3 import section3
 
@@ -142,7 +144,7 @@ def write_comparison(records: list[RunRecord], out: Path, references: dict[str, 
     sections = []
     for i, key in enumerate(keys, 1):
         members = [r for r in current if r.group_key == key]
-        made = section3(i, json.loads(key), members, out)
+        made = section3(i, json.loads(key), members, out, highlight)
         trade = tradeoff_rows({label: Entry(label, runs) for label, runs in made["entries"].items()},
                               members[0].objective_names)
         sections.append(Section(made["title"], made["text"], made["head"], made["rows"], trade, made["images"],

@@ -47,16 +47,18 @@ def plot_trajectories(path: Path, group: Group3) -> None:
     _save(fig, path)
 
 
-def section3(index: int, key: dict[str, Any], records: list[RunRecord], out: Path) -> dict[str, Any]:
+def section3(index: int, key: dict[str, Any], records: list[RunRecord], out: Path, highlight: str | None = None
+             ) -> dict[str, Any]:
     group = analyse3(key, records)
     prefix = f"group{index}"
     images = []
     if group.rows:
-        atomic_write_text(out / f"{prefix}-fronts.svg", fronts_svg(key["objectives"], fronts_of(group)))
+        atomic_write_text(out / f"{prefix}-fronts.svg", fronts_svg(key["objectives"], fronts_of(group), highlight))
         plot_trajectories(out / f"{prefix}-trajectory.png", group)
         images = [f"{prefix}-fronts.svg", f"{prefix}-trajectory.png"]
     return {"title": f"Group {index}: {group_name(key)}", "text": group_text3(group), "head": HEADLINE_HEAD,
-            "rows": headline_rows(group), "boards": [("Delivered board", DELIVERED_HEAD, delivered_rows(group)),
-                                                     ("Trajectory board", trajectory_head(), trajectory_rows(group))],
+            "rows": headline_rows(group, highlight=highlight),
+            "boards": [("Delivered board", DELIVERED_HEAD, delivered_rows(group)),
+                       ("Trajectory board", trajectory_head(), trajectory_rows(group))],
             "entries": {r.label: r.entry.runs for r in group.rows}, "images": images,
-            "svg": fronts_svg(key["objectives"], fronts_of(group)) if group.rows else ""}
+            "svg": fronts_svg(key["objectives"], fronts_of(group), highlight) if group.rows else ""}

@@ -5,16 +5,12 @@ settings of the reference suite."""
 import json
 import os
 import re
-import shlex
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from morlbench.cli import build_parser
-from morlbench.cli.flags import spec_from_args
-from morlbench.sweep import load_suite
 from tests.factory import run_cli
 
 ROOT = Path(__file__).parents[2]
@@ -68,12 +64,17 @@ def test_the_documented_plugin_installs_lists_and_passes_check_plugin(tmp_path):
     assert not out.exists()
 
 
-def test_the_documented_leaderboard_command_has_the_reference_suites_settings():
-    command = re.search(r"morlbench run --method dirichlet-weights (.*?)# the reference group's budget", DOC,
-                        flags=re.S).group(1).replace("\\\n", " ")
-    documented = spec_from_args(build_parser().parse_args(["run", "--method", "dirichlet-weights",
-                                                           *shlex.split(command)]))
-    suite = load_suite(ROOT / "baselines" / "arith.toml")
-    reference = next(run.spec for run in suite.runs if run.spec.method == "hypervolume")
-    differ = {k for k, v in documented.to_dict().items() if reference.to_dict()[k] != v}
-    assert differ == {"method"}, {k: (documented.to_dict()[k], reference.to_dict()[k]) for k in differ}
+def test_the_documented_challenge_runs_under_the_reference_suites_protocol(tmp_path):
+    """The documented `challenge` uses the shipped reference suite's budget, settings, tuning search and seeds."""
+    import tomllib
+
+    from morlbench.challenge import challenger_suite, reference_suite
+
+    assert "morlbench challenge dirichlet-weights --jobs 2" in DOC
+    shipped = reference_suite("arith", None)
+    assert shipped.read_bytes() == (ROOT / "baselines" / "arith-v3.toml").read_bytes()
+    suite = tomllib.loads(shipped.read_text())
+    challenger = challenger_suite(shipped, "dirichlet-weights", "dirichlet-weights", {}, None, "arith")
+    for table in ("budget", "settings", "tune", "seeds"):
+        assert challenger[table] == suite[table], table
+    assert challenger["methods"] == [{"name": "dirichlet-weights", "label": "dirichlet-weights"}]
