@@ -13,6 +13,7 @@ from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 from morlbench.errors import UsageError
+from morlbench.isolation import one_line, sent_by_user
 
 KINDS = ("tasks", "methods", "metrics", "models", "objectives", "backends")
 
@@ -23,6 +24,7 @@ class Entry:
     package: str
     value: Any = None
     error: str | None = None
+    module: str = ""  # where the entry point's object lives (``pkg.module``): names a plugin in tracebacks
 
     @property
     def description(self) -> str:
@@ -37,10 +39,14 @@ def _package_of(ep: EntryPoint) -> str:
 
 
 def _load(ep: EntryPoint) -> Entry:
+    """The entry point's object, or why it failed to import, on one line. Whatever the plugin raises at import
+    (SystemExit included) stays with its entry: a broken plugin must not break the others or the built-ins."""
     try:
-        return Entry(ep.name, _package_of(ep), value=ep.load())
-    except Exception as exc:  # a broken plugin must not break the others
-        return Entry(ep.name, _package_of(ep), error=f"{type(exc).__name__}: {exc}")
+        return Entry(ep.name, _package_of(ep), value=ep.load(), module=ep.module)
+    except BaseException as exc:
+        if sent_by_user(exc):
+            raise
+        return Entry(ep.name, _package_of(ep), error=f"{type(exc).__name__}: {one_line(str(exc))}", module=ep.module)
 
 
 @cache

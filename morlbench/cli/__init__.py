@@ -15,6 +15,7 @@ from morlbench.cli.commands import DEFAULT_RUNS
 from morlbench.cli.flags import add_run_arguments
 from morlbench.cli.generate import cmd_generate
 from morlbench.errors import UsageError
+from morlbench.isolation import contained, watch_user_signals
 from morlbench.plugin_check import CHECKED_KINDS
 from morlbench.spec import DEVICES
 
@@ -151,8 +152,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    watch_user_signals()  # the user's Ctrl-C stops a run; a plugin raising KeyboardInterrupt fails alone
     try:
-        return args.func(args)
+        with contained():
+            return args.func(args)
     except UsageError as exc:
         print(f"morlbench {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -26,11 +26,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def cmd_sweep(args: argparse.Namespace) -> int:
+    from morlbench.isolation import user_interrupt
     from morlbench.sweep import committed_elsewhere, load_suite, run_state, run_suite
 
     suite = load_suite(args.suite, args.out)
@@ -41,7 +38,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             print(f"{state:9}  {run.out}")
         print(f"{len(suite.runs)} runs in {suite.path}")
         return 0
-    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the workers as Ctrl-C does; every run stays resumable
+    signal.signal(signal.SIGTERM, user_interrupt)  # `kill` stops the workers as Ctrl-C does; every run stays resumable
     rows = run_suite(suite, jobs=args.jobs, progress=not args.no_progress, executor=args.executor,
                      address=args.ray_address)
     failed = [r for r in rows if r["status"] == "failed"]
@@ -115,10 +112,13 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def _extra(kind: str, entry) -> str:
     """Version and split sizes of a task, so `list tasks` tells what a result would be compared on."""
+    from morlbench.isolation import guarded
+
     if kind != "tasks" or entry.error:
         return ""
     try:
-        task = entry.value()
+        with guarded(f"task {entry.name!r} (from {entry.package})"):  # even one that calls sys.exit
+            task = entry.value()
         sizes = ", ".join(f"{k} {v}" for k, v in task.split_sizes().items())
         return f"  [version {task.version}; {sizes}]"
     except Exception as exc:  # a task that cannot build its splits here still lists
@@ -129,14 +129,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     from morlbench.reference import default_reference, load_references, reference_for
     from morlbench.report.comparison import find_records, write_comparison
     from morlbench.report.run_report import write_run_report
-    from morlbench.results.rundir import open_run
+    from morlbench.results.runcheck import run_dir_of
     from morlbench.sweep import SWEEP_RECORD
 
     single = len(args.runs) == 1 and (args.runs[0] / "config.json").exists()
     runs, records = ([], []) if single else find_records(args.runs)
     references = load_references(default_reference(args.reference))
     for path in args.runs if single else [r.path for r in runs]:
-        ref = reference_for(open_run(path).config()["comparability"], references)
+        ref = reference_for(run_dir_of(path).config()["comparability"], references)
         hv_ref = args.hv_ref if args.hv_ref is not None else (ref.hv_ref if ref else None)
         try:
             write_run_report(path, hv_ref=hv_ref, reference_front=ref.front if ref else None)

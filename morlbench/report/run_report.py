@@ -16,7 +16,8 @@ from morlbench.metrics.tradeoffs import tradeoff_summary
 from morlbench.report.run_markdown import render_markdown
 from morlbench.report.run_plots import plot_curves, plot_front, plot_preference_map, plot_tradeoffs
 from morlbench.results.atomic import atomic_write_json, atomic_write_text
-from morlbench.results.rundir import RunDir, open_run
+from morlbench.results.runcheck import run_dir_of
+from morlbench.results.rundir import RunDir
 from morlbench.spec import SCHEMA_VERSION
 
 
@@ -118,7 +119,7 @@ def build_report(run: RunDir, hv_ref: float | None = None, reference_front: Any 
 
 
 def write_run_report(path: Path, hv_ref: float | None = None, reference_front: Any = None) -> dict[str, Any]:
-    run = open_run(path)
+    run = run_dir_of(path)
     report = build_report(run, hv_ref, reference_front)
     names = report["objective_names"]
     if report["served"] is not None:
