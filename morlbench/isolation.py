@@ -17,6 +17,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType, TracebackType
+from typing import Any
 
 from morlbench.errors import UsageError
 
@@ -80,40 +81,43 @@ def guarded(who: str) -> Iterator[None]:
         raise error from None
 
 
-def _frames(tb: TracebackType | None) -> list[str]:
-    """Module names of a traceback's frames, innermost first."""
-    names = []
+def _frames(tb: TracebackType | None) -> list[FrameType]:
+    """A traceback's frames, innermost first."""
+    frames = []
     while tb is not None:
-        names.append(str(tb.tb_frame.f_globals.get("__name__", "")))
+        frames.append(tb.tb_frame)
         tb = tb.tb_next
-    return names[::-1]
+    return frames[::-1]
 
 
 def culprit(exc: BaseException) -> str | None:
-    """The plugin entry point whose code raised ``exc``: walking out from where it was raised, a module of a
-    plugin distribution met before any of morlbench's own; None when morlbench's code comes first (an
-    interruption morlbench raised itself, or a failure of its own) or no plugin is involved."""
-    owners = _plugin_modules()
-    for module in _frames(exc.__traceback__):
+    """The plugin entry point whose code raised ``exc``: walking out from where it was raised, a frame of a plugin
+    distribution's code met before any of morlbench's own (the entry whose object that code belongs to, else the
+    first of its module, else of its package); None when morlbench's code comes first (an interruption morlbench
+    raised itself, or its own failure) or no plugin is involved."""
+    entries = _plugin_entries()
+    for frame in _frames(exc.__traceback__):
+        module = str(frame.f_globals.get("__name__", ""))
         top = module.split(".")[0]
         if top == "morlbench":
             return None
-        if top in owners:
-            return owners[top].get(module, next(iter(owners[top].values())))
+        mine = [(who, entry) for who, entry in entries if entry.module.split(".")[0] == top]
+        if mine:
+            owner = frame.f_locals.get("self", frame.f_locals.get("cls"))
+            kind = owner if isinstance(owner, type) else type(owner)
+            exact = [who for who, entry in mine if owner is not None and entry.value is kind]
+            same_module = [who for who, entry in mine if entry.module == module]
+            return (exact or same_module or [mine[0][0]])[0]
     return None
 
 
-def _plugin_modules() -> dict[str, dict[str, str]]:
-    """Top-level package -> module -> how messages name the entry point, for every loaded plugin entry."""
+def _plugin_entries() -> list[tuple[str, Any]]:
+    """(how messages name it, entry) of every plugin entry point (morlbench's own excluded)."""
     from morlbench import registry
 
-    owners: dict[str, dict[str, str]] = {}
-    for kind in registry.KINDS:
-        for entry in registry.entries(kind):
-            if entry.package != "morlbench" and entry.module:
-                who = f"{kind[:-1]} {entry.name!r} (entry point of {entry.package})"
-                owners.setdefault(entry.module.split(".")[0], {}).setdefault(entry.module, who)
-    return owners
+    return [(f"{kind[:-1]} {entry.name!r} (from {entry.package})", entry)
+            for kind in registry.KINDS for entry in registry.entries(kind)
+            if entry.package != "morlbench" and entry.module]
 
 
 def plugin_failure(exc: BaseException) -> PluginError | None:
