@@ -24,6 +24,7 @@ from morlbench.errors import UsageError
 from morlbench.executors import EXECUTORS, local_runs, ray_runs
 from morlbench.results.atomic import atomic_write_json
 from morlbench.spec import RunSpec
+from morlbench.suitecheck import check_directories, checked_name, checked_seeds
 
 SPEC_FIELDS = {f.name for f in dataclasses.fields(RunSpec)} - {"task", "method", "seed", "method_options"}
 BUDGET_FIELDS = ("steps", "prompts_per_step", "group_size")
@@ -100,7 +101,8 @@ def load_suite(path: Path, root: Path | None = None) -> Suite:
         raise UsageError(f"suite {path}: [budget] must fix {', '.join(BUDGET_FIELDS)} (missing {missing[0]})")
     _require_keys(budget, SPEC_FIELDS, f"suite {path} [budget]")
     _require_keys(settings, SPEC_FIELDS - set(BUDGET_FIELDS), f"suite {path} [settings]")
-    root = root or Path("runs") / "sweeps" / _slug(data["name"])
+    root = root or Path("runs") / "sweeps" / checked_name(_slug(data["name"]), f"suite {path}")
+    seeds = checked_seeds(data["seeds"], f"suite {path}")
     runs, labels = [], {}
     for index, entry in enumerate(data["methods"]):
         where = f"suite {path} methods[{index}]"
@@ -113,16 +115,17 @@ def load_suite(path: Path, root: Path | None = None) -> Suite:
         for suffix, overrides, options in _method_variants(entry, where):
             full_label = f"{label}_{suffix}" if suffix else label
             for task in data["tasks"]:
-                for seed in data["seeds"]:
+                for seed in seeds:
                     fields = {**settings, **budget, **overrides}
                     if "engine" in fields:
                         fields["engine"] = dict(fields["engine"])
                     try:
                         spec = RunSpec.from_dict({**fields, "task": task, "method": entry["name"],
-                                                  "seed": int(seed), "method_options": options})
+                                                  "seed": seed, "method_options": options})
                     except UsageError as exc:  # an unknown setting
                         raise UsageError(f"{where}: {exc}") from None
                     runs.append(PlannedRun(full_label, spec, root / _slug(task) / full_label / f"seed{seed}"))
+    check_directories(root, [run.out for run in runs], f"suite {path}")
     for run in runs:
         validate_planned(run)
     board = data.get("leaderboard")

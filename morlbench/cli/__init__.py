@@ -14,6 +14,7 @@ from morlbench.cli import commands
 from morlbench.cli.commands import DEFAULT_RUNS
 from morlbench.cli.flags import add_run_arguments
 from morlbench.cli.generate import cmd_generate
+from morlbench.cli.values import check_values
 from morlbench.errors import UsageError
 from morlbench.isolation import contained, watch_user_signals
 from morlbench.plugin_check import CHECKED_KINDS
@@ -43,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sweep", help="run a suite: tasks x methods x settings x seeds under one budget",
                        description="Run every run of a suite file that is not done yet (docs/suites.md).")
     p.add_argument("suite", type=Path, help="suite file (TOML), e.g. baselines/arith.toml")
-    p.add_argument("--out", type=Path, default=None, help="suite directory (default runs/sweeps/NAME)")
+    p.add_argument("--out", default=None, help="suite directory (default runs/sweeps/NAME)")
     p.add_argument("--jobs", type=int, default=1, help="runs at a time, each in its own process (default 1)")
     p.add_argument("--executor", default="local", choices=("local", "ray"), help="local worker processes, or "
                    "Ray tasks (pip install 'morlbench[ray]'; default local)")
@@ -58,15 +59,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("submit", help="turn finished runs into leaderboard result files",
                        description="Write the result file of each finished run under --to (docs/leaderboard.md).")
     p.add_argument("runs", nargs="+", type=Path, help="finished run directories")
-    p.add_argument("--to", type=Path, default=Path("leaderboard/results"), help="results directory "
+    p.add_argument("--to", default="leaderboard/results", help="results directory "
                    "(default leaderboard/results)")
     p.add_argument("--label", default=None, help="entry name (default: method, weights and method options)")
     p.set_defaults(func=commands.cmd_submit)
     p = sub.add_parser("leaderboard", help="regenerate the leaderboard tables from stored result files",
                        description="Regenerate README.md, results.csv and index.html from result files.")
-    p.add_argument("--results", type=Path, default=Path("leaderboard/results"), help="result files (default "
+    p.add_argument("--results", default="leaderboard/results", help="result files (default "
                    "leaderboard/results)")
-    p.add_argument("--out", type=Path, default=Path("leaderboard"), help="where the tables go (default leaderboard)")
+    p.add_argument("--out", default="leaderboard", help="where the tables go (default leaderboard)")
     p.add_argument("--reference", type=Path, default=None,
                    help="HV_ref per task version (default baselines/reference.json when present)")
     p.add_argument("--metric", action="append", default=[], metavar="NAME", help="a registered metric shown as an "
@@ -96,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reference", type=Path, default=None, help="reference file (HV_ref and reference front per "
                    "task version) for steps-to-front and the pair metrics (default baselines/reference.json when "
                    "present)")
-    p.add_argument("--out", type=Path, default=None, help="where a comparison goes (default SUITE_DIR/comparison, "
+    p.add_argument("--out", default=None, help="where a comparison goes (default SUITE_DIR/comparison, "
                    "or ./comparison for several paths or result files)")
     p.set_defaults(func=commands.cmd_report)
     p = sub.add_parser("generate", help="completions from a trained run, for a preference if it serves any",
@@ -120,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "them with their provenance in the reference file.")
     p.add_argument("results", type=Path, help="result files of the reference runs (e.g. baselines/reference-results)")
     p.add_argument("--suite", default="the reference runs", help="the suite that recorded them (provenance)")
-    p.add_argument("--out", type=Path, default=Path("baselines/reference.json"), help="reference file to update "
+    p.add_argument("--out", default="baselines/reference.json", help="reference file to update "
                    "(default baselines/reference.json)")
     p.set_defaults(func=commands.cmd_reference)
     p = sub.add_parser("probe", help="how a task's objectives relate at its starting policy (no training)",
@@ -132,12 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--prompts-per-step", type=int, default=8, help="prompts per batch (default 8)")
     p.add_argument("--group-size", type=int, default=8, help="rollouts per prompt (default 8)")
     p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
-    p.add_argument("--out", type=Path, default=None, help="also write the numbers as JSON here")
+    p.add_argument("--out", default=None, help="also write the numbers as JSON here")
     p.set_defaults(func=commands.cmd_probe)
     r = PretrainRecipe()
     p = sub.add_parser("pretrain", help="rebuild the embedded tiny-arith checkpoint",
                        description="Rebuild tiny-arith with morlbench's deterministic supervised recipe.")
-    p.add_argument("--out", type=Path, default=DEFAULT_RUNS / "pretrain" / "tiny-arith", help="checkpoint directory")
+    p.add_argument("--out", default=str(DEFAULT_RUNS / "pretrain" / "tiny-arith"), help="checkpoint directory")
     p.add_argument("--steps", type=int, default=r.steps, help=f"optimiser steps (default {r.steps})")
     p.add_argument("--seed", type=int, default=r.seed, help=f"seed (default {r.seed})")
     p.add_argument("--threads", type=int, default=r.threads, help=f"torch threads (default {r.threads})")
@@ -154,6 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     watch_user_signals()  # the user's Ctrl-C stops a run; a plugin raising KeyboardInterrupt fails alone
     try:
+        check_values(args)  # every value, before anything is written
         with contained():
             return args.func(args)
     except UsageError as exc:

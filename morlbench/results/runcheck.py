@@ -60,12 +60,15 @@ def checkpoint_step(run: RunDir, total: int) -> tuple[int | None, bool]:
     found = [d for d in (where, where.with_name(where.name + ".old")) if d.is_dir() and (d / MANIFEST).exists()]
     if not found:
         return None, False
-    state_file = found[0] / STATE
+    state_file, unreadable = found[0] / STATE, (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError)
     try:
         manifest = json.loads((found[0] / MANIFEST).read_text())
+    except unreadable:
+        raise UsageError(f"{found[0] / MANIFEST} is unreadable; the checkpoint cannot be trusted") from None
+    try:
         digest_ok = isinstance(manifest, dict) and file_sha256(state_file) == manifest.get(STATE)
         state = json.loads(state_file.read_text()) if digest_ok else None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+    except unreadable:
         digest_ok, state = False, None
     if not digest_ok:
         raise UsageError(f"{state_file} does not match the checkpoint's manifest (damaged or replaced)")
