@@ -74,6 +74,16 @@ def build_parser() -> argparse.ArgumentParser:
                    "extra column (repeatable; NAME/PART for one part of a mapping-valued metric, e.g. "
                    "steps-to-front/1.0; `morlbench list metrics`)")
     p.set_defaults(func=commands.cmd_leaderboard)
+    p = sub.add_parser("verify", help="rerun submitted result files and say whether they reproduce",
+                       description="Rerun each result file from its recorded spec in a temporary directory and "
+                       "compare its evaluations: bit for bit on the machine class it was recorded on, within a "
+                       "stated tolerance elsewhere (docs/leaderboard.md). Writes a verification record per file into "
+                       "verified/ beside --results. Exit 1 if any does not reproduce.")
+    p.add_argument("results_files", nargs="+", type=Path, metavar="RESULT", help="result files (morlbench submit)")
+    p.add_argument("--results", default="leaderboard/results", help="the results directory they belong to: "
+                   "records go to verified/ beside it (default leaderboard/results, records in leaderboard/verified)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=commands.cmd_verify)
     p = sub.add_parser("list", help="registered tasks, methods, metrics and models",
                        description="List registered entries with their source package and description.")
     p.add_argument("kind", nargs="?", choices=registry.KINDS)

@@ -221,3 +221,20 @@ def cmd_reference(args: argparse.Namespace) -> int:
     atomic_write_json(args.out, {"about": about, "task_versions": dict(sorted(versions.items()))})
     print(f"wrote {args.out}")
     return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from morlbench.verify import check_files, summary, verified_dir, verify
+
+    check_files(args.results_files)
+    reruns: dict = {}
+    failed = 0
+    for path in args.results_files:
+        if not args.no_progress:
+            print(f"morlbench: verifying {path}: rerunning its spec", file=sys.stderr)
+        record = verify(path, args.results, progress=not args.no_progress, reruns=reruns)
+        failed += not record["reproduced"]
+        print(summary(path, record))
+    print(f"{len(args.results_files) - failed} of {len(args.results_files)} reproduced; records in "
+          f"{verified_dir(args.results)}")
+    return 1 if failed else 0
