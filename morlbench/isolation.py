@@ -1,4 +1,4 @@
-"""Plugin code kept from taking morlbench down with a BaseException.
+"""Plugin code kept from taking morlbench down with a BaseException (which entry point raised it: the registry).
 
 ``except Exception`` lets ``SystemExit``, ``KeyboardInterrupt`` and other ``BaseException`` subclasses through, so a
 plugin that calls ``sys.exit`` at import or inside a hook would end the whole command silently. Where morlbench
@@ -16,8 +16,7 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from types import FrameType, TracebackType
-from typing import Any
+from types import FrameType
 
 from morlbench.errors import UsageError
 
@@ -79,63 +78,3 @@ def guarded(who: str) -> Iterator[None]:
         if error is None:
             raise
         raise error from None
-
-
-def _frames(tb: TracebackType | None) -> list[FrameType]:
-    """A traceback's frames, innermost first."""
-    frames = []
-    while tb is not None:
-        frames.append(tb.tb_frame)
-        tb = tb.tb_next
-    return frames[::-1]
-
-
-def culprit(exc: BaseException) -> str | None:
-    """The plugin entry point whose code raised ``exc``: walking out from where it was raised, a frame of a plugin
-    distribution's code met before any of morlbench's own (the entry whose object that code belongs to, else the
-    first of its module, else of its package); None when morlbench's code comes first (an interruption morlbench
-    raised itself, or its own failure) or no plugin is involved."""
-    entries = _plugin_entries()
-    for frame in _frames(exc.__traceback__):
-        module = str(frame.f_globals.get("__name__", ""))
-        top = module.split(".")[0]
-        if top == "morlbench":
-            return None
-        mine = [(who, entry) for who, entry in entries if entry.module.split(".")[0] == top]
-        if mine:
-            owner = frame.f_locals.get("self", frame.f_locals.get("cls"))
-            kind = owner if isinstance(owner, type) else type(owner)
-            exact = [who for who, entry in mine if owner is not None and entry.value is kind]
-            same_module = [who for who, entry in mine if entry.module == module]
-            return (exact or same_module or [mine[0][0]])[0]
-    return None
-
-
-def _plugin_entries() -> list[tuple[str, Any]]:
-    """(how messages name it, entry) of every plugin entry point (morlbench's own excluded)."""
-    from morlbench import registry
-
-    return [(f"{kind[:-1]} {entry.name!r} (from {entry.package})", entry)
-            for kind in registry.KINDS for entry in registry.entries(kind)
-            if entry.package != "morlbench" and entry.module]
-
-
-def plugin_failure(exc: BaseException) -> PluginError | None:
-    """``exc`` as a one-line error when a plugin's code raised it and it would end the program; else None."""
-    if isinstance(exc, Exception) or sent_by_user(exc):
-        return None
-    who = culprit(exc)
-    return None if who is None else plugin_error(exc, who)
-
-
-@contextmanager
-def contained() -> Iterator[None]:
-    """Run code that calls plugins somewhere below; what a plugin raised that would end the program becomes a
-    ``PluginError`` naming its entry point (found in the traceback)."""
-    try:
-        yield
-    except BaseException as exc:
-        failure = plugin_failure(exc)
-        if failure is None:
-            raise
-        raise failure from None

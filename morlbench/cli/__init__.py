@@ -16,8 +16,9 @@ from morlbench.cli.flags import add_run_arguments
 from morlbench.cli.generate import cmd_generate
 from morlbench.cli.values import check_values
 from morlbench.errors import UsageError
-from morlbench.isolation import contained, watch_user_signals
+from morlbench.isolation import watch_user_signals
 from morlbench.plugin_check import CHECKED_KINDS
+from morlbench.registry import contained
 from morlbench.spec import DEVICES
 
 

@@ -127,8 +127,8 @@ def _metric_problem(record: dict[str, Any], names: list[str], rows: int) -> str 
     if record.get("rollouts") != record["step"] * rows:
         return f"counts {record.get('rollouts')!r} rollouts; step {record['step']} of this batch has " \
                f"{record['step'] * rows}"
-    for key in ("train_seconds", "eval_seconds"):
-        value = record.get(key, 0.0)
+    for key in ("train_seconds", "eval_seconds"):  # read by the report and the result file
+        value = record.get(key)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
             return f"{key} {value!r} is not a finite number >= 0"
     return None

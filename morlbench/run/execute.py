@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from morlbench.errors import UsageError
-from morlbench.isolation import contained, plugin_failure
+from morlbench.registry import contained, plugin_failure
 from morlbench.results.atomic import atomic_write_json
 from morlbench.results.runcheck import check_resume, missing_evaluation
 from morlbench.results.rundir import FAILURE, open_run
