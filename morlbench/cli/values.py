@@ -56,6 +56,9 @@ def output_path(text: str, flag: str, kind: str) -> Path:
         raise UsageError(f"{flag} {text}: exists and is not a directory; expected a directory to write into")
     if kind == FILE and (path.is_dir() or path.exists() and not path.is_file()):
         raise UsageError(f"{flag} {text}: exists and is not a regular file; expected a file to write")
+    above = next((p for p in path.absolute().parents if p.exists()), None)
+    if above is not None and not path.exists() and not above.is_dir():
+        raise UsageError(f"{flag} {text}: {above} is not a directory; it cannot hold the output")
     return path
 
 

@@ -49,8 +49,12 @@ def holding(out: Path, resume: bool) -> Iterator[None]:
     import fcntl
 
     check_out(out, resume)
-    out.mkdir(parents=True, exist_ok=True)
-    fd = os.open(out / LOCK, os.O_RDWR | os.O_CREAT, 0o666)
+    created = [p for p in (out, *out.parents) if not p.exists()]  # removed again if no run was started in it
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd = os.open(out / LOCK, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as exc:
+        raise UsageError(f"--out {out}: cannot write there ({exc.strerror})") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -63,6 +67,11 @@ def holding(out: Path, resume: bool) -> Iterator[None]:
             yield
         finally:
             os.ftruncate(fd, 0)  # still held: nobody reads a released holder's name
+            if created and not (out / CONFIG).exists():  # refused before the run began: nothing half-written
+                (out / LOCK).unlink(missing_ok=True)
+                for directory in created:
+                    if directory.is_dir() and not any(directory.iterdir()):
+                        directory.rmdir()
     finally:
         os.close(fd)  # releases the lock
 

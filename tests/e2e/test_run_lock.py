@@ -76,3 +76,11 @@ def test_an_output_that_is_not_a_directory_is_refused_before_anything_is_created
         with holding(tmp_path / "full", resume=False):
             pass
     assert sorted(p.name for p in (tmp_path / "full").iterdir()) == ["notes.txt"]
+
+
+def test_a_run_refused_after_the_lock_leaves_no_directory_behind(tmp_path):
+    out = tmp_path / "new" / "run"
+    with pytest.raises(RuntimeError):
+        with holding(out, resume=False):
+            raise RuntimeError("refused before anything was written")
+    assert not (tmp_path / "new").exists()

@@ -43,6 +43,7 @@ def test_an_output_directory_that_is_a_file_is_refused(in_tmp, capsys, target):
                  target], ["run", "--out", target], ["sweep", "suite.toml", "--out", target],
                  ["pretrain", "--out", target]):
         refused(capsys, argv, f"{argv[-2]} {target}: exists and is not a directory")
+        refused(capsys, argv[:-1] + [f"{target}/below"], f"{argv[-2]} {target}/below: ", "is not a directory")
     assert (in_tmp / "file").read_text() == "x"
 
 
