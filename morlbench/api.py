@@ -48,12 +48,12 @@ class RunResult:
 
 def load(path: str | Path) -> RunResult:
     """A finished run directory (one with report.json) as a RunResult."""
-    from morlbench.results.rundir import open_run
+    from morlbench.results.runcheck import run_dir_of
 
     path = Path(path)
     if not (path / "report.json").exists():
         raise UsageError(f"{path} is not a finished run (no report.json)")
-    run = open_run(path)
+    run = run_dir_of(path)
     return RunResult(path, run.config(), json.loads((path / "report.json").read_text()), run.evals, run.metrics)
 
 

@@ -172,4 +172,7 @@ def normalise_weights(weights: list[float] | None, objectives: tuple[str, ...], 
     total = sum(weights)
     if total <= 0:
         raise UsageError(f"{flag} {weights}: at least one weight must be positive")
+    if not math.isfinite(total):  # e.g. 1e308 three times: scaled first, so the sum cannot overflow to inf
+        largest = max(weights)
+        return normalise_weights([w / largest for w in weights], objectives, flag)
     return [w / total for w in weights]

@@ -15,6 +15,7 @@ import tomllib
 
 from morlbench.errors import UsageError
 from morlbench.spec import RunSpec
+from morlbench.suitecheck import check_directories, checked_name, checked_seeds
 
 SPEC_FIELDS = {f.name for f in dataclasses.fields(RunSpec)} - {"task", "method", "seed", "method_options"}
 BUDGET_FIELDS = ("steps", "prompts_per_step", "group_size")
@@ -107,10 +108,7 @@ def read_suite(path: Path) -> dict[str, Any]:
     for key in ("name", "tasks", "seeds", "budget", "methods"):
         if key not in data:
             raise UsageError(f"suite {path}: missing {key!r}")
-    seeds = data["seeds"]
-    if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0
-                                                           for s in seeds) or len(set(seeds)) != len(seeds):
-        raise UsageError(f"suite {path}: seeds {seeds!r} must be distinct whole numbers >= 0")
+    checked_seeds(data["seeds"], f"suite {path}")
     budget, settings = data["budget"], data.get("settings", {})
     missing = [k for k in BUDGET_FIELDS if k not in budget]
     if missing:
@@ -130,8 +128,8 @@ def load_suite(path: Path, root: Path | None = None) -> Suite:
     from morlbench.tuning import chosen_values
 
     data = read_suite(path)
-    return expand(data, path, root or Path("runs") / "sweeps" / _slug(data["name"]), data["seeds"],
-                  chosen_values(path, data))
+    root = root or Path("runs") / "sweeps" / checked_name(_slug(data["name"]), f"suite {path}")
+    return expand(data, path, root, data["seeds"], chosen_values(path, data))
 
 
 def expand(data: dict[str, Any], path: Path, root: Path, seeds: list[int],
@@ -162,6 +160,7 @@ def expand(data: dict[str, Any], path: Path, root: Path, seeds: list[int],
                             raise UsageError(f"{where}: {exc}") from None
                         where_to = root / _slug(task) / full_label / part / (weights_dir or "") / f"seed{seed}"
                         runs.append(PlannedRun(full_label, spec, where_to))
+    check_directories(root, [run.out for run in runs], f"suite {path}")
     for run in runs:
         validate_planned(run)
     board = data.get("leaderboard")

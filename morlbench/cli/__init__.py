@@ -15,8 +15,11 @@ from morlbench.cli.commands import DEFAULT_RUNS
 from morlbench.cli.flags import add_run_arguments
 from morlbench.cli.generate import cmd_generate
 from morlbench.cli.listing import cmd_list
+from morlbench.cli.values import check_values
 from morlbench.errors import UsageError
+from morlbench.isolation import watch_user_signals
 from morlbench.plugin_check import CHECKED_KINDS
+from morlbench.registry import contained
 from morlbench.spec import DEVICES, RunSpec
 
 
@@ -43,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sweep", help="run a suite: tasks x methods x settings x seeds under one budget",
                        description="Run every run of a suite file that is not done yet (docs/suites.md).")
     p.add_argument("suite", type=Path, help="suite file (TOML), e.g. baselines/arith.toml")
-    p.add_argument("--out", type=Path, default=None, help="suite directory (default runs/sweeps/NAME)")
+    p.add_argument("--out", default=None, help="suite directory (default runs/sweeps/NAME)")
     p.add_argument("--jobs", type=int, default=1, help="runs at a time, each in its own process (default 1)")
     p.add_argument("--executor", default="local", choices=("local", "ray"), help="local worker processes, or "
                    "Ray tasks (pip install 'morlbench[ray]'; default local)")
@@ -90,15 +93,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("submit", help="turn finished runs into leaderboard result files",
                        description="Write the result file of each finished run under --to (docs/leaderboard.md).")
     p.add_argument("runs", nargs="+", type=Path, help="finished run directories")
-    p.add_argument("--to", type=Path, default=Path("leaderboard/results"), help="results directory "
+    p.add_argument("--to", default="leaderboard/results", help="results directory "
                    "(default leaderboard/results)")
     p.add_argument("--label", default=None, help="entry name (default: method, weights and method options)")
     p.set_defaults(func=commands.cmd_submit)
     p = sub.add_parser("leaderboard", help="regenerate the leaderboard tables from stored result files",
                        description="Regenerate README.md, results.csv and index.html from result files.")
-    p.add_argument("--results", type=Path, default=Path("leaderboard/results"), help="result files (default "
+    p.add_argument("--results", default="leaderboard/results", help="result files (default "
                    "leaderboard/results)")
-    p.add_argument("--out", type=Path, default=Path("leaderboard"), help="where the tables go (default leaderboard)")
+    p.add_argument("--out", default="leaderboard", help="where the tables go (default leaderboard)")
     p.add_argument("--reference", type=Path, default=None,
                    help="HV_ref per task version (default the one shipped with morlbench, "
                    "baselines/reference.json)")
@@ -106,6 +109,16 @@ def build_parser() -> argparse.ArgumentParser:
                    "extra column (repeatable; NAME/PART for one part of a mapping-valued metric, e.g. "
                    "steps-to-front/1.0; `morlbench list metrics`)")
     p.set_defaults(func=commands.cmd_leaderboard)
+    p = sub.add_parser("verify", help="rerun submitted result files and say whether they reproduce",
+                       description="Rerun each result file from its recorded spec in a temporary directory and "
+                       "compare its evaluations: bit for bit on the machine class it was recorded on, within a "
+                       "stated tolerance elsewhere (docs/leaderboard.md). Writes a verification record per file into "
+                       "verified/ beside --results. Exit 1 if any does not reproduce.")
+    p.add_argument("results_files", nargs="+", type=Path, metavar="RESULT", help="result files (morlbench submit)")
+    p.add_argument("--results", default="leaderboard/results", help="the results directory they belong to: "
+                   "records go to verified/ beside it (default leaderboard/results, records in leaderboard/verified)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=commands.cmd_verify)
     p = sub.add_parser("list", help="registered tasks, methods, metrics and models",
                        description="List registered entries with their source package and description.")
     p.add_argument("kind", nargs="?", choices=registry.KINDS)
@@ -131,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reference", type=Path, default=None, help="reference file (HV_ref and reference front per "
                    "task version) for steps-to-front and the pair metrics (default the one shipped with morlbench, "
                    "baselines/reference.json)")
-    p.add_argument("--out", type=Path, default=None, help="where a comparison goes (default SUITE_DIR/comparison, "
+    p.add_argument("--out", default=None, help="where a comparison goes (default SUITE_DIR/comparison, "
                    "or ./comparison for several paths or result files)")
     p.set_defaults(func=commands.cmd_report)
     p = sub.add_parser("generate", help="completions from a trained run, for a preference if it serves any",
@@ -158,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "them with their provenance in the reference file.")
     p.add_argument("results", type=Path, help="result files of the reference runs (e.g. baselines/reference-results)")
     p.add_argument("--suite", default="the reference runs", help="the suite that recorded them (provenance)")
-    p.add_argument("--out", type=Path, default=Path("baselines/reference.json"), help="reference file to update "
+    p.add_argument("--out", default="baselines/reference.json", help="reference file to update "
                    "(default baselines/reference.json)")
     p.set_defaults(func=commands.cmd_reference)
     p = sub.add_parser("probe", help="how a task's objectives relate at its starting policy (no training)",
@@ -170,12 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--prompts-per-step", type=int, default=8, help="prompts per batch (default 8)")
     p.add_argument("--group-size", type=int, default=8, help="rollouts per prompt (default 8)")
     p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
-    p.add_argument("--out", type=Path, default=None, help="also write the numbers as JSON here")
+    p.add_argument("--out", default=None, help="also write the numbers as JSON here")
     p.set_defaults(func=commands.cmd_probe)
     r = PretrainRecipe()
     p = sub.add_parser("pretrain", help="rebuild the embedded tiny-arith checkpoint",
                        description="Rebuild tiny-arith with morlbench's deterministic supervised recipe.")
-    p.add_argument("--out", type=Path, default=DEFAULT_RUNS / "pretrain" / "tiny-arith", help="checkpoint directory")
+    p.add_argument("--out", default=str(DEFAULT_RUNS / "pretrain" / "tiny-arith"), help="checkpoint directory")
     p.add_argument("--steps", type=int, default=r.steps, help=f"optimiser steps (default {r.steps})")
     p.add_argument("--seed", type=int, default=r.seed, help=f"seed (default {r.seed})")
     p.add_argument("--threads", type=int, default=r.threads, help=f"torch threads (default {r.threads})")
@@ -190,8 +203,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    watch_user_signals()  # the user's Ctrl-C stops a run; a plugin raising KeyboardInterrupt fails alone
     try:
-        return args.func(args)
+        check_values(args)  # every value, before anything is written
+        with contained():
+            return args.func(args)
     except UsageError as exc:
         print(f"morlbench {args.command}: error: {exc}", file=sys.stderr)
         return 2

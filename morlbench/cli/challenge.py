@@ -6,7 +6,6 @@ import json
 import signal
 from pathlib import Path
 
-from morlbench.cli.commands import _interrupt
 from morlbench.errors import UsageError
 
 
@@ -26,7 +25,9 @@ def cmd_challenge(args: argparse.Namespace) -> int:
         print(f"challenge: {note}")
     if args.dry_run:
         return 0
-    signal.signal(signal.SIGTERM, _interrupt)
+    from morlbench.isolation import user_interrupt
+
+    signal.signal(signal.SIGTERM, user_interrupt)
     path, records = run_challenge(plan, out, args.jobs, not args.no_progress)
     _print_challenge(records, plan.label)
     print(f"comparison report: {path} (and index.html beside it)")

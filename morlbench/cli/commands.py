@@ -26,11 +26,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def cmd_tune(args: argparse.Namespace) -> int:
+    from morlbench.isolation import user_interrupt
     from morlbench.sweep import run_state, run_suite
     from morlbench.tuning import choose, tuning_suite, write_record
 
@@ -40,7 +37,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
             print(f"{run_state(run):9}  {run.out}")
         print(f"{len(suite.runs)} tuning runs in {suite.path}")
         return 0
-    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGTERM, user_interrupt)
     rows = run_suite(suite, jobs=args.jobs, progress=not args.no_progress)
     failed = [r for r in rows if r["status"] == "failed"]
     for row in failed:
@@ -55,6 +52,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    from morlbench.isolation import user_interrupt
     from morlbench.sweep import committed_elsewhere, load_suite, run_state, run_suite
 
     suite = load_suite(args.suite, args.out)
@@ -65,7 +63,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             print(f"{state:9}  {run.out}")
         print(f"{len(suite.runs)} runs in {suite.path}")
         return 0
-    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the workers as Ctrl-C does; every run stays resumable
+    signal.signal(signal.SIGTERM, user_interrupt)  # `kill` stops the workers as Ctrl-C does; every run stays resumable
     rows = run_suite(suite, jobs=args.jobs, progress=not args.no_progress, executor=args.executor,
                      address=args.ray_address)
     failed = [r for r in rows if r["status"] == "failed"]
@@ -125,12 +123,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     from morlbench.reference import default_reference, load_references
     from morlbench.report.comparison import find_records, write_comparison
     from morlbench.report.run_report import stored_reference, write_run_report
+    from morlbench.results.runcheck import run_dir_of
     from morlbench.sweep import SWEEP_RECORD
 
     single = len(args.runs) == 1 and (args.runs[0] / "config.json").exists()
     runs, records = ([], []) if single else find_records(args.runs)
     references = load_references(default_reference(args.reference))
     for path in args.runs if single else [r.path for r in runs]:
+        run_dir_of(path)  # a damaged run directory is refused in one line before its report is rebuilt
         hv_ref, front = stored_reference(path, references)  # as the run's own report found them
         hv_ref = args.hv_ref if args.hv_ref is not None else hv_ref
         try:
@@ -216,3 +216,20 @@ def cmd_reference(args: argparse.Namespace) -> int:
     atomic_write_json(args.out, {"about": about, "task_versions": dict(sorted(versions.items()))})
     print(f"wrote {args.out}")
     return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from morlbench.verify import check_files, summary, verified_dir, verify
+
+    check_files(args.results_files)
+    reruns: dict = {}
+    failed = 0
+    for path in args.results_files:
+        if not args.no_progress:
+            print(f"morlbench: verifying {path}: rerunning its spec", file=sys.stderr)
+        record = verify(path, args.results, progress=not args.no_progress, reruns=reruns)
+        failed += not record["reproduced"]
+        print(summary(path, record))
+    print(f"{len(args.results_files) - failed} of {len(args.results_files)} reproduced; records in "
+          f"{verified_dir(args.results)}")
+    return 1 if failed else 0

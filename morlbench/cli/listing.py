@@ -30,10 +30,13 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def _extra(kind: str, entry: registry.Entry) -> str:
     """Version and split sizes of a task, so `list tasks` tells what a result would be compared on."""
+    from morlbench.isolation import guarded
+
     if kind != "tasks" or entry.error:
         return ""
     try:
-        task = entry.value()
+        with guarded(f"task {entry.name!r} (from {entry.package})"):  # even one that calls sys.exit
+            task = entry.value()
         sizes = ", ".join(f"{k} {v}" for k, v in task.split_sizes().items())
         return f"  [version {task.version}; {sizes}]"
     except Exception as exc:  # a task that cannot build its splits here still lists

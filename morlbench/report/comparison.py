@@ -24,7 +24,8 @@ from morlbench.report.comparison_plots import plot_comparison
 from morlbench.report.run_markdown import cosine_cell
 from morlbench.results.atomic import atomic_write_text
 from morlbench.results.resultfile import load_result  # its ResultError is a one-line UsageError
-from morlbench.results.rundir import RunDir, open_run
+from morlbench.results.runcheck import run_dir_of
+from morlbench.results.rundir import RunDir
 from morlbench.sweep import SWEEP_RECORD
 
 
@@ -38,10 +39,10 @@ def find_records(paths: list[Path]) -> tuple[list[RunDir], list[RunRecord]]:
         if path.is_file():
             results.append(path)
         elif (path / "config.json").exists():
-            runs += [open_run(path)] if (path / "report.json").exists() else []
+            runs += [run_dir_of(path)] if (path / "report.json").exists() else []
         elif path.is_dir():
             below = sorted(p.parent for p in path.rglob("config.json"))
-            runs += [open_run(p) for p in below if (p / "report.json").exists()]
+            runs += [run_dir_of(p) for p in below if (p / "report.json").exists()]
             results += listed_in_sweep(path) + [p for p in sorted(path.rglob("*.json")) if p.name != SWEEP_RECORD
                                                 and not any(p.is_relative_to(run) for run in below)]
         else:

@@ -16,7 +16,8 @@ from morlbench.metrics.tradeoffs import tradeoff_summary
 from morlbench.report.run_markdown import render_markdown
 from morlbench.report.run_plots import plot_curves, plot_front, plot_preference_map, plot_tradeoffs
 from morlbench.results.atomic import atomic_write_json, atomic_write_text
-from morlbench.results.rundir import RunDir, open_run
+from morlbench.results.runcheck import run_dir_of
+from morlbench.results.rundir import RunDir
 from morlbench.spec import SCHEMA_VERSION
 
 
@@ -161,12 +162,12 @@ def stored_reference(path: Path, references: dict[str, Any] | None = None) -> tu
 
     if references is None:
         references = load_references(default_reference(None))
-    ref = reference_for(open_run(path).config()["comparability"], references)
+    ref = reference_for(run_dir_of(path).config()["comparability"], references)
     return (ref.hv_ref, ref.front) if ref is not None else (None, None)
 
 
 def write_run_report(path: Path, hv_ref: float | None = None, reference_front: Any = None) -> dict[str, Any]:
-    run = open_run(path)
+    run = run_dir_of(path)
     report = build_report(run, hv_ref, reference_front)
     names = report["objective_names"]
     if report["served"] is not None:

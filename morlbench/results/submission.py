@@ -29,7 +29,8 @@ from morlbench.results.resultfile import (
     load_result,
     safe_name,
 )
-from morlbench.results.rundir import FAILURE, open_run, read_failure
+from morlbench.results.runcheck import run_dir_of
+from morlbench.results.rundir import FAILURE, read_failure
 from morlbench.spec import RunSpec
 
 __all__ = ["ResultError", "default_label", "load_result", "result_from_run", "submit"]
@@ -71,11 +72,11 @@ def machine(config: dict[str, Any]) -> dict[str, Any]:
 
 def result_from_run(run_dir: Path, label: str | None = None) -> dict[str, Any]:
     """The result file of a finished run directory."""
-    run = open_run(run_dir)
-    config = run.config()
-    spec = RunSpec.normalised(config["spec"])
     if (run_dir / FAILURE).exists():
         raise UsageError(f"{run_dir} is a failed run ({FAILURE}: {read_failure(run_dir)}); it cannot be submitted")
+    run = run_dir_of(run_dir, finished=True)  # records complete up to the last step, every value in range
+    config = run.config()
+    spec = RunSpec.normalised(config["spec"])
     if not (run_dir / "report.json").exists() or not run.evals or run.evals[-1]["step"] < spec["steps"]:
         raise UsageError(f"{run_dir} is not a finished run (no report, or its last evaluation is before step "
                          f"{spec['steps']}); finish it with `morlbench run --resume --out {run_dir}`")
