@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Run the tuning search of a suite's [tune] table and write SUITE.tuning.json "
                        "beside it, the value chosen per entry, which `morlbench sweep` then uses (docs/suites.md).")
     p.add_argument("suite", type=Path, help="suite file (TOML) with a [tune] table")
-    p.add_argument("--out", type=Path, default=None, help="suite directory (default runs/sweeps/NAME; tuning runs "
+    p.add_argument("--out", default=None, help="suite directory (default runs/sweeps/NAME; tuning runs "
                    "go to its tuning/)")
     p.add_argument("--jobs", type=int, default=1, help="runs at a time, each in its own process (default 1)")
     p.add_argument("--dry-run", action="store_true", help="list the tuning runs and their state, run nothing")
@@ -82,10 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--label", default=None, help="the challenger's entry name (default: the method)")
     p.add_argument("--seeds", type=int, default=None, help="the first N of the suite's seeds (fewer than 10: "
                    "listed unranked)")
-    p.add_argument("--results", type=Path, default=None, help="the committed baselines (default: the suite's "
+    p.add_argument("--results", default=None, help="the committed baselines (default: the suite's "
                    "leaderboard directory, leaderboard/results)")
-    p.add_argument("--out", type=Path, default=None, help="where the challenger's runs go (default "
-                   "runs/challenge/LABEL)")
+    p.add_argument("--out", default=None, help="where the challenger's runs go (default runs/challenge/LABEL)")
     p.add_argument("--jobs", type=int, default=1, help="runs at a time, each in its own process (default 1)")
     p.add_argument("--dry-run", action="store_true", help="print the plan and its estimated cost, run nothing")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

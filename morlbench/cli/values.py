@@ -29,6 +29,8 @@ def _numbers() -> dict[str, dict[str, tuple[Any, Range]]]:
     seed = (int, declared(RunSpec, "seed"))
     return {
         "sweep": {"jobs": (int, Range(1, 1024))},
+        "tune": {"jobs": (int, Range(1, 1024))},
+        "challenge": {"jobs": (int, Range(1, 1024)), "seeds": (int | None, Range(1, 100_000))},
         "report": {"hv_ref": (float | None, Range(0, 1, open_low=True))},  # HV of points in [0, 1]^K is at most 1
         "generate": {"n": (int, Range(1, 100_000)), "seed": seed,
                      "max_new_tokens": (int | None, declared(RunSpec, "max_new_tokens"))},
@@ -41,7 +43,8 @@ def _numbers() -> dict[str, dict[str, tuple[Any, Range]]]:
 
 
 # Where each command writes: a directory, or a file (``argparse`` hands them over as strings: '' must not become '.').
-PATHS = {"run": {"out": DIRECTORY}, "sweep": {"out": DIRECTORY}, "submit": {"to": DIRECTORY},
+PATHS = {"run": {"out": DIRECTORY}, "sweep": {"out": DIRECTORY}, "tune": {"out": DIRECTORY},
+         "challenge": {"out": DIRECTORY, "results": DIRECTORY}, "submit": {"to": DIRECTORY},
          "leaderboard": {"out": DIRECTORY, "results": DIRECTORY}, "report": {"out": DIRECTORY},
          "pretrain": {"out": DIRECTORY}, "probe": {"out": FILE}, "reference": {"out": FILE},
          "verify": {"results": DIRECTORY}}
