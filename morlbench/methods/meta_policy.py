@@ -19,7 +19,7 @@ import numpy as np
 
 from morlbench.errors import UsageError
 from morlbench.methods.base import Capabilities, Method, MethodContext, PreferenceSweep, TrainingLoop
-from morlbench.preferences import das_dennis, dirichlet, vertices_and_midpoints
+from morlbench.preferences import das_dennis, dirichlet, training_preferences
 from morlbench.settings import setting
 
 
@@ -176,13 +176,6 @@ class MetaPolicy(Soups):
 
     def draw_preferences(self, step: int, groups: int) -> np.ndarray:
         """One w per prompt group: a vertex or edge midpoint (share ``vertex_share``), else Dirichlet."""
-        s, k = self.settings, len(self.objectives)
-        rng = np.random.default_rng([self.context.seed, step, 7])
-        fixed = vertices_and_midpoints(k)
-        rows = []
-        for _ in range(groups):
-            if rng.random() < s.vertex_share:
-                rows.append(fixed[rng.integers(len(fixed))])
-            else:
-                rows.append(rng.dirichlet(np.full(k, s.dirichlet)))
-        return np.asarray(rows)
+        s = self.settings
+        return training_preferences(len(self.objectives), groups, [self.context.seed, step, 7], s.vertex_share,
+                                    s.dirichlet)
