@@ -41,6 +41,21 @@ def dirichlet(objectives: int, count: int, seed: int | list[int], concentration:
     return np.random.default_rng(seed).dirichlet(np.full(objectives, concentration), size=count)
 
 
+def training_preferences(objectives: int, groups: int, seed: list[int], vertex_share: float,
+                         concentration: float) -> np.ndarray:
+    """One preference per prompt group, as preference-conditioned methods train: a simplex vertex or edge
+    midpoint with probability ``vertex_share``, else a Dirichlet(concentration) draw; the same for the same seed."""
+    rng = np.random.default_rng(seed)
+    fixed = vertices_and_midpoints(objectives)
+    rows = []
+    for _ in range(groups):
+        if rng.random() < vertex_share:
+            rows.append(fixed[rng.integers(len(fixed))])
+        else:
+            rows.append(rng.dirichlet(np.full(objectives, concentration)))
+    return np.asarray(rows)
+
+
 # Das-Dennis partitions of the expected-utility preference grid: 21, 91 and 165 preferences for K = 2, 3, 4.
 EUM_PARTITIONS = {2: 20, 3: 12, 4: 8}
 

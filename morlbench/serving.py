@@ -14,6 +14,7 @@ from morlbench.errors import UsageError
 from morlbench.methods.base import Method
 from morlbench.models.base import LoadedModel
 from morlbench.results.rundir import open_run
+from morlbench.run.evaluation import policy_view
 from morlbench.run.policy import prepare_policy
 from morlbench.run.resolve import pick_dtype, resolve
 from morlbench.spec import RunSpec, normalise_weights, parse_weights
@@ -82,4 +83,4 @@ def load_run(path: Path, preference_text: str | None, device: str = "cpu") -> Se
     prepare_policy(r, model)
     model.policy.load_state_dict(load_file(str(weights_file), device=r.device))
     r.method.serve(preference)
-    return ServedRun(r.task, r.method, model, r.max_new_tokens)
+    return ServedRun(r.task, r.method, policy_view(model, r.method), r.max_new_tokens)

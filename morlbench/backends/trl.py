@@ -41,6 +41,9 @@ class TRLBackend(Backend):
         if can.own_schedule:
             raise UsageError(f"method {name} schedules its own training, which TRL's GRPOTrainer cannot run; "
                              f"{USE_ENGINE}")
+        if can.conditions_prompts:
+            raise UsageError(f"method {name} conditions its prompts (Method.condition), which TRL's GRPOTrainer "
+                             f"samples from its own dataset; {USE_ENGINE}")
         if can.objective_gradients:
             raise UsageError(f"method {name} needs per-objective policy gradients, which TRL's GRPOTrainer does "
                              f"not expose; {USE_ENGINE}")

@@ -93,7 +93,7 @@ def from_run_dir(run: RunDir) -> RunRecord:
     identity = entry_identity(spec, resolved["method_settings"], resolved["weights"])
     mechanism = {"initial_weights": resolved["weights"], "weights": weight_trajectory(run.metrics),
                  "signal": signal_trajectory(run.metrics)}
-    capabilities = resolved.get("capabilities") or {}
+    capabilities = resolved.get("method_capabilities") or {}
     record = RunRecord(suite_label(run), identity_id(identity), spec["method"], "", int(spec["seed"]),
                        config["comparability"], list(config["task"]["objectives"]), run.evals, run.metrics, seconds,
                        mechanism, None, dict(resolved["method_settings"]), list(resolved["weights"]),

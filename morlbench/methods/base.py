@@ -50,9 +50,13 @@ class Capabilities:
     # advantages are GDPO's decoupled normalisation of the rewards with reward_weights(): whiten(sum_k w_k
     # grpo(r_k)); --backend trl runs it as multi_objective_aggregation="normalize_then_sum".
     decoupled_normalisation: bool = False
-    # Estimators under which the method's mechanism cannot change the advantages (a global reward scale that
-    # group normalisation removes): protocol 3 reports such a configuration "not tested", never "no difference".
+    # Estimators under which the mechanism cannot change the advantages (e.g. a global reward scale under grpo's
+    # group normalisation): the method runs there, as the method it reduces to; recorded in config.json, and
+    # protocol 3 reports such a configuration "not tested", never "no difference".
     inert_estimators: tuple[str, ...] = ()
+    # overrides ``condition``: the policy reads each prompt through the method (e.g. a preference prefix), in
+    # training rollouts, evaluations, validation and serving alike
+    conditions_prompts: bool = False
 
 
 @dataclass
@@ -199,7 +203,14 @@ class Method:
         """Set the policy to serve ``preference``; methods that train one policy accept only None."""
         if preference is not None:
             raise UsageError(f"method {self.name} trains one policy; --preference applies to methods that "
-                             "serve preferences (meta-policy, soups)")
+                             "serve preferences (meta-policy, soups, conditioned)")
+
+    def condition(self, prompts: list[str]) -> list[str]:
+        """The texts the policy reads for these task prompts (only called when ``conditions_prompts`` is declared).
+        A training rollout passes the step's prompts group by group (``group_size`` rows each, the order of the
+        reward rows); evaluations, validation and serving pass theirs after ``serve``. Scoring always sees the
+        task's own problem. Default: the prompts unchanged."""
+        return prompts
 
     def advantages(self, batch: RewardBatch) -> np.ndarray:
         raise NotImplementedError

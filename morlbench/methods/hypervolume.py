@@ -6,10 +6,10 @@ hypervolume contribution c of the new point to the buffer of earlier validated p
 policy's point as reference, gives m = 0.5 + 1.5 tanh(c), and m multiplies the NEXT step's rewards. As in the
 released code, length enters in raw tokens (mean completion length, minimised), not as the normalised
 conciseness coordinate (``length_units``). The weights never change, and GRPO's group normalisation and
-REINFORCE++'s whitening remove any global reward scale, so the rule is a no-op under those estimators (only RLOO
-sees m). Fix of the released code: it crashed when a point was worse than the reference in one objective (a
-negative box volume); here volumes come from moocore, where a point not strictly better than the reference in
-every objective simply adds no volume.
+REINFORCE++'s whitening remove any global reward scale, so the rule is a no-op under those estimators (declared
+as ``inert_estimators``; only RLOO sees m). Fix of the released code: it crashed when a point was worse than the
+reference in one objective (a negative box volume); here volumes come from moocore, where a point not strictly
+better than the reference in every objective simply adds no volume.
 
 ``hypervolume`` changes the weights from the hypervolume signal: per objective k the marginal gain
 g_k = HV(F + {p + delta e_k}) - HV(F + {p}) of the current validated point p against the buffer front F
@@ -68,7 +68,8 @@ class HvMetaReward(Method):
     name = "hv-meta-reward"
     description = "paper's released rule: rewards scaled by 0.5 + 1.5 tanh(HV contribution); weights fixed"
     Settings = HvMetaRewardSettings
-    declares = Capabilities(validation=True, linear_scalarisation=True)
+    # a global reward scale cancels in grpo's group normalisation and reinforce++'s whitening (up to their eps)
+    declares = Capabilities(validation=True, linear_scalarisation=True, inert_estimators=("grpo", "reinforce++"))
 
     def setup(self, context: MethodContext) -> None:
         super().setup(context)

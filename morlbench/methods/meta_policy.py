@@ -19,7 +19,7 @@ import numpy as np
 
 from morlbench.errors import UsageError
 from morlbench.methods.base import Capabilities, Method, MethodContext, PreferenceSweep, TrainingLoop
-from morlbench.preferences import das_dennis, dirichlet, vertices_and_midpoints
+from morlbench.preferences import das_dennis, dirichlet, training_preferences
 from morlbench.settings import setting
 
 
@@ -33,9 +33,9 @@ def split_steps(total: int, parts: int) -> list[int]:
 class ExpertSettings:
     rank: int = setting(8, "LoRA rank of every expert", low=1, high=1024)
     lora_alpha: float = setting(16.0, "LoRA alpha of every expert", low=0, high=1e6, open_low=True)
-    # LoRA adapters need a larger step than full fine-tuning; 1e-3 is 10x the engine's default lr.
-    expert_lr: float = setting(1e-3, "learning rate of the experts (the run's --lr is not used)", low=0, high=1,
-                               open_low=True)
+    # 0: the run's --lr, so that a tuning search over the run's lr tunes the experts as it tunes every other
+    # entry (the default until issue 32 was 1e-3, 10x the engine's default lr: LoRA often wants a larger step).
+    expert_lr: float = setting(0.0, "learning rate of the experts; 0 (default): the run's --lr", low=0, high=1)
     anchor: float = setting(0.2, "+ anchor * r_{anchor_objective} in the reward of every other expert", low=0,
                             high=1e6)
     anchor_objective: str = setting("accuracy", "the objective added to every other expert's reward")
@@ -89,7 +89,8 @@ class Soups(Method):
         self.objectives = objectives
         self.experts = MixedExperts(policy, len(objectives), s.rank, s.lora_alpha,
                                     getattr(s, "mixer_hidden", 1))
-        groups = [{"params": self.experts.expert_parameters(e), "lr": s.expert_lr} for e in range(len(objectives))]
+        lr = {"lr": s.expert_lr} if s.expert_lr > 0 else {}  # no lr: the optimizer's, i.e. the run's --lr
+        groups = [{"params": self.experts.expert_parameters(e), **lr} for e in range(len(objectives))]
         if self.mixer_share > 0:
             groups.append({"params": list(self.experts.mixer.parameters()), "lr": s.mixer_lr})
         return groups
@@ -176,13 +177,6 @@ class MetaPolicy(Soups):
 
     def draw_preferences(self, step: int, groups: int) -> np.ndarray:
         """One w per prompt group: a vertex or edge midpoint (share ``vertex_share``), else Dirichlet."""
-        s, k = self.settings, len(self.objectives)
-        rng = np.random.default_rng([self.context.seed, step, 7])
-        fixed = vertices_and_midpoints(k)
-        rows = []
-        for _ in range(groups):
-            if rng.random() < s.vertex_share:
-                rows.append(fixed[rng.integers(len(fixed))])
-            else:
-                rows.append(rng.dirichlet(np.full(k, s.dirichlet)))
-        return np.asarray(rows)
+        s = self.settings
+        return training_preferences(len(self.objectives), groups, [self.context.seed, step, 7], s.vertex_share,
+                                    s.dirichlet)

@@ -10,7 +10,7 @@ from morlbench.compare.records import from_run_dir
 from morlbench.metrics.builtin import TAUS
 from morlbench.metrics.compute import MetricInputs, compute_all, json_value
 from morlbench.metrics.front import current_points, front_by_step, front_points, selection_points, steps_to_front
-from morlbench.metrics.mechanism import mechanism_of
+from morlbench.metrics.mechanism import inert_estimator, mechanism_of
 from morlbench.metrics.pareto import controllability, hypervolume, nondominated, served_utility
 from morlbench.metrics.tradeoffs import tradeoff_summary
 from morlbench.report.run_markdown import render_markdown
@@ -141,7 +141,7 @@ def build_report(run: RunDir, hv_ref: float | None = None, reference_front: Any 
         report["scoring"] = run.metrics[-1]["scoring"]  # e.g. math-verify checks that timed out (scored 0)
     if run.metrics and run.metrics[-1].get("weights") is not None:
         report["final_weights"] = run.metrics[-1]["weights"]
-    report["mechanism"] = mechanism_of(run.metrics, config["resolved"]["weights"])
+    report["mechanism"] = mechanism_of(run.metrics, config["resolved"]["weights"], inert_estimator(config))
     if protocol3:
         report["protocol3"] = trajectory_summary(from_run_dir(run))
     report["tradeoffs"] = tradeoff_summary(names, run.metrics) if run.metrics else None

@@ -86,7 +86,7 @@ def result_from_run(run_dir: Path, label: str | None = None) -> dict[str, Any]:
     if key.get("protocol") != 3:
         raise UsageError(f"{run_dir} was recorded under evaluation protocol {key.get('protocol')}; result files are "
                          "written for protocol 3 runs (rerun it with this version)")
-    capabilities = config["resolved"].get("capabilities") or {}
+    capabilities = config["resolved"].get("method_capabilities") or {}
     serves = bool(capabilities.get("serves_preferences"))
     preferences = parse_preferences(key["preferences"], len(config["task"]["objectives"]))
     final = run.evals[-1]["step"]

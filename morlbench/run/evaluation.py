@@ -1,5 +1,5 @@
 """Greedy evaluation of a policy on a fixed split: the normalised objective vector of spec section 1, and each
-problem's own values."""
+problem's own values; and the prompts a policy reads when its method conditions them (``Method.condition``)."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -10,6 +10,7 @@ import numpy as np
 
 from morlbench.engine.distributed import ONE_PROCESS, Ranks
 from morlbench.engine.sampling import Generation, generate
+from morlbench.methods.base import Method
 from morlbench.models.base import LoadedModel
 from morlbench.tasks.base import Problem, Sample, Task
 from morlbench.tasks.objectives import ScoreContext
@@ -36,6 +37,36 @@ class Evaluation:
             "by_difficulty": {str(d): [round(v, 6) for v in vec] for d, vec in sorted(self.by_difficulty.items())},
             "eval_tokens": self.generated_tokens,
         }
+
+
+def conditioned_texts(method: Method, prompts: list[str]) -> list[str]:
+    """The texts the policy reads for these task prompts: through ``method.condition`` when the method declares
+    ``conditions_prompts``, else the prompts themselves."""
+    if not method.capabilities().conditions_prompts:
+        return prompts
+    texts = method.condition(list(prompts))
+    if not isinstance(texts, list) or len(texts) != len(prompts) or not all(isinstance(t, str) for t in texts):
+        raise TypeError(f"method {method.name}: condition(prompts) must return a list of one str per prompt "
+                        f"({len(prompts)}), got {type(texts).__name__}")
+    return texts
+
+
+@dataclass
+class ConditionedModel(LoadedModel):
+    """The loaded model as a prompt-conditioning method's policy reads prompts: every prompt it encodes goes
+    through the method first (evaluations, validation, serving). Same policy and tokenizer objects."""
+
+    method: Method | None = None
+
+    def encode_prompt(self, prompt: str) -> list[int]:
+        return super().encode_prompt(conditioned_texts(self.method, [prompt])[0])
+
+
+def policy_view(model: LoadedModel, method: Method) -> LoadedModel:
+    """``model`` as ``method``'s policy reads prompts: itself, or a ConditionedModel when the method conditions."""
+    if not method.capabilities().conditions_prompts:
+        return model
+    return ConditionedModel(model.policy, model.tokenizer, model.name, model.info, method)
 
 
 def to_samples(tokenizer, problems: list[Problem], gen: Generation) -> list[Sample]:

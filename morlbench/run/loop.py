@@ -27,7 +27,7 @@ from morlbench.results.rundir import RunDir
 from morlbench.run import checkpointing, progress
 from morlbench.run.budget import Budget, RunningMeanLength
 from morlbench.run.diagnostics import GradientDiagnostic
-from morlbench.run.evaluation import to_samples
+from morlbench.run.evaluation import conditioned_texts, policy_view, to_samples
 from morlbench.run.policy import prepare_policy
 from morlbench.run.protocol import Evaluator
 from morlbench.run.records import step_record
@@ -74,8 +74,10 @@ class Loop:
         self.budget = Budget()
         self.running_length = RunningMeanLength()
         samples = run.path / "eval_samples" if r.eval_samples and not run.read_only else None
-        self.evaluator = Evaluator(model, r.task, r.selection_split, r.report_split, r.max_new_tokens,
-                                   r.spec.eval_batch_size, self.budget, ranks, samples, r.preferences)
+        # evaluations and validation read prompts as the method's policy does (Method.condition)
+        self.evaluator = Evaluator(policy_view(model, r.method), r.task, r.selection_split, r.report_split,
+                                   r.max_new_tokens, r.spec.eval_batch_size, self.budget, ranks, samples,
+                                   r.preferences)
         self.diagnostic = GradientDiagnostic(self.engine, r.spec.estimator, r.spec.group_size,
                                              r.spec.gradient_cosine_every)
         self._step_began = 0.0
@@ -117,7 +119,8 @@ class Loop:
         grouped = [p for p in problems for _ in range(spec.group_size)]
         share = self.group_rows
         rows = slice(share.start * spec.group_size, share.stop * spec.group_size)  # this rank's prompt groups
-        gen = self.engine.sample([self.model.encode_prompt(p.prompt) for p in grouped[rows]], self.max_new_tokens,
+        texts = conditioned_texts(self.method, [p.prompt for p in grouped])  # the whole batch, rows in order
+        gen = self.engine.sample([self.model.encode_prompt(t) for t in texts[rows]], self.max_new_tokens,
                                  step_seed(spec.seed, step, self.ranks.index))
         lengths = self.ranks.gather(list(gen.lengths))
         rewards, mean_length = self.score(to_samples(self.model.tokenizer, grouped[rows], gen), lengths)

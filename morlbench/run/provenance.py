@@ -83,7 +83,8 @@ def build_config(r: Resolved, model: LoadedModel, processes: int = 1) -> dict[st
             "eval_samples": r.eval_samples,
             "processes": processes,  # data-parallel ranks (accelerate launch); the batch is split among them
             "method_settings": dataclasses.asdict(r.method.settings),
-            "capabilities": dataclasses.asdict(r.method.capabilities()),
+            # what the method declared with these settings, inert_estimators included
+            "method_capabilities": dataclasses.asdict(r.method.capabilities()),
         },
         "task": task_info,
         "model": {"name": model.name, **model.info},

@@ -21,13 +21,25 @@ def test_default_twenty_step_run_moves_its_weights(method, tmp_path):
     assert "Mechanism: weights moved by L1" in (tmp_path / "report.md").read_text()
 
 
-def test_hv_meta_reward_logs_its_contribution_and_multiplier_every_step(tmp_path):
+@pytest.mark.parametrize("estimator", ["grpo", "rloo"])
+def test_hv_meta_reward_logs_its_contribution_and_multiplier_every_step(estimator, tmp_path):
+    """Logged and reported under both estimators; under grpo the report says the multiplier is inert by
+    construction (the method's declared inert_estimators, recorded in config.json), under rloo it does not."""
     from tests.factory import tiny_spec
 
-    execute(tiny_spec(method="hv-meta-reward", steps=3, eval_every=3, checkpoint_every=3), tmp_path, progress=False)
+    execute(tiny_spec(method="hv-meta-reward", steps=3, eval_every=3, checkpoint_every=3, estimator=estimator),
+            tmp_path, progress=False)
     logs = [json.loads(line)["method"] for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert all({"contribution", "multiplier", "signal"} <= set(log) for log in logs)
     assert all(log["multiplier"] == pytest.approx(0.5 + 1.5 * math.tanh(log["contribution"]))
                for log in logs)
     report = json.loads((tmp_path / "report.json").read_text())
-    assert report["mechanism"]["signal_measured"] == 3 and report["mechanism"]["weight_l1_final"] == 0.0
+    mechanism = report["mechanism"]
+    assert mechanism["signal_measured"] == 3 and mechanism["weight_l1_final"] == 0.0
+    assert mechanism["multiplier_min"] == min(log["multiplier"] for log in logs)
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert config["resolved"]["method_capabilities"]["inert_estimators"] == ["grpo", "reinforce++"]
+    text = (tmp_path / "report.md").read_text()
+    assert "reward multiplier between" in text
+    assert (mechanism.get("inert_under") == "grpo") == (estimator == "grpo")
+    assert ("inert by construction under grpo" in text) == (estimator == "grpo")

@@ -324,3 +324,19 @@ def test_micro_batched_update_with_per_row_preferences_equals_the_whole_batch(ti
         finals.append([p.detach().clone() for p in policy.parameters() if p.requires_grad])
     assert torch.allclose(gradients[0], gradients[1], rtol=1e-4, atol=1e-7)
     assert all(torch.allclose(a, b, rtol=1e-4, atol=1e-7) for a, b in zip(*finals))
+
+
+@pytest.mark.parametrize("options, expert_lr", [({}, 3e-4), ({"expert_lr": "1e-3"}, 1e-3)])
+def test_experts_learn_at_the_runs_learning_rate_unless_expert_lr_is_set(tiny_random_model, options, expert_lr):
+    """The experts follow the run's --lr (what a tuning search varies); expert_lr > 0 pins them (the old 1e-3);
+    the mixer keeps its own mixer_lr."""
+    from morlbench.engine.engine import Engine
+    from morlbench.models.base import LoadedModel
+    from morlbench.spec import EngineSettings
+
+    model = LoadedModel(copy.deepcopy(tiny_random_model.policy), tiny_random_model.tokenizer, "random", {})
+    engine = Engine(model, EngineSettings(lr=3e-4, kl_coef=0.0))
+    method = MetaPolicy.from_options(options)
+    engine.set_parameter_groups(method.prepare_policy(model.policy, NAMES))
+    rates = [group["lr"] for group in engine.optimizer.param_groups]
+    assert rates == [expert_lr] * 3 + [method.settings.mixer_lr]

@@ -167,3 +167,14 @@ def test_reinforce_pp_has_no_trl_counterpart_and_is_batch_whitening():
     r = np.array([1.0, 0, 0, 1, 1, 1, 1, 0])
     std = (15 / 56) ** 0.5
     assert estimate("reinforce++", r, G) == pytest.approx((r - 5 / 8) / (std + 1e-6))
+
+
+def test_mo_grpo_is_trl_normalize_then_sum_before_its_batch_whitening(gdpo3):
+    """MO-GRPO (arXiv 2509.22047) sums the per-group normalised rewards, GDPO's first stage; TRL's
+    normalize_then_sum then whitens that sum over the batch. Whitening MO-GRPO's advantages (with weights scaled
+    by K, undone here so that TRL's unscaled 1e-4 in the whitening matches) gives TRL's own."""
+    from morlbench.methods.mo_grpo import mo_grpo
+
+    ours = mo_grpo(RANDOM, W, G, eps=TRL_EPS)
+    assert np.allclose(whiten(ours / len(W), TRL_EPS), trl_advantages(*gdpo3, RANDOM, W), atol=1e-5)
+    assert not np.allclose(ours, whiten(ours, TRL_EPS), atol=1e-2)  # the whitening is a real difference

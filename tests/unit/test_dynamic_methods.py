@@ -209,14 +209,16 @@ def known_gradients(seen):
 
 
 def test_gradient_raises_agreeing_and_lowers_conflicting_objective():
+    """The defaults are the released rule: raw influences, eta = lr / 1e-5 (the paper's lr 1e-6: eta = 0.1)."""
     method = GradientWeighting()
-    method.setup(context(weights=[1 / 3] * 3))
+    method.setup(context(weights=[1 / 3] * 3, lr=1e-6))
+    assert method.eta == pytest.approx(0.1)
     seen = {}
     b = batch("grpo", gradients=known_gradients(seen))
     advantages = method.advantages(b)
     w = method.weights()
     assert w[0] > 1 / 3 and w[1] > 1 / 3 and w[2] < 1 / 3 and w.sum() == pytest.approx(1.0)
-    expected = mirror_ascent(np.full(3, 1 / 3), influences(gram_matrix(KNOWN), "gradient-norm"), 1e-4 / 1e-3)
+    expected = mirror_ascent(np.full(3, 1 / 3), gram_matrix(KNOWN).sum(axis=1), 0.1)
     assert w == pytest.approx(expected)
     # the paper's defaults reach the engine: KL in g_k, whole-model clip to 1, the middle blocks
     assert seen["with_kl"] is True and seen["clip_norm"] == 1.0 and seen["names"] == [NAMES[1], NAMES[2]]
@@ -225,8 +227,20 @@ def test_gradient_raises_agreeing_and_lowers_conflicting_objective():
     # the update scalarises the rewards with the NEW weights, then applies the run's estimator (the paper's code)
     assert np.allclose(advantages, estimate("grpo", b.rewards @ w, 4))
     log = method.after_step(StepInfo(1, np.zeros(3)))
-    assert log["influences"] == pytest.approx(influences(gram_matrix(KNOWN), "gradient-norm"))
+    assert log["influences"] == pytest.approx(gram_matrix(KNOWN).sum(axis=1))
     assert log["signal"] > 0
+
+
+def test_gradient_norm_scaling_is_a_named_departure():
+    """scale=gradient-norm divides the influences by the mean squared gradient norm: the step no longer shrinks
+    with the gradients (at the paper's eta, gradients 10x smaller move the weights 100x less without it)."""
+    moved = {}
+    for scale in ("none", "gradient-norm"):
+        method = GradientWeighting.from_options({"scale": scale})
+        method.setup(context(weights=[1 / 3] * 3, lr=1e-6))
+        method.advantages(batch("grpo", gradients=lambda a, names, with_kl=False, clip_norm=0.0: KNOWN / 10))
+        moved[scale] = np.abs(method.weights() - 1 / 3).sum()
+    assert moved["gradient-norm"] > 50 * moved["none"] > 0
 
 
 def test_gradient_combine_keeps_the_per_objective_estimates():
