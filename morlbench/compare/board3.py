@@ -155,8 +155,10 @@ def analyse3(key: dict[str, Any], records: list[RunRecord], reference_front: np.
             r.ahead = ahead_share(r, base)
         trajectory = [(r.tests[m], m == "time") for r in contestants for m in ("auc", "time") if m in r.tests]
         decide([t for t, _ in trajectory], [lower for _, lower in trajectory])
-    family = {"delivered": sum("delivered" in r.tests for r in rows),
-              "trajectory": sum(len(r.tests) - ("delivered" in r.tests) for r in rows)}
+    family = {"delivered": 0, "trajectory": 0}  # the comparisons Holm's correction ran over (tested ones)
+    for r in rows:
+        for name, test in r.tests.items():
+            family["delivered" if name == "delivered" else "trajectory"] += test.exact_p is not None
     for metric, attr in (("delivered", "rank"), ("auc", "trajectory_rank")):
         for i, row in enumerate(sorted((r for r in rows if r.ranked), key=lambda r: (-r.mean(metric), r.label)), 1):
             setattr(row, attr, i)
