@@ -29,7 +29,7 @@ def test_a_metric_returning_a_string_fails_check_plugin(test_plugin):
     out = run_cli(test_plugin, "check-plugin", "string-metric")
     assert out.returncode == 1
     assert "FAIL  returns a value a result file can store: morlbench.contract.ContractError: metric " \
-           "'string-metric': returned str 'high'" in out.stdout, out.stdout
+           "'string-metric' (from morlbench-test-plugin): returned str 'high'" in out.stdout, out.stdout
 
 
 @pytest.mark.slow
