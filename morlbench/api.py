@@ -32,7 +32,8 @@ class RunResult:
 
     @property
     def front(self) -> np.ndarray:
-        """The run's front: points chosen on the selection split, valued on the report split, (n, K)."""
+        """What the run delivers, non-dominated, on the report split, (n, K): its final policy, or its artifact served
+        at each preference of W (protocol 3; a protocol-2 run's front was chosen from every evaluation)."""
         return np.asarray(self.report["front"], dtype=np.float64)
 
     @property
@@ -47,12 +48,12 @@ class RunResult:
 
 def load(path: str | Path) -> RunResult:
     """A finished run directory (one with report.json) as a RunResult."""
-    from morlbench.results.rundir import open_run
+    from morlbench.results.runcheck import run_dir_of
 
     path = Path(path)
     if not (path / "report.json").exists():
         raise UsageError(f"{path} is not a finished run (no report.json)")
-    run = open_run(path)
+    run = run_dir_of(path)
     return RunResult(path, run.config(), json.loads((path / "report.json").read_text()), run.evals, run.metrics)
 
 
@@ -71,7 +72,8 @@ def train(method: str = "static", task: str = "arith", out: str | Path | None = 
 
 def compare_runs(runs: Sequence[str | Path], out: str | Path, reference: str | Path | None = None) -> Path:
     """The comparison report (comparison.md, index.html, plots) of finished runs, suite directories or result files, as
-    ``morlbench report``; ``reference``: a reference file (default baselines/reference.json when present)."""
+    ``morlbench report``; ``reference``: a reference file (default the one shipped with morlbench,
+    baselines/reference.json)."""
     from morlbench.reference import default_reference, load_references
     from morlbench.report.comparison import find_records, write_comparison
 

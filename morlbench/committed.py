@@ -11,6 +11,7 @@ import dataclasses
 from pathlib import Path
 
 from morlbench.comparability import comparability_key
+from morlbench.preferences import format_preferences
 from morlbench.results.resultfile import ResultError, identity_id, load_result
 from morlbench.results.submission import entry_identity
 from morlbench.spec import RunSpec
@@ -36,7 +37,7 @@ def committed_result(results_dir: Path, spec: RunSpec) -> Path | None:
         if model_id.split("@")[0] not in (model, Path(model).name):  # a registered name, hub id or directory
             continue
         key = comparability_key(r.spec, r.task.version, r.task.objective_names, model_id, r.split_sizes(),
-                                r.max_new_tokens)
+                                r.max_new_tokens, format_preferences(r.preferences))
         if key == result.comparability:
             return path.resolve()
     return None

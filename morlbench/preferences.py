@@ -84,3 +84,62 @@ def with_floor(weights: np.ndarray, floor: float) -> np.ndarray:
 def check_floor(floor: float, k: int) -> None:
     if not 0 <= floor < 1.0 / k:
         raise UsageError(f"weight floor {floor} must be in [0, 1/{k}) for {k} objectives")
+
+
+# -- the protocol's preference set W (evaluation protocol 3, docs/leaderboard.md) -----------------------------
+
+SAME_PREFERENCE = 1e-6  # two normalised vectors closer than this in every coordinate are the same preference
+
+
+def _normalised(vector: list[float]) -> tuple[float, ...]:
+    total = sum(vector)
+    return tuple(round(v / total, 6) for v in vector)
+
+
+def default_preference_set(objectives: int) -> tuple[tuple[float, ...], ...]:
+    """W for K objectives: the uniform vector, then the first objective (the task's primary one, accuracy on
+    every built-in task) raised to 1.5/K and lowered to 0.75/K with the rest shared equally. For K = 3 this is
+    the paper's static grid (1/3 each; 0.5, 0.25, 0.25; 0.25, 0.375, 0.375)."""
+    k = objectives
+    if k < 2:
+        raise UsageError(f"a preference set needs at least 2 objectives, not {k}")
+    uniform = [1.0 / k] * k
+    tilted = [[first] + [(1.0 - first) / (k - 1)] * (k - 1) for first in (1.5 / k, 0.75 / k)]
+    return tuple(_normalised(v) for v in [uniform, *tilted])
+
+
+def parse_preferences(text: str | None, objectives: int) -> tuple[tuple[float, ...], ...]:
+    """W from ``a,b;c,d;...`` (each vector normalised to sum 1), or the default set for ``objectives``."""
+    if text is None:
+        return default_preference_set(objectives)
+    vectors = []
+    for part in str(text).split(";"):
+        try:
+            vector = [float(v) for v in part.split(",")]
+        except ValueError:
+            raise UsageError(f"--preferences {text!r}: expected weight vectors separated by ';', e.g. "
+                             "0.5,0.5;0.8,0.2") from None
+        if len(vector) != objectives or any(not np.isfinite(v) or v < 0 for v in vector) or sum(vector) <= 0:
+            raise UsageError(f"--preferences {text!r}: every vector needs {objectives} finite weights >= 0 with a "
+                             "positive sum")
+        vectors.append(_normalised(vector))
+    if len({v for v in vectors}) != len(vectors):
+        raise UsageError(f"--preferences {text!r}: a preference appears twice")
+    return tuple(vectors)
+
+
+def format_preferences(preferences: tuple[tuple[float, ...], ...]) -> str:
+    return ";".join(",".join(f"{v:g}" for v in w) for w in preferences)
+
+
+def index_in(preference: list[float] | tuple[float, ...] | np.ndarray, preferences: tuple[tuple[float, ...], ...]
+             ) -> int | None:
+    """The position of ``preference`` (normalised) in W, or None when it is not one of W's vectors."""
+    w = np.asarray(preference, dtype=np.float64)
+    if w.ndim != 1 or not np.isfinite(w).all() or w.sum() <= 0:
+        return None
+    w = w / w.sum()
+    for i, candidate in enumerate(preferences):
+        if len(candidate) == len(w) and np.max(np.abs(np.asarray(candidate) - w)) <= SAME_PREFERENCE:
+            return i
+    return None

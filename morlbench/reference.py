@@ -53,11 +53,14 @@ def _reference(version: str, entry: Any, path: Path) -> Reference:
                      {k: v for k, v in entry.items() if k not in ("hv_ref", "front")})
 
 
-DEFAULT_REFERENCE = Path("baselines/reference.json")  # in a checkout of morlbench
+# Shipped in the package, so that a run's report and `morlbench report` find it wherever morlbench runs: in a
+# checkout, morlbench/reference.json is a link to baselines/reference.json, the one copy `morlbench reference` writes.
+DEFAULT_REFERENCE = Path(__file__).with_name("reference.json")
 
 
 def default_reference(path: Path | None) -> Path | None:
-    """The reference file the commands use: the one named, else baselines/reference.json when present."""
+    """The reference file the commands use: the one named, else the one shipped with morlbench (a copy of
+    baselines/reference.json)."""
     if path is not None:
         return path
     return DEFAULT_REFERENCE if DEFAULT_REFERENCE.is_file() else None

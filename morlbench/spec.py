@@ -14,7 +14,7 @@ from morlbench.errors import UsageError
 from morlbench.estimators import ESTIMATORS
 from morlbench.settings import setting, validate
 
-SCHEMA_VERSION = 2  # 2: evaluation protocol v2 (selection and report splits)
+SCHEMA_VERSION = 3  # 3: evaluation protocol 3 (the preference set W, delivered points on the report split)
 DTYPES = ("auto", "float32", "bfloat16", "float16")
 DEVICES = ("auto", "cpu", "cuda")
 AGGREGATIONS = ("token-mean", "sequence-mean")
@@ -76,6 +76,10 @@ class RunSpec:
     max_new_tokens: int | None = setting(None, "generation limit L (default: the task's)", low=1, high=32_768,
                                          group="evaluation")
     eval_every: int = setting(10, "steps between evaluations", low=1, high=1_000_000, group="evaluation")
+    preferences: str | None = setting(None, "the protocol's preference set W, weight vectors separated by ';', "
+                                      "e.g. 0.5,0.5;0.8,0.2: a preference-serving method is evaluated at each, a "
+                                      "single-policy entry runs once from each (default: the standard set for K "
+                                      "objectives, docs/leaderboard.md)", group="evaluation")
     selection_split: str | None = setting(None, "split every evaluation scores; the run's front is chosen on it "
                                           "(default: the task's, select on arith, val on math tasks)",
                                           group="evaluation")
@@ -168,4 +172,7 @@ def normalise_weights(weights: list[float] | None, objectives: tuple[str, ...], 
     total = sum(weights)
     if total <= 0:
         raise UsageError(f"{flag} {weights}: at least one weight must be positive")
+    if not math.isfinite(total):  # e.g. 1e308 three times: scaled first, so the sum cannot overflow to inf
+        largest = max(weights)
+        return normalise_weights([w / largest for w in weights], objectives, flag)
     return [w / total for w in weights]

@@ -7,135 +7,22 @@ reported as a failure and left alone. A failing run never stops the others.
 """
 from __future__ import annotations
 
-import dataclasses
-import itertools
 import json
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import tomllib
 from tqdm import tqdm
 
 from morlbench.errors import UsageError
 from morlbench.executors import EXECUTORS, local_runs, ray_runs
 from morlbench.results.atomic import atomic_write_json
 from morlbench.spec import RunSpec
+from morlbench.suite_file import PlannedRun, Suite, load_suite
 
-SPEC_FIELDS = {f.name for f in dataclasses.fields(RunSpec)} - {"task", "method", "seed", "method_options"}
-BUDGET_FIELDS = ("steps", "prompts_per_step", "group_size")
-TOP_LEVEL = {"name", "description", "tasks", "seeds", "budget", "settings", "methods", "leaderboard"}
-METHOD_KEYS = {"name", "label", "weights", "options", "grid"}
+__all__ = ["PlannedRun", "SWEEP_RECORD", "Suite", "load_suite", "run_state", "run_suite"]
 SWEEP_RECORD = "sweep.json"
-
-
-@dataclass(frozen=True)
-class PlannedRun:
-    label: str  # method label plus the grid values that distinguish it
-    spec: RunSpec
-    out: Path
-
-
-@dataclass
-class Suite:
-    name: str
-    path: Path
-    runs: list[PlannedRun]
-    leaderboard: Path | None = None  # where finished runs' result files go (morlbench submit), if anywhere
-
-
-def _slug(value: Any) -> str:
-    if isinstance(value, (list, tuple)):
-        return "-".join(_slug(v) for v in value)
-    if isinstance(value, float):
-        return f"{value:g}"
-    return re.sub(r"[^A-Za-z0-9.=_-]+", "", str(value))
-
-
-def _require_keys(table: dict[str, Any], allowed: set[str], where: str) -> None:
-    unknown = sorted(set(table) - allowed)
-    if unknown:
-        raise UsageError(f"{where}: unknown key {unknown[0]!r}; accepted: {', '.join(sorted(allowed))}")
-
-
-def _method_variants(entry: dict[str, Any], where: str) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
-    """(label suffix, RunSpec overrides, method options) for every weight vector x grid combination."""
-    _require_keys(entry, METHOD_KEYS, where)
-    weights = entry.get("weights")
-    weight_list = [None] if weights is None else weights
-    if weights is not None and (not isinstance(weights, list) or not all(isinstance(w, list) for w in weights)):
-        raise UsageError(f"{where}: weights must be a list of weight vectors, e.g. [[0.5, 0.5], [0.8, 0.2]]")
-    grid = entry.get("grid", {})
-    if not all(isinstance(v, list) and v for v in grid.values()):
-        raise UsageError(f"{where}: every grid value must be a non-empty list of settings to try")
-    base_options = dict(entry.get("options", {}))
-    variants = []
-    for w in weight_list:
-        for combo in itertools.product(*grid.values()) if grid else [()]:
-            options = {**base_options, **dict(zip(grid, combo))}
-            parts = ([f"w{_slug(w)}"] if w is not None and len(weight_list) > 1 else []) + \
-                [f"{k}={_slug(v)}" for k, v in zip(grid, combo)]
-            variants.append(("_".join(parts), {} if w is None else {"weights": w}, options))
-    return variants
-
-
-def load_suite(path: Path, root: Path | None = None) -> Suite:
-    """Parse and expand a suite file; every run's spec is validated before anything runs."""
-    if not path.is_file():
-        raise UsageError(f"suite file {path} does not exist")
-    try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"suite file {path}: not valid TOML ({exc})") from None
-    _require_keys(data, TOP_LEVEL, f"suite {path}")
-    for key in ("name", "tasks", "seeds", "budget", "methods"):
-        if key not in data:
-            raise UsageError(f"suite {path}: missing {key!r}")
-    budget, settings = data["budget"], data.get("settings", {})
-    missing = [k for k in BUDGET_FIELDS if k not in budget]
-    if missing:
-        raise UsageError(f"suite {path}: [budget] must fix {', '.join(BUDGET_FIELDS)} (missing {missing[0]})")
-    _require_keys(budget, SPEC_FIELDS, f"suite {path} [budget]")
-    _require_keys(settings, SPEC_FIELDS - set(BUDGET_FIELDS), f"suite {path} [settings]")
-    root = root or Path("runs") / "sweeps" / _slug(data["name"])
-    runs, labels = [], {}
-    for index, entry in enumerate(data["methods"]):
-        where = f"suite {path} methods[{index}]"
-        if "name" not in entry:
-            raise UsageError(f"{where}: missing the method's registered 'name'")
-        label = _slug(entry.get("label", entry["name"]))
-        if label in labels:
-            raise UsageError(f"{where}: label {label!r} is already used by methods[{labels[label]}]; set 'label'")
-        labels[label] = index
-        for suffix, overrides, options in _method_variants(entry, where):
-            full_label = f"{label}_{suffix}" if suffix else label
-            for task in data["tasks"]:
-                for seed in data["seeds"]:
-                    fields = {**settings, **budget, **overrides}
-                    if "engine" in fields:
-                        fields["engine"] = dict(fields["engine"])
-                    try:
-                        spec = RunSpec.from_dict({**fields, "task": task, "method": entry["name"],
-                                                  "seed": int(seed), "method_options": options})
-                    except UsageError as exc:  # an unknown setting
-                        raise UsageError(f"{where}: {exc}") from None
-                    runs.append(PlannedRun(full_label, spec, root / _slug(task) / full_label / f"seed{seed}"))
-    for run in runs:
-        validate_planned(run)
-    board = data.get("leaderboard")
-    return Suite(str(data["name"]), root, runs, None if board is None else Path(board))
-
-
-def validate_planned(run: PlannedRun) -> None:
-    from morlbench.run.resolve import resolve
-
-    try:
-        resolve(RunSpec.from_dict(run.spec.to_dict()))
-    except UsageError as exc:
-        raise UsageError(f"{run.spec.task}/{run.label} seed {run.spec.seed}: {exc}") from None
 
 
 def run_state(run: PlannedRun) -> str:

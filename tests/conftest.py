@@ -1,6 +1,7 @@
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,22 @@ TEST_PLUGIN = Path(__file__).parent / "plugins" / "morlbench-test-plugin"
 torch.set_num_threads(1)
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def morlbench_cache():
+    """Model conversions (SmolLM2's is 517 MB) go to a directory of this test session, removed at its end, never to
+    the user's ~/.cache/morlbench; within one session the cache stays warm. Subprocesses inherit it."""
+    before = os.environ.get("MORLBENCH_CACHE")
+    with tempfile.TemporaryDirectory(prefix="morlbench-cache-") as cache:
+        os.environ["MORLBENCH_CACHE"] = cache
+        try:
+            yield Path(cache)
+        finally:
+            if before is None:
+                os.environ.pop("MORLBENCH_CACHE", None)
+            else:
+                os.environ["MORLBENCH_CACHE"] = before
 
 
 @pytest.fixture(scope="session")

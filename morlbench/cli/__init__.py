@@ -10,13 +10,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from morlbench import registry
-from morlbench.cli import commands
+from morlbench.cli import challenge, commands
 from morlbench.cli.commands import DEFAULT_RUNS
 from morlbench.cli.flags import add_run_arguments
 from morlbench.cli.generate import cmd_generate
+from morlbench.cli.listing import cmd_list
+from morlbench.cli.values import check_values
 from morlbench.errors import UsageError
+from morlbench.isolation import watch_user_signals
 from morlbench.plugin_check import CHECKED_KINDS
-from morlbench.spec import DEVICES
+from morlbench.registry import contained
+from morlbench.spec import DEVICES, RunSpec
 
 
 def _version() -> str:
@@ -42,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sweep", help="run a suite: tasks x methods x settings x seeds under one budget",
                        description="Run every run of a suite file that is not done yet (docs/suites.md).")
     p.add_argument("suite", type=Path, help="suite file (TOML), e.g. baselines/arith.toml")
-    p.add_argument("--out", type=Path, default=None, help="suite directory (default runs/sweeps/NAME)")
+    p.add_argument("--out", default=None, help="suite directory (default runs/sweeps/NAME)")
     p.add_argument("--jobs", type=int, default=1, help="runs at a time, each in its own process (default 1)")
     p.add_argument("--executor", default="local", choices=("local", "ray"), help="local worker processes, or "
                    "Ray tasks (pip install 'morlbench[ray]'; default local)")
@@ -52,30 +56,74 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--no-comparison", action="store_true", help="do not write the comparison report at the end")
     p.add_argument("--reference", type=Path, default=None, help="reference file for the comparison (default "
-                   "baselines/reference.json when present)")
+                   "the one shipped with morlbench, baselines/reference.json)")
     p.set_defaults(func=commands.cmd_sweep)
+    p = sub.add_parser("tune", help="the suite's [tune] search: every entry at every value on the tuning seeds",
+                       description="Run the tuning search of a suite's [tune] table and write SUITE.tuning.json "
+                       "beside it, the value chosen per entry, which `morlbench sweep` then uses (docs/suites.md).")
+    p.add_argument("suite", type=Path, help="suite file (TOML) with a [tune] table")
+    p.add_argument("--out", default=None, help="suite directory (default runs/sweeps/NAME; tuning runs "
+                   "go to its tuning/)")
+    p.add_argument("--jobs", type=int, default=1, help="runs at a time, each in its own process (default 1)")
+    p.add_argument("--dry-run", action="store_true", help="list the tuning runs and their state, run nothing")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=commands.cmd_tune)
+    p = sub.add_parser("challenge", help="a method against the committed baselines, under a reference suite's protocol",
+                       description="Run METHOD as the reference suite's entries ran (budget, preference set W, tuning "
+                       "search, seeds; resumable), then compare it with the suite's committed result files: the "
+                       "leaderboard's boards and verdicts, the challenger highlighted (docs/plugins.md).")
+    p.add_argument("method", help="a registered method (built-in or plugin)")
+    p.add_argument("--task", default="arith", help="task whose reference suite to use (default arith: "
+                   "baselines/arith-v3.toml, shipped with morlbench)")
+    p.add_argument("--suite", type=Path, default=None, help="another reference suite file (its tasks, budget, W, "
+                   "[tune] and seeds)")
+    p.add_argument("--method-opt", action="append", default=[], metavar="KEY=VALUE", help="a method setting "
+                   "(repeatable; `morlbench list methods -v` lists them)")
+    p.add_argument("--label", default=None, help="the challenger's entry name (default: the method)")
+    p.add_argument("--seeds", type=int, default=None, help="the first N of the suite's seeds (fewer than 10: "
+                   "listed unranked)")
+    p.add_argument("--results", default=None, help="the committed baselines (default: the suite's "
+                   "leaderboard directory, leaderboard/results)")
+    p.add_argument("--out", default=None, help="where the challenger's runs go (default runs/challenge/LABEL)")
+    p.add_argument("--jobs", type=int, default=1, help="runs at a time, each in its own process (default 1)")
+    p.add_argument("--dry-run", action="store_true", help="print the plan and its estimated cost, run nothing")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=challenge.cmd_challenge)
     p = sub.add_parser("submit", help="turn finished runs into leaderboard result files",
                        description="Write the result file of each finished run under --to (docs/leaderboard.md).")
     p.add_argument("runs", nargs="+", type=Path, help="finished run directories")
-    p.add_argument("--to", type=Path, default=Path("leaderboard/results"), help="results directory "
+    p.add_argument("--to", default="leaderboard/results", help="results directory "
                    "(default leaderboard/results)")
     p.add_argument("--label", default=None, help="entry name (default: method, weights and method options)")
     p.set_defaults(func=commands.cmd_submit)
     p = sub.add_parser("leaderboard", help="regenerate the leaderboard tables from stored result files",
                        description="Regenerate README.md, results.csv and index.html from result files.")
-    p.add_argument("--results", type=Path, default=Path("leaderboard/results"), help="result files (default "
+    p.add_argument("--results", default="leaderboard/results", help="result files (default "
                    "leaderboard/results)")
-    p.add_argument("--out", type=Path, default=Path("leaderboard"), help="where the tables go (default leaderboard)")
+    p.add_argument("--out", default="leaderboard", help="where the tables go (default leaderboard)")
     p.add_argument("--reference", type=Path, default=None,
-                   help="HV_ref per task version (default baselines/reference.json when present)")
+                   help="HV_ref per task version (default the one shipped with morlbench, "
+                   "baselines/reference.json)")
     p.add_argument("--metric", action="append", default=[], metavar="NAME", help="a registered metric shown as an "
                    "extra column (repeatable; NAME/PART for one part of a mapping-valued metric, e.g. "
                    "steps-to-front/1.0; `morlbench list metrics`)")
     p.set_defaults(func=commands.cmd_leaderboard)
+    p = sub.add_parser("verify", help="rerun submitted result files and say whether they reproduce",
+                       description="Rerun each result file from its recorded spec in a temporary directory and "
+                       "compare its evaluations: bit for bit on the machine class it was recorded on, within a "
+                       "stated tolerance elsewhere (docs/leaderboard.md). Writes a verification record per file into "
+                       "verified/ beside --results. Exit 1 if any does not reproduce.")
+    p.add_argument("results_files", nargs="+", type=Path, metavar="RESULT", help="result files (morlbench submit)")
+    p.add_argument("--results", default="leaderboard/results", help="the results directory they belong to: "
+                   "records go to verified/ beside it (default leaderboard/results, records in leaderboard/verified)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=commands.cmd_verify)
     p = sub.add_parser("list", help="registered tasks, methods, metrics and models",
                        description="List registered entries with their source package and description.")
     p.add_argument("kind", nargs="?", choices=registry.KINDS)
-    p.set_defaults(func=commands.cmd_list)
+    p.add_argument("-v", "--verbose", action="store_true", help="every setting of each entry with its default, "
+                   "accepted range and help; a method's capabilities, a metric's kind")
+    p.set_defaults(func=cmd_list)
     p = sub.add_parser("check-plugin", help="take a method, objective or metric through the plugin contract",
                        description="Run a registered method, objective or metric through the plugin contract on "
                        "the embedded task at a toy size (docs/plugins.md): it runs, keeps every contract check, is "
@@ -93,9 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hv-ref", type=float, default=None, help="reference hypervolume for steps-to-front "
                    "(default: from the reference file; none without one)")
     p.add_argument("--reference", type=Path, default=None, help="reference file (HV_ref and reference front per "
-                   "task version) for steps-to-front and the pair metrics (default baselines/reference.json when "
-                   "present)")
-    p.add_argument("--out", type=Path, default=None, help="where a comparison goes (default SUITE_DIR/comparison, "
+                   "task version) for steps-to-front and the pair metrics (default the one shipped with morlbench, "
+                   "baselines/reference.json)")
+    p.add_argument("--out", default=None, help="where a comparison goes (default SUITE_DIR/comparison, "
                    "or ./comparison for several paths or result files)")
     p.set_defaults(func=commands.cmd_report)
     p = sub.add_parser("generate", help="completions from a trained run, for a preference if it serves any",
@@ -112,6 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--temperature", type=float, default=0.0, help="0 decodes greedily (default); >0 samples")
     p.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
     p.add_argument("--device", default="auto", choices=DEVICES, help="default auto")
+    threads = RunSpec().threads
+    p.add_argument("--threads", type=int, default=threads, help=f"torch threads, as `run --threads` (default "
+                   f"{threads}: many threads busy-wait on small models and shared cores)")
     p.set_defaults(func=cmd_generate)
     p = sub.add_parser("reference", help="compute a task version's HV_ref and reference front from reference runs",
                        description="From the result files of reference runs (a static grid recorded on seeds of its "
@@ -119,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "them with their provenance in the reference file.")
     p.add_argument("results", type=Path, help="result files of the reference runs (e.g. baselines/reference-results)")
     p.add_argument("--suite", default="the reference runs", help="the suite that recorded them (provenance)")
-    p.add_argument("--out", type=Path, default=Path("baselines/reference.json"), help="reference file to update "
+    p.add_argument("--out", default="baselines/reference.json", help="reference file to update "
                    "(default baselines/reference.json)")
     p.set_defaults(func=commands.cmd_reference)
     p = sub.add_parser("probe", help="how a task's objectives relate at its starting policy (no training)",
@@ -131,12 +182,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--prompts-per-step", type=int, default=8, help="prompts per batch (default 8)")
     p.add_argument("--group-size", type=int, default=8, help="rollouts per prompt (default 8)")
     p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
-    p.add_argument("--out", type=Path, default=None, help="also write the numbers as JSON here")
+    p.add_argument("--out", default=None, help="also write the numbers as JSON here")
     p.set_defaults(func=commands.cmd_probe)
     r = PretrainRecipe()
     p = sub.add_parser("pretrain", help="rebuild the embedded tiny-arith checkpoint",
                        description="Rebuild tiny-arith with morlbench's deterministic supervised recipe.")
-    p.add_argument("--out", type=Path, default=DEFAULT_RUNS / "pretrain" / "tiny-arith", help="checkpoint directory")
+    p.add_argument("--out", default=str(DEFAULT_RUNS / "pretrain" / "tiny-arith"), help="checkpoint directory")
     p.add_argument("--steps", type=int, default=r.steps, help=f"optimiser steps (default {r.steps})")
     p.add_argument("--seed", type=int, default=r.seed, help=f"seed (default {r.seed})")
     p.add_argument("--threads", type=int, default=r.threads, help=f"torch threads (default {r.threads})")
@@ -151,8 +202,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    watch_user_signals()  # the user's Ctrl-C stops a run; a plugin raising KeyboardInterrupt fails alone
     try:
-        return args.func(args)
+        check_values(args)  # every value, before anything is written
+        with contained():
+            return args.func(args)
     except UsageError as exc:
         print(f"morlbench {args.command}: error: {exc}", file=sys.stderr)
         return 2

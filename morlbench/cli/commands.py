@@ -26,11 +26,33 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+def cmd_tune(args: argparse.Namespace) -> int:
+    from morlbench.isolation import user_interrupt
+    from morlbench.sweep import run_state, run_suite
+    from morlbench.tuning import choose, tuning_suite, write_record
+
+    suite, candidates = tuning_suite(args.suite, args.out)
+    if args.dry_run:
+        for run in suite.runs:
+            print(f"{run_state(run):9}  {run.out}")
+        print(f"{len(suite.runs)} tuning runs in {suite.path}")
+        return 0
+    signal.signal(signal.SIGTERM, user_interrupt)
+    rows = run_suite(suite, jobs=args.jobs, progress=not args.no_progress)
+    failed = [r for r in rows if r["status"] == "failed"]
+    for row in failed:
+        print(f"failed {row['dir']}  {row.get('error', '')}")
+    record = choose(suite, candidates, args.suite)
+    for label, entry in sorted(record["entries"].items()):
+        means = ", ".join(f"{c['value']}: {'-' if c['mean'] is None else format(c['mean'], '.4f')}"
+                          for c in entry["candidates"])
+        print(f"{label}: {entry['setting']} = {entry['chosen']} (selection HV {means})")
+    print(f"wrote {write_record(args.suite, record)}; `morlbench sweep {args.suite}` runs each entry at its value")
+    return 1 if failed else 0
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    from morlbench.isolation import user_interrupt
     from morlbench.sweep import committed_elsewhere, load_suite, run_state, run_suite
 
     suite = load_suite(args.suite, args.out)
@@ -41,7 +63,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             print(f"{state:9}  {run.out}")
         print(f"{len(suite.runs)} runs in {suite.path}")
         return 0
-    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the workers as Ctrl-C does; every run stays resumable
+    signal.signal(signal.SIGTERM, user_interrupt)  # `kill` stops the workers as Ctrl-C does; every run stays resumable
     rows = run_suite(suite, jobs=args.jobs, progress=not args.no_progress, executor=args.executor,
                      address=args.ray_address)
     failed = [r for r in rows if r["status"] == "failed"]
@@ -91,55 +113,28 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     write_tables(board, args.out)
-    entries = sum(sum(not r.baseline for r in g.rows) for g in board.groups)
-    print(f"{entries} entries in {len(board.groups)} comparability groups: "
-          f"{args.out / 'README.md'}, results.csv, index.html")
+    entries = sum(len(g.rows) for g in board.groups)
+    print(f"{entries} entries in {len(board.groups)} protocol-3 comparability groups (and {len(board.historical)} "
+          f"historical protocol-2 groups): {args.out / 'README.md'}, results.csv, index.html, fronts-*.svg")
     return 0
-
-
-def cmd_list(args: argparse.Namespace) -> int:
-    from morlbench import registry
-
-    kinds = [args.kind] if args.kind else list(registry.KINDS)
-    for kind in kinds:
-        rows = registry.entries(kind)
-        print(f"{kind}:")
-        width = max([len(e.name) for e in rows] + [4])
-        pwidth = max([len(e.package) for e in rows] + [7])
-        for entry in rows:
-            print(f"  {entry.name:<{width}}  {entry.package:<{pwidth}}  {entry.description}{_extra(kind, entry)}")
-        if not rows:
-            print("  (none registered)")
-    return 0
-
-
-def _extra(kind: str, entry) -> str:
-    """Version and split sizes of a task, so `list tasks` tells what a result would be compared on."""
-    if kind != "tasks" or entry.error:
-        return ""
-    try:
-        task = entry.value()
-        sizes = ", ".join(f"{k} {v}" for k, v in task.split_sizes().items())
-        return f"  [version {task.version}; {sizes}]"
-    except Exception as exc:  # a task that cannot build its splits here still lists
-        return f"  [unavailable: {exc}]"
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from morlbench.reference import default_reference, load_references, reference_for
+    from morlbench.reference import default_reference, load_references
     from morlbench.report.comparison import find_records, write_comparison
-    from morlbench.report.run_report import write_run_report
-    from morlbench.results.rundir import open_run
+    from morlbench.report.run_report import stored_reference, write_run_report
+    from morlbench.results.runcheck import run_dir_of
     from morlbench.sweep import SWEEP_RECORD
 
     single = len(args.runs) == 1 and (args.runs[0] / "config.json").exists()
     runs, records = ([], []) if single else find_records(args.runs)
     references = load_references(default_reference(args.reference))
     for path in args.runs if single else [r.path for r in runs]:
-        ref = reference_for(open_run(path).config()["comparability"], references)
-        hv_ref = args.hv_ref if args.hv_ref is not None else (ref.hv_ref if ref else None)
+        run_dir_of(path)  # a damaged run directory is refused in one line before its report is rebuilt
+        hv_ref, front = stored_reference(path, references)  # as the run's own report found them
+        hv_ref = args.hv_ref if args.hv_ref is not None else hv_ref
         try:
-            write_run_report(path, hv_ref=hv_ref, reference_front=ref.front if ref else None)
+            write_run_report(path, hv_ref=hv_ref, reference_front=front)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         print(f"wrote {path / 'report.md'}")
@@ -221,3 +216,20 @@ def cmd_reference(args: argparse.Namespace) -> int:
     atomic_write_json(args.out, {"about": about, "task_versions": dict(sorted(versions.items()))})
     print(f"wrote {args.out}")
     return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from morlbench.verify import check_files, summary, verified_dir, verify
+
+    check_files(args.results_files)
+    reruns: dict = {}
+    failed = 0
+    for path in args.results_files:
+        if not args.no_progress:
+            print(f"morlbench: verifying {path}: rerunning its spec", file=sys.stderr)
+        record = verify(path, args.results, progress=not args.no_progress, reruns=reruns)
+        failed += not record["reproduced"]
+        print(summary(path, record))
+    print(f"{len(args.results_files) - failed} of {len(args.results_files)} reproduced; records in "
+          f"{verified_dir(args.results)}")
+    return 1 if failed else 0

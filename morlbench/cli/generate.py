@@ -7,9 +7,20 @@ import argparse
 from morlbench.errors import UsageError
 
 
+def set_threads(threads: int) -> None:
+    """torch's CPU threads, set as ``run`` sets them (one SmolLM2 completion: 36 s on 1 thread, 9 min on all of a
+    shared machine's)."""
+    import torch
+
+    if threads < 1:
+        raise UsageError(f"--threads {threads}: must be at least 1")
+    torch.set_num_threads(threads)
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     from morlbench.serving import load_run
 
+    set_threads(args.threads)
     if args.split is not None:
         return generate_on_split(args)
     questions = list(args.prompt or [])

@@ -14,7 +14,7 @@ from morlbench.compare.entries import Entry, static_grid
 from morlbench.compare.values import GroupContext, entry_values, lookup
 from morlbench.metrics.mechanism import mechanism_summary
 from morlbench.metrics.noise import front_noise_sd
-from morlbench.metrics.stats import MIN_RANKED_SEEDS, PairedTest, holm, minimum_detectable, paired_t, verdict
+from morlbench.metrics.stats import HISTORICAL_RANKED_SEEDS, PairedTest, holm, minimum_detectable, paired_t, verdict
 from morlbench.reference import Reference
 
 
@@ -51,7 +51,7 @@ class Row:
 
     @property
     def ranked(self) -> bool:
-        return not self.baseline and len(self.seeds) >= MIN_RANKED_SEEDS
+        return not self.baseline and len(self.seeds) >= HISTORICAL_RANKED_SEEDS
 
 
 @dataclass

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from morlbench.metrics.delivered import delivered
 from morlbench.metrics.front import current_points, front_points
-from morlbench.results.resultfile import Result, identity_id
+from morlbench.results.resultfile import Result, entry_identity_id, identity_id
 from morlbench.results.rundir import RunDir
 from morlbench.results.submission import default_label, entry_identity
 
@@ -28,14 +30,34 @@ class RunRecord:
     mechanism: dict[str, Any] | None = None  # initial weights, weight and signal trajectories
     per_problem: dict[str, Any] | None = None  # the chosen front's report values, problem by problem
     method_settings: dict[str, Any] = field(default_factory=dict)
+    weights: list[float] | None = None  # the initial weights: where a single-policy run started
+    serves: bool = False  # one artifact serves every preference (capabilities.serves_preferences)
+    inert: bool = False  # its mechanism cannot act under the run's estimator (capabilities.inert_estimators)
+    entry_id: str = ""  # protocol 3's entry: the identity without the weights (a run per w of W is one entry)
+    lr: float | None = None  # the run's learning rate (the tuning search's usual setting)
 
     @property
     def group_key(self) -> str:
         return json.dumps(self.comparability, sort_keys=True)
 
     @property
+    def protocol(self) -> int:
+        return int(self.comparability.get("protocol", 2))
+
+    @property
+    def preferences(self) -> tuple[tuple[float, ...], ...]:
+        from morlbench.preferences import parse_preferences
+
+        return parse_preferences(self.comparability.get("preferences"), len(self.objective_names))
+
+    @property
     def points(self) -> np.ndarray:
-        return front_points(self.evals)
+        """What the run's front metrics value: protocol 3, its delivered points (report split); protocol 2, the
+        front chosen on the selection split and valued on the report split."""
+        if self.protocol < 3:
+            return front_points(self.evals)
+        points = delivered(self.evals, self.serves, self.preferences)
+        return np.zeros((0, len(self.objective_names))) if points is None else points
 
     @property
     def tokens(self) -> float:
@@ -52,29 +74,39 @@ class RunRecord:
 
 
 def suite_label(run: RunDir) -> str:
-    """The suite's label (runs live in TASK/LABEL/seedS), else the method with its weights and options."""
-    return run.path.parent.name if run.path.name.startswith("seed") else default_label(run.config()["spec"])
+    """The suite's label (runs live in TASK/LABEL/seedS, or TASK/LABEL/wWEIGHTS/seedS for an entry run once from
+    each preference of W), else the method with its options."""
+    if not run.path.name.startswith("seed"):
+        return default_label(run.config()["spec"])
+    parent = run.path.parent
+    return parent.parent.name if re.fullmatch(r"w[0-9].*", parent.name) else parent.name
 
 
 def from_run_dir(run: RunDir) -> RunRecord:
     from morlbench.metrics.mechanism import signal_trajectory, weight_trajectory
-    from morlbench.results.resultfile import chosen_front_per_problem
+    from morlbench.results.resultfile import run_per_problem
 
     config = run.config()
     spec = config["spec"]
     resolved = config["resolved"]
     seconds = float(run.metrics[-1]["train_seconds"]) if run.metrics else None
-    identity = identity_id(entry_identity(spec, resolved["method_settings"], resolved["weights"]))
+    identity = entry_identity(spec, resolved["method_settings"], resolved["weights"])
     mechanism = {"initial_weights": resolved["weights"], "weights": weight_trajectory(run.metrics),
                  "signal": signal_trajectory(run.metrics)}
-    per_problem = chosen_front_per_problem(run.evals, run.samples, resolved.get("report_split", ""))
-    return RunRecord(suite_label(run), identity, spec["method"], "", int(spec["seed"]), config["comparability"],
-                     list(config["task"]["objectives"]), run.evals, run.metrics, seconds, mechanism, per_problem,
-                     dict(resolved["method_settings"]))
+    capabilities = resolved.get("method_capabilities") or {}
+    record = RunRecord(suite_label(run), identity_id(identity), spec["method"], "", int(spec["seed"]),
+                       config["comparability"], list(config["task"]["objectives"]), run.evals, run.metrics, seconds,
+                       mechanism, None, dict(resolved["method_settings"]), list(resolved["weights"]),
+                       bool(capabilities.get("serves_preferences")),
+                       spec.get("estimator") in (capabilities.get("inert_estimators") or ()),
+                       entry_identity_id(identity), (spec.get("engine") or {}).get("lr"))
+    record.per_problem = run_per_problem(record, run.samples, resolved.get("report_split", ""))
+    return record
 
 
 def from_result(result: Result) -> RunRecord:
     return RunRecord(result.label, result.identity, result.method, result.package, result.seed,
                      result.comparability, list(result.objective_names), result.evals,
                      mechanism=result.mechanism, per_problem=result.per_problem,
-                     method_settings=result.method_settings)
+                     method_settings=result.method_settings, weights=result.weights, serves=result.serves,
+                     inert=result.inert, entry_id=result.entry_id, lr=result.lr)

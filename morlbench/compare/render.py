@@ -13,7 +13,7 @@ from typing import Any
 from morlbench.comparability import describe_comparability, group_name
 from morlbench.compare.board import Group, Row
 from morlbench.compare.tables import Column
-from morlbench.metrics.stats import ALPHA, MIN_RANKED_SEEDS, t_interval
+from morlbench.metrics.stats import ALPHA, HISTORICAL_RANKED_SEEDS, t_interval
 
 
 def markdown_cell(text: Any) -> str:
@@ -55,7 +55,7 @@ def group_text(group: Group) -> list[str]:
     if group.noise_sd is not None:
         lines.append(f"Evaluation noise of one run's front hypervolume (report problems resampled): SD "
                      f"{group.noise_sd:.4f}.")
-    lines.append(f"Ranked: entries with at least {MIN_RANKED_SEEDS} seeds, by mean hypervolume; the others are "
+    lines.append(f"Ranked: entries with at least {HISTORICAL_RANKED_SEEDS} seeds, by mean hypervolume; the others are "
                  "listed unranked. Intervals: 95% t-intervals over seeds.")
     return lines
 
@@ -94,17 +94,23 @@ def prose(text: str) -> str:
     return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
 
 
-def html_page(title: str, intro: Sequence[str], sections: Sequence[tuple[str, Sequence[str], Sequence[str],
-                                                                        Sequence[Sequence[str]]]],
+def html_page(title: str, intro: Sequence[str], sections: Sequence[Sequence[Any]],
               images: Sequence[Sequence[str]] = ()) -> str:
+    """A page of sections: (heading, texts, head, rows), optionally followed by an inline SVG and a list of
+    (summary, head, rows) tables folded under <details>."""
     esc = html.escape
     parts = ["<!doctype html>", f'<html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>',
              "<style>body{font-family:sans-serif;margin:2em;max-width:1600px}table{border-collapse:collapse;"
              "margin:1em 0;font-size:13px}td,th{border:1px solid #bbb;padding:3px 6px;text-align:left}"
              "th{background:#eee;cursor:pointer}img{max-width:100%}</style></head><body>", f"<h1>{esc(title)}</h1>",
              *(f"<p>{prose(t)}</p>" for t in intro)]
-    for i, (heading, texts, head, rows) in enumerate(sections):
-        parts += [f"<h2>{esc(heading)}</h2>", *(f"<p>{prose(t)}</p>" for t in texts), html_table(head, rows)]
+    for i, (heading, texts, head, rows, *more) in enumerate(sections):
+        parts += [f"<h2>{esc(heading)}</h2>"]
+        if more and more[0]:
+            parts.append(more[0])  # an SVG built from escaped text (morlbench.compare.svg)
+        parts += [*(f"<p>{prose(t)}</p>" for t in texts), html_table(head, rows)]
+        for summary, sub_head, sub_rows in (more[1] if len(more) > 1 else []):
+            parts += [f"<details><summary>{esc(summary)}</summary>", html_table(sub_head, sub_rows), "</details>"]
         for image in images[i] if i < len(images) else ():
             parts.append(f'<p><img src="{esc(image)}" alt="{esc(image)}"></p>')
     parts += [SORT_SCRIPT, "</body></html>"]

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 import numpy as np
 
 from morlbench.errors import UsageError
+from morlbench.methods.declarations import check_declarations, undeclared
 from morlbench.settings import settings_from_options
 
 if TYPE_CHECKING:
@@ -49,8 +50,9 @@ class Capabilities:
     # advantages are GDPO's decoupled normalisation of the rewards with reward_weights(): whiten(sum_k w_k
     # grpo(r_k)); --backend trl runs it as multi_objective_aggregation="normalize_then_sum".
     decoupled_normalisation: bool = False
-    # estimators under which the mechanism cannot change the advantages (e.g. a global reward scale under grpo's
-    # group normalisation): the method runs there, but as the method it reduces to; recorded in config.json
+    # Estimators under which the mechanism cannot change the advantages (e.g. a global reward scale under grpo's
+    # group normalisation): the method runs there, as the method it reduces to; recorded in config.json, and
+    # protocol 3 reports such a configuration "not tested", never "no difference".
     inert_estimators: tuple[str, ...] = ()
     # overrides ``condition``: the policy reads each prompt through the method (e.g. a preference prefix), in
     # training rollouts, evaluations, validation and serving alike
@@ -85,8 +87,13 @@ class RewardBatch:
     step: int
     estimate: Callable[[np.ndarray], np.ndarray]  # the run's estimator applied to one column (N,) -> (N,)
     # Exact per-objective policy gradients of the surrogate: (advantages (N, K), parameter names or None,
-    # with_kl=False) -> torch.Tensor (K, D). Only for methods that declare objective_gradients.
+    # with_kl=False) -> torch.Tensor (K, D). Only for methods that declare objective_gradients; for the others a
+    # callable that stops the run with one line naming the declaration.
     objective_gradients: Callable[..., torch.Tensor] | None = None
+
+    def __post_init__(self) -> None:
+        if self.objective_gradients is None:
+            self.objective_gradients = undeclared("objective_gradients", "batch.objective_gradients")
 
     @property
     def num_objectives(self) -> int:
@@ -149,6 +156,10 @@ class Method:
     description: ClassVar[str]
     Settings: ClassVar[type] = NoSettings
     declares: ClassVar[Capabilities] = Capabilities()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        check_declarations(cls, Capabilities)
 
     def __init__(self, settings: Any | None = None) -> None:
         self.settings = settings if settings is not None else self.Settings()

@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from morlbench import registry
-from morlbench.contract import check_metric_value
+from morlbench.contract import check_metric_value, owner
+from morlbench.isolation import guarded
 from morlbench.metrics.base import KINDS
 from morlbench.metrics.pareto import nondominated
 
@@ -66,8 +67,11 @@ def json_value(value: Any) -> Any:
 
 def compute(metric: Any, inputs: MetricInputs) -> Any:
     """One metric's value (unrounded); NotComputed when the run lacks its inputs. Other errors propagate."""
-    value = metric()(*_arguments(getattr(metric, "kind", None), inputs))
-    return check_metric_value(value, f"metric {getattr(metric, 'name', metric.__name__)!r}")
+    arguments = _arguments(getattr(metric, "kind", None), inputs)
+    who = owner("metrics", str(getattr(metric, "name", metric.__name__)))
+    with guarded(who):  # a metric that calls sys.exit fails alone, as one that raises does
+        value = metric()(*arguments)
+    return check_metric_value(value, who)
 
 
 def compute_all(inputs: MetricInputs, kinds: Sequence[str] = KINDS) -> tuple[dict[str, Any], dict[str, str]]:

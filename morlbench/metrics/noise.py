@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from morlbench.metrics.pareto import hypervolume
-from morlbench.results.resultfile import decode_column
+from morlbench.results.perproblem import decode_column
 
 
 def per_problem_values(per_problem: dict[str, Any] | None) -> np.ndarray | None:

@@ -8,7 +8,7 @@ by the paired test, ranked when they have enough seeds. HV_ref and the reference
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from morlbench.comparability import group_name
@@ -24,7 +24,8 @@ from morlbench.report.comparison_plots import plot_comparison
 from morlbench.report.run_markdown import cosine_cell
 from morlbench.results.atomic import atomic_write_text
 from morlbench.results.resultfile import load_result  # its ResultError is a one-line UsageError
-from morlbench.results.rundir import RunDir, open_run
+from morlbench.results.runcheck import run_dir_of
+from morlbench.results.rundir import RunDir
 from morlbench.sweep import SWEEP_RECORD
 
 
@@ -38,10 +39,10 @@ def find_records(paths: list[Path]) -> tuple[list[RunDir], list[RunRecord]]:
         if path.is_file():
             results.append(path)
         elif (path / "config.json").exists():
-            runs += [open_run(path)] if (path / "report.json").exists() else []
+            runs += [run_dir_of(path)] if (path / "report.json").exists() else []
         elif path.is_dir():
             below = sorted(p.parent for p in path.rglob("config.json"))
-            runs += [open_run(p) for p in below if (p / "report.json").exists()]
+            runs += [run_dir_of(p) for p in below if (p / "report.json").exists()]
             results += listed_in_sweep(path) + [p for p in sorted(path.rglob("*.json")) if p.name != SWEEP_RECORD
                                                 and not any(p.is_relative_to(run) for run in below)]
         else:
@@ -90,6 +91,8 @@ class Section:
     rows: list[list[str]]
     tradeoffs: list[list[str]]
     images: list[str]
+    boards: list[tuple[str, list[str], list[list[str]]]] = field(default_factory=list)  # protocol 3's full tables
+    svg: str = ""  # protocol 3's delivered fronts, inline in the HTML page
 
 
 def build_section(index: int, key: dict, entries: dict[str, Entry], out: Path, reference: Reference | None
@@ -112,6 +115,8 @@ def render_markdown(sections: list[Section], runs: int) -> str:
     for s in sections:
         lines += [f"## {s.title}", "", *s.text, ""]
         lines += markdown_table(s.head, s.rows)
+        for summary, head, rows in s.boards:
+            lines += [f"### {summary}", "", *markdown_table(head, rows)]
         if s.tradeoffs:
             lines += ["Trade-offs (within-prompt reward correlation pooled over seeds, mean gradient cosine):", ""]
             lines += markdown_table(TRADEOFF_HEADER, s.tradeoffs)
@@ -120,17 +125,34 @@ def render_markdown(sections: list[Section], runs: int) -> str:
 
 
 def render_html(sections: list[Section], runs: int) -> str:
-    parts = [(s.title, s.text, s.head, s.rows) for s in sections]
+    parts = [(s.title, s.text, s.head, s.rows, s.svg, s.boards) for s in sections]
     trade = [(f"{s.title}: trade-offs", [], TRADEOFF_HEADER, s.tradeoffs) for s in sections if s.tradeoffs]
     return html_page("morlbench comparison", [f"{runs} runs, {len(sections)} comparability group(s)."],
                      parts + trade, [s.images for s in sections])
 
 
-def write_comparison(records: list[RunRecord], out: Path, references: dict[str, Reference] | None = None) -> Path:
-    """Compare finished runs (``find_records``) into ``out``: comparison.md, index.html and the plots."""
+def write_comparison(records: list[RunRecord], out: Path, references: dict[str, Reference] | None = None,
+                     highlight: str | None = None) -> Path:
+    """Compare finished runs (``find_records``) into ``out``: comparison.md, index.html and the plots. Protocol-3
+    groups get both boards (``morlbench.report.comparison3``; ``highlight``: an entry to mark, e.g. a challenger);
+    protocol-2 groups the historical table."""
+    from morlbench.comparability import PROTOCOL_VERSION
+    from morlbench.report.comparison3 import section3
+
     out.mkdir(parents=True, exist_ok=True)
-    sections = [build_section(i, json.loads(key), entries, out, reference_for(json.loads(key), references or {}))
-                for i, (key, entries) in enumerate(group_records(records, refuse_collisions=False), 1)]
+    current = [r for r in records if r.protocol == PROTOCOL_VERSION]
+    keys = sorted({r.group_key for r in current})
+    sections = []
+    for i, key in enumerate(keys, 1):
+        members = [r for r in current if r.group_key == key]
+        made = section3(i, json.loads(key), members, out, highlight)
+        trade = tradeoff_rows({label: Entry(label, runs) for label, runs in made["entries"].items()},
+                              members[0].objective_names)
+        sections.append(Section(made["title"], made["text"], made["head"], made["rows"], trade, made["images"],
+                                made["boards"], made["svg"]))
+    historical = group_records([r for r in records if r.protocol != PROTOCOL_VERSION], refuse_collisions=False)
+    sections += [build_section(i, json.loads(key), entries, out, reference_for(json.loads(key), references or {}))
+                 for i, (key, entries) in enumerate(historical, len(keys) + 1)]
     atomic_write_text(out / "comparison.md", render_markdown(sections, len(records)))
     atomic_write_text(out / "index.html", render_html(sections, len(records)))
     return out / "comparison.md"

@@ -52,7 +52,8 @@ def plot_parallel(path: Path, names: Sequence[str], fronts: dict[str, np.ndarray
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(fronts):]:
         ax.set_visible(False)
-    fig.suptitle("front points in parallel coordinates (grey: the other entries' fronts)", fontsize=10)
+    fig.suptitle("front points on the report split in parallel coordinates (grey: the other entries' fronts)",
+                 fontsize=10)
     fig.tight_layout(rect=(0, 0, 1, 0.96))
     _save(fig, path)
 
@@ -119,7 +120,7 @@ def plot_comparison(out: Path, prefix: str, names: Sequence[str], runs_by_label:
         for k, ax in enumerate(axes[0]):
             ax.plot(steps, weights[:, :, k].mean(axis=0), color=colors[label], label=label)
     for k, ax in enumerate(axes[0]):
-        ax.set_title(f"weight on {names[k]} (mean over seeds)", fontsize=9)
+        ax.set_title(f"weight on {names[k]} (each training step; mean over seeds)", fontsize=9)
         ax.set_xlabel("step")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylim(-0.02, 1.02)

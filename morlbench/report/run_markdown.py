@@ -43,6 +43,14 @@ def served_lines(served: dict[str, Any] | None, names: list[str]) -> list[str]:
     return lines + ["", "![preference to objective map](preferences.png)", ""]
 
 
+def objectives_splits(report: dict[str, Any], config: dict[str, Any]) -> str:
+    resolved = config["resolved"]
+    if "protocol3" not in report:
+        return f"report split `{resolved['report_split']}`"
+    return (f"step 0 on the selection split `{resolved['selection_split']}`, the last step on the report split "
+            f"`{resolved['report_split']}`")
+
+
 def _setting(value: Any) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
@@ -86,6 +94,23 @@ def cosine_cell(pair: dict[str, Any]) -> str:
     return _cell(pair["cosine"]) + (f" [{interval[0]:+.2f}, {interval[1]:+.2f}]" if interval else "")
 
 
+def protocol3_lines(report: dict[str, Any], config: dict[str, Any]) -> list[str]:
+    """What the run delivers (report split) and how its trajectory went (selection split), protocol 3."""
+    p3, resolved = report["protocol3"], config["resolved"]
+    hv = hypervolume(p3["delivered"]) if p3["delivered"] else 0.0
+    last = p3["trajectory"][-1] if p3["trajectory"] else {"so_far": 0.0}
+    lines = [f"Delivered: the final policy ({len(p3['delivered'])} point{'s' if len(p3['delivered']) != 1 else ''}) "
+             f"on the report split `{resolved['report_split']}`, hypervolume {hv:.4f} (reference point: the origin). "
+             f"Trajectory: {len(p3['trajectory'])} evaluations on the selection split `{resolved['selection_split']}`;"
+             f" hypervolume of its points so far {last['so_far']:.4f}, HV-AUC "
+             f"{'n/a' if p3['hv_auc'] is None else format(p3['hv_auc'], '.4f')}. Evaluation cost: "
+             f"{report['budget']['eval_tokens']} generated tokens, {report['budget']['eval_seconds']:.1f} s.", "",
+             "Steps to targets HV_0 + f (1 - HV_0) on the trajectory (HV_0 the starting point's): "
+             + ", ".join(f"f {t['f']:g} ({t['target']:.4f}): {'unreached' if t['step'] is None else int(t['step'])}"
+                         for t in p3["targets"]) + ".", ""]
+    return lines
+
+
 def render_markdown(report: dict[str, Any], config: dict[str, Any]) -> str:
     names = report["objective_names"]
     spec = config["spec"]
@@ -104,7 +129,7 @@ def render_markdown(report: dict[str, Any], config: dict[str, Any]) -> str:
         f"{report['budget']['rollouts']} rollouts, {report['budget']['tokens']} generated tokens, "
         f"{report['budget']['train_seconds']:.1f} s of training.",
         "",
-        f"## Objectives (greedy, report split `{config['resolved']['report_split']}`, normalised: higher is better)",
+        f"## Objectives (greedy, normalised: higher is better; {objectives_splits(report, config)})",
         "",
         "| | " + " | ".join(names) + " | hypervolume |",
         "|---|" + "---|" * (len(names) + 1),
@@ -113,16 +138,18 @@ def render_markdown(report: dict[str, Any], config: dict[str, Any]) -> str:
     if report["final"] is not None:
         lines.append(f"| step {report['final_step']} | {_vec(report['final'])} | "
                      f"{hypervolume([report['final']]):.4f} |")
-    lines += [
-        "",
-        *served_lines(report["served"], names),
+    lines += ["", *served_lines(report["served"], names)]
+    if "protocol3" in report:
+        lines += protocol3_lines(report, config)
+    else:
+        lines += [
         f"Front of the run: {len(report['front'])} points chosen on the selection split "
         f"`{config['resolved']['selection_split']}` over all {len(report['hypervolume_by_step'])} evaluations, "
         f"valued on the report split: hypervolume {report['metrics']['hypervolume']:.4f} (reference point: the "
         f"origin). Evaluation cost: {report['budget']['eval_tokens']} generated tokens, "
         f"{report['budget']['eval_seconds']:.1f} s.",
         "",
-    ]
+        ]
     if report.get("scoring"):
         lines += [f"Scoring of {name}: " + ", ".join(f"{v} {k}" for k, v in counts.items()) + "."
                   for name, counts in report["scoring"].items()] + [""]
@@ -136,7 +163,9 @@ def render_markdown(report: dict[str, Any], config: dict[str, Any]) -> str:
     lines += [f"| {k} | {metric_text(v)} |" for k, v in report["metrics"].items()]
     lines += [f"| {k} | not computed: {why} |" for k, why in report["metrics_not_computed"].items()]
     lines.append("")
-    if report["steps_to_front"] is None:
+    if "protocol3" in report:
+        pass
+    elif report["steps_to_front"] is None:
         lines += ["Steps-to-front: no HV_ref given (`morlbench report RUN --hv-ref X`).", ""]
     else:
         lines += [f"## Steps to front (HV_ref = {report['hv_ref']})", "", "| tau | step | rollouts | tokens |",

@@ -17,9 +17,10 @@ from morlbench.report.figures import _save, eval_ticks, plt
 
 
 def plot_curves(path: Path, names: Sequence[str], evals: list[dict[str, Any]], metrics: list[dict[str, Any]],
-                title: str = "") -> None:
-    """Top row: one panel per objective (greedy eval and training reward). Bottom row: hypervolume, and the
-    weights if the method logs any. Ticks at evaluation steps, legends below the panels."""
+                title: str = "", split: str = "selection split") -> None:
+    """Top row: one panel per objective (greedy eval on ``split``, the selection split every evaluation scores,
+    and training reward). Bottom row: hypervolume, and the weights if the method logs any. Ticks at evaluation
+    steps, legends below the panels."""
     has_weights = any(m.get("weights") for m in metrics)
     cols = max(len(names), 2)
     fig, axes = plt.subplots(2, cols, figsize=(3.7 * cols, 6.4), squeeze=False)
@@ -30,13 +31,14 @@ def plot_curves(path: Path, names: Sequence[str], evals: list[dict[str, Any]], m
     for k, (ax, name) in enumerate(zip(axes[0], names)):
         mean = [points[:, k].mean() for points in served]
         ax.plot(eval_steps, mean, "o-", color="C0",
-                label="eval (greedy; mean and range over served preferences)" if swept else "eval (greedy)")
+                label=f"eval on the {split} (greedy; mean and range over served preferences)" if swept
+                else f"eval on the {split} (greedy)")
         if swept:
             ax.vlines(eval_steps, [p[:, k].min() for p in served], [p[:, k].max() for p in served], color="C0",
                       alpha=0.5, lw=3)
         if metrics:
             ax.plot(train_steps, [m["rewards"][name] for m in metrics], color="C1", alpha=0.45, lw=1,
-                    label="train reward")
+                    label="train reward (training batch)")
         ax.set_title(name)
         ax.set_ylim(-0.02, 1.02)
     for ax in axes[0][len(names):]:
@@ -49,7 +51,7 @@ def plot_curves(path: Path, names: Sequence[str], evals: list[dict[str, Any]], m
     ax.plot(eval_steps, hv_front, "o-", color="C2", label="front so far")
     ax.plot(eval_steps, [hypervolume(current_points(e)) for e in evals], "s--", color="C3", alpha=0.7,
             label="current policy (or served set)")
-    ax.set_title("hypervolume (selection split)")
+    ax.set_title(f"hypervolume ({split})", fontsize=10)
     ax.legend(fontsize=7, loc="lower right")
     if has_weights:
         ax = axes[1][1]
@@ -58,7 +60,7 @@ def plot_curves(path: Path, names: Sequence[str], evals: list[dict[str, Any]], m
         styles = ("-", "--", ":", "-.")  # equal weights overlap; line styles keep each one visible
         for k, name in enumerate(names):
             ax.plot([m["step"] for m in logged], weights[:, k], styles[k % 4], lw=1.6, label=name)
-        ax.set_title("weights")
+        ax.set_title("weights (each training step)")
         ax.set_ylim(-0.02, 1.02)
         ax.legend(fontsize=7, loc="upper right")
     else:
@@ -69,16 +71,17 @@ def plot_curves(path: Path, names: Sequence[str], evals: list[dict[str, Any]], m
         ax.set_xlabel("step")
         ax.grid(alpha=0.3)
         eval_ticks(ax, eval_steps)
-    if title:
-        fig.suptitle(title, fontsize=11)
+    note = f"every panel on the {split}; the report's tables value the chosen front on the report split"
+    fig.suptitle(f"{title}\n{note}" if title else note, fontsize=10)
     fig.tight_layout(rect=(0, 0.05, 1, 0.97))
     fig.subplots_adjust(hspace=0.55)
     _save(fig, path)
 
 
-def plot_front(path: Path, names: Sequence[str], points: np.ndarray, steps: Sequence[int]) -> None:
-    """Pairwise projections of every evaluated point on the selection split, coloured by step, with the front
-    chosen there circled."""
+def plot_front(path: Path, names: Sequence[str], points: np.ndarray, steps: Sequence[int],
+               split: str = "selection split") -> None:
+    """Pairwise projections of every evaluated point on the selection split (``split`` names it), coloured by
+    step, with the front chosen there circled."""
     pairs = list(itertools.combinations(range(len(names)), 2))
     fig, axes = plt.subplots(1, len(pairs), figsize=(3.8 * len(pairs), 3.4), squeeze=False)
     front = nondominated(points)
@@ -94,7 +97,9 @@ def plot_front(path: Path, names: Sequence[str], points: np.ndarray, steps: Sequ
         ax.grid(alpha=0.3)
     handles, labels = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=8, bbox_to_anchor=(0.45, -0.04))
-    fig.subplots_adjust(wspace=0.35, bottom=0.22)
+    fig.suptitle(f"every evaluated point on the {split}, front chosen there circled (the report's tables value it "
+                 "on the report split)", fontsize=9)
+    fig.subplots_adjust(wspace=0.35, bottom=0.22, top=0.85)
     fig.colorbar(scatter, ax=axes[0].tolist(), label="step", shrink=0.85)
     _save(fig, path)
 
@@ -113,7 +118,7 @@ def plot_preference_map(path: Path, names: Sequence[str], served: dict[str, Any]
         rho = served["controllability"][name]
         ax.set_title(f"{name}  (Spearman {'n/a' if rho is None else f'{rho:.2f}'})", fontsize=9)
         ax.set_xlabel(f"preference weight on {name}")
-        ax.set_ylabel(f"{name} (eval)")
+        ax.set_ylabel(f"{name} (eval, {served.get('split', 'selection')} split)")
         ax.set_xlim(-0.03, 1.03)
         ax.set_ylim(-0.02, 1.02)
         ax.grid(alpha=0.3)
@@ -139,7 +144,8 @@ def plot_tradeoffs(path: Path, names: Sequence[str], tradeoffs: dict[str, Any], 
                       fontsize=9, color="white" if strong else "black")
     left.set_xticks(range(k), names, rotation=30, ha="right")
     left.set_yticks(range(k), names)
-    left.set_title(f"reward correlation within prompts\n({tradeoffs['rollouts']} training rollouts)", fontsize=10)
+    left.set_title(f"training reward correlation within prompts\n({tradeoffs['rollouts']} training rollouts)",
+                   fontsize=10)
     rows = tradeoffs["gradient_cosine_by_step"]
     right.axhspan(-COSINE_BAND, COSINE_BAND, color="0.9", label="independent band")
     right.axhline(0, color="0.5", lw=0.8)
@@ -156,6 +162,6 @@ def plot_tradeoffs(path: Path, names: Sequence[str], tradeoffs: dict[str, Any], 
     right.set_xlabel("step")
     right.xaxis.set_major_locator(MaxNLocator(integer=True))
     right.set_ylabel("cosine")
-    right.set_title("cosine between per-objective policy gradients", fontsize=10)
+    right.set_title("cosine between per-objective policy gradients (training batches)", fontsize=10)
     fig.tight_layout()
     _save(fig, path)

@@ -1,32 +1,39 @@
-"""Result files as the leaderboard reads them: the schema, checked field by field, and the claims recomputed.
+"""Result files as the leaderboard reads them: verified, not trusted (docs/leaderboard.md).
 
-A result file is one finished run, self-contained JSON (docs/leaderboard.md). Loading it checks every field's
-type and range, that its budget agrees with its own evaluations and its comparability key with its spec, and
-recomputes the numbers it claims from its evaluations: any file that does not check is refused in one line
-(``ResultError``), and no input can crash the process.
+A result file is one finished run, self-contained JSON. Loading it checks every field the boards print or compute
+from against the others: identity against spec and method, model and objective names against the comparability
+key, the evaluation schedule complete, per-problem values against the evaluation means they summarise, counters
+against the budget, every number finite and in range; then it recomputes the numbers the file claims. A file
+that does not check is refused in one line naming it and the field (``ResultError``); only regular files are
+read, and the work is linear in the file's size. Schema 3 is evaluation protocol 3; schema 2 files (protocol 2)
+stay readable as historical records.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import math
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from morlbench.errors import UsageError
-from morlbench.metrics.front import evaluated_points, front_points
-from morlbench.metrics.pareto import hypervolume, nondominated
+from morlbench.metrics.front import chosen, evaluated_points
+from morlbench.results import checks
+from morlbench.results.checks import Refused
+from morlbench.results.identity import entry_identity_id, identity_id, identity_of
+from morlbench.results.perproblem import decode_column, delivered_per_problem, encode_column
+from morlbench.results.verified import check_fields, claims
 
-RESULT_SCHEMA = 2  # 2: evaluation protocol v2 (selection and report vectors), entry identity, per-problem values
+RESULT_SCHEMA = 3  # 3: evaluation protocol 3 (delivered points at W, trajectories on one schedule); 2: protocol 2
+READABLE_SCHEMAS = (2, 3)
 KIND = "morlbench-result"
-TOLERANCE = 1e-6
-MAX_BYTES = 20 * 2**20  # a 60-step suite run with per-problem values is well under 1 MB
+MAX_BYTES = 20 * 2**20  # a 100-step suite run with per-problem values is well under 1 MB
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._=+-]{0,119}$")  # path components and labels
-# Spec fields that say how a run was executed, not what was run: not part of an entry's identity.
-EXECUTION_FIELDS = ("seed", "threads", "device", "checkpoint_every", "eval_batch_size", "gradient_cosine_every",
-                    "eval_samples")
+__all__ = ["Result", "ResultError", "claims", "decode_column", "delivered_per_problem", "encode_column",
+           "entry_identity_id", "identity_id", "identity_of", "load_result", "run_per_problem", "safe_name"]
 
 
 class ResultError(UsageError):
@@ -37,7 +44,7 @@ class ResultError(UsageError):
 class Result:
     path: Path
     label: str
-    identity: str  # the entry: distribution, method, resolved settings, plugin version
+    identity: str  # the run's entry under protocol 2; with the weights, the run's configuration
     method: str
     package: str
     seed: int
@@ -48,6 +55,12 @@ class Result:
     mechanism: dict[str, Any]
     per_problem: dict[str, Any] | None
     method_settings: dict[str, Any]
+    weights: list[float] | None = None
+    serves: bool = False
+    inert: bool = False
+    entry_id: str = ""  # protocol 3's entry: the identity without the weights
+    lr: float | None = None
+    digest: str = ""  # of the evaluations: the same evaluations under two seeds are refused
 
     @property
     def group_key(self) -> str:
@@ -62,196 +75,70 @@ def safe_name(value: Any, what: str) -> str:
     return value
 
 
-def identity_of(package: str, package_version: str, spec: dict[str, Any], method_settings: dict[str, Any],
-                weights: list[float]) -> dict[str, Any]:
-    """What makes two runs the same entry: who registered the method (and at which version), the method and
-    every setting that changes what is run (seeds and execution details excluded)."""
-    settings = {k: v for k, v in spec.items() if k not in EXECUTION_FIELDS}
-    return {"package": package, "package_version": package_version, "method": spec["method"],
-            "settings": settings, "method_settings": method_settings, "weights": [round(w, 6) for w in weights]}
+def run_per_problem(record: Any, samples_of: Any, report_split: str) -> dict[str, Any] | None:
+    """The per-problem report values a run's result file keeps: protocol 3, the delivered points'; protocol 2,
+    the chosen front's. None when the run wrote no per-problem records."""
+    evals = record.evals
+    if not evals:
+        return None
+    if record.protocol >= 3:
+        indices = list(range(len(record.preferences))) if record.serves else [0]
+        return delivered_per_problem(evals[-1]["step"], indices, samples_of, report_split)
+    points = []
+    problems: list[str] | None = None
+    for point in chosen(evaluated_points(evals)):
+        found = delivered_per_problem(point.step, [point.index], samples_of, report_split)
+        if found is None:
+            return None
+        problems = problems or found["problems"]
+        points += found["points"]
+    return {"split": report_split, "problems": problems or [], "points": points}
 
 
-def identity_id(identity: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:12]
-
-
-def claims(evals: list[dict[str, Any]]) -> dict[str, Any]:
-    front = front_points(evals)
-    last = evals[-1]
-    return {
-        "front": nondominated(front).round(6).tolist(),
-        "hypervolume": round(hypervolume(front), 6),
-        "final_step": last["step"],
-        "tokens": last["tokens"],
-        "rollouts": last["rollouts"],
-        "eval_tokens": last.get("eval_tokens_total", 0),
-    }
-
-
-# -- checking -----------------------------------------------------------------------------------------------
-
-def _fail(path: Path, why: str) -> ResultError:
-    return ResultError(f"{path}: {why}")
-
-
-def _need(data: dict[str, Any], key: str, kind: type | tuple[type, ...], path: Path) -> Any:
-    value = data.get(key)
-    if key not in data or not isinstance(value, kind) or isinstance(value, bool) and bool not in _kinds(kind):
-        raise _fail(path, f"malformed result file: {key!r} missing or not {getattr(kind, '__name__', kind)}")
-    return value
-
-
-def _kinds(kind: type | tuple[type, ...]) -> tuple[type, ...]:
-    return kind if isinstance(kind, tuple) else (kind,)
-
-
-def _whole(value: Any, low: int, high: int) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
-
-
-def _vector(value: Any, k: int) -> bool:
-    """K finite numbers in [0, 1]."""
-    return (isinstance(value, list) and len(value) == k and all(
-        isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and 0 <= v <= 1 for v in value))
-
-
-def check_evals(evals: list[Any], k: int, steps: int, path: Path) -> None:
-    """Every record: a step, counters, K objectives in [0, 1]; steps increasing from 0 to the budget; counters
-    that never decrease; the initial and final points valued on the report split."""
-    if len(evals) < 2:
-        raise _fail(path, "a result needs its initial and at least one later evaluation")
-    counters = ("step", "rollouts", "tokens")
-    last = {"step": -1, "rollouts": 0, "tokens": 0}
-    for record in evals:
-        if not isinstance(record, dict) or not all(_whole(record.get(c), 0, 10**15) for c in counters):
-            raise _fail(path, "malformed evaluation record: step, rollouts and tokens must be whole numbers >= 0")
-        if record["step"] <= last["step"] or any(record[c] < last[c] for c in ("rollouts", "tokens")):
-            raise _fail(path, f"evaluation at step {record['step']}: steps must increase and counters never fall")
-        entries = record["points"] if "points" in record else [record]
-        if not isinstance(entries, list) or not entries:
-            raise _fail(path, f"evaluation at step {record['step']}: no points")
-        for entry in entries:
-            if not isinstance(entry, dict) or not _vector(entry.get("objectives"), k) or (
-                    "report" in entry and not _vector(entry["report"], k)):
-                raise _fail(path, f"evaluation at step {record['step']}: objective vectors must hold {k} finite "
-                            "numbers in [0, 1]")
-        last = record
-    if evals[0]["step"] != 0 or evals[-1]["step"] != steps:
-        raise _fail(path, f"evaluations run from step {evals[0]['step']} to {evals[-1]['step']}; a finished run's "
-                    f"go from 0 to its budget of {steps} steps")
-    for record in (evals[0], evals[-1]):
-        entries = record["points"] if "points" in record else [record]
-        if not all("report" in e for e in entries):
-            raise _fail(path, f"evaluation at step {record['step']} lacks its report-split values")
-
-
-def check_claims(data: dict[str, Any], evals: list[dict[str, Any]], path: Path) -> None:
-    stated = _need(data, "claims", dict, path)
-    for key, value in claims(evals).items():
-        if not _close(stated.get(key), value):
-            raise _fail(path, f"tampered: claimed {key} {stated.get(key)!r} does not match its own evaluations "
-                        f"({value!r})")
-
-
-def _close(a: Any, b: Any) -> bool:
-    if isinstance(b, list):
-        return isinstance(a, list) and len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b))
-    if isinstance(b, (int, float)) and isinstance(a, (int, float)) and not isinstance(a, bool):
-        return abs(float(a) - float(b)) <= TOLERANCE
-    return a == b
-
-
-def check_consistency(data: dict[str, Any], evals: list[dict[str, Any]], path: Path) -> None:
-    """The comparability key, the spec and the budget agree with each other and with the evaluations."""
-    spec, key = _need(data, "spec", dict, path), _need(data, "comparability", dict, path)
-    if not _whole(spec.get("steps"), 1, 10**7) or key.get("steps") != spec["steps"]:
-        raise _fail(path, f"comparability key claims {key.get('steps')!r} steps, the spec {spec.get('steps')!r}")
-    batch = f"{spec.get('prompts_per_step')}x{spec.get('group_size')}"
-    if key.get("batch") != batch:
-        raise _fail(path, f"comparability key claims batch {key.get('batch')!r}, the spec {batch!r}")
-    rows = spec["steps"] * spec["prompts_per_step"] * spec["group_size"]
-    if evals[-1]["rollouts"] != rows:
-        raise _fail(path, f"its evaluations count {evals[-1]['rollouts']} rollouts; {spec['steps']} steps of "
-                    f"{batch} make {rows}")
-    if spec.get("seed") != data.get("seed") or spec.get("method") != data.get("method"):
-        raise _fail(path, "its seed or method differs from its own spec")
-
+# -- loading ------------------------------------------------------------------------------------------------
 
 def load_result(path: Path) -> Result:
     """Parse and verify one result file; raises ResultError with the reason (never anything else)."""
     try:
-        return _load(path)
-    except ResultError:
-        raise
+        return _load(path, _read(path))
+    except Refused as exc:
+        raise ResultError(f"{path}: {exc}") from None
     except (KeyError, TypeError, ValueError, IndexError, AttributeError, RecursionError) as exc:
-        raise _fail(path, f"malformed result file: {type(exc).__name__}") from None
+        raise ResultError(f"{path}: malformed result file: {type(exc).__name__}") from None
 
 
-def _load(path: Path) -> Result:
+def _read(path: Path) -> dict[str, Any]:
     try:
-        if path.stat().st_size > MAX_BYTES:
-            raise _fail(path, f"larger than {MAX_BYTES // 2**20} MiB; a result file is one run's records")
-        data = json.loads(path.read_text())
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise Refused("not a regular file (a result file is one run's JSON)")
+        if info.st_size > MAX_BYTES:
+            raise Refused(f"larger than {MAX_BYTES // 2**20} MiB; a result file is one run's records")
+        with open(path, "rb") as handle:
+            data = json.loads(handle.read(MAX_BYTES + 1))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise _fail(path, f"malformed result file: not JSON ({type(exc).__name__})") from None
+        raise Refused(f"malformed result file: not JSON ({type(exc).__name__})") from None
     if not isinstance(data, dict) or data.get("kind") != KIND:
-        raise _fail(path, f"malformed result file: not a morlbench result (kind {KIND!r} expected)")
-    if data.get("schema_version") != RESULT_SCHEMA:
-        raise _fail(path, f"schema_version {data.get('schema_version')!r}; this morlbench reads {RESULT_SCHEMA} "
-                    "(re-record and re-submit the run with this version)")
-    names = _need(data, "objective_names", list, path)
-    if not 1 <= len(names) <= 8 or not all(isinstance(n, str) and n for n in names):
-        raise _fail(path, "objective_names must be 1 to 8 non-empty names")
-    evals = _need(data, "evals", list, path)
-    spec = _need(data, "spec", dict, path)
-    check_evals(evals, len(names), spec.get("steps"), path)
-    check_consistency(data, evals, path)
-    check_claims(data, evals, path)
-    if not _whole(data.get("seed"), 0, 2**31 - 1):
-        raise _fail(path, f"seed {data.get('seed')!r}: expected a whole number in [0, 2^31)")
+        raise Refused(f"malformed result file: not a morlbench result (kind {KIND!r} expected)")
+    if data.get("schema_version") not in READABLE_SCHEMAS:
+        raise Refused(f"schema_version {data.get('schema_version')!r}; this morlbench reads "
+                      f"{', '.join(map(str, READABLE_SCHEMAS))} (re-record and re-submit the run with this version)")
+    return data
+
+
+def _load(path: Path, data: dict[str, Any]) -> Result:
+    fields = check_fields(data)
     label = data.get("label")
     try:
         safe_name(label, "label")
         safe_name(data["comparability"].get("task_version"), "task version")
     except UsageError as exc:
-        raise _fail(path, str(exc)) from None
-    identity = _need(data, "identity", dict, path)
-    if data.get("identity_id") != identity_id(identity):
-        raise _fail(path, "tampered: identity_id does not match its identity")
-    return Result(path, label, data["identity_id"], str(_need(data, "method", str, path)),
-                  str(_need(data, "package", str, path)), data["seed"], data["comparability"], names, evals,
-                  dict(_need(data, "budget", dict, path)), dict(data.get("mechanism") or {}),
-                  data.get("per_problem") if isinstance(data.get("per_problem"), dict) else None,
-                  dict(identity.get("method_settings") or {}))
-
-
-def chosen_front_per_problem(evals: list[dict[str, Any]], samples_of: Any, report_split: str
-                             ) -> dict[str, Any] | None:
-    """The chosen points' report-split values problem by problem (from eval_samples/), objective by objective:
-    what a statistic over problems needs. None when the run wrote no per-problem records."""
-    from morlbench.metrics.front import chosen
-
-    problems: list[str] | None = None
-    points = []
-    for point in chosen(evaluated_points(evals)):
-        records = [r for r in samples_of(point.step) if r.get("split") == "report" and r.get("point") == point.index]
-        if not records:
-            return None
-        problems = problems or [r["id"] for r in records]
-        columns = list(zip(*(r["values"] for r in records)))
-        points.append({"step": point.step, "index": point.index, "values": [encode_column(c) for c in columns]})
-    return {"split": report_split, "problems": problems or [], "points": points}
-
-
-def encode_column(values: Any) -> str:
-    """Per-problem values of one objective as one string: "0110..." when every value is 0 or 1, else
-    comma-separated numbers with 4 decimals (result files stay small and readable)."""
-    if all(v in (0, 1) for v in values):
-        return "".join(str(int(v)) for v in values)
-    return ",".join(f"{v:.4f}".rstrip("0").rstrip(".") for v in values)
-
-
-def decode_column(text: str) -> list[float]:
-    if "," not in text and set(text) <= {"0", "1"}:
-        return [float(c) for c in text]
-    return [float(v) for v in text.split(",")]
+        raise Refused(str(exc)) from None
+    identity = data["identity"]
+    settings = identity.get("method_settings") or {}
+    lr = (data["spec"].get("engine") or {}).get("lr")
+    digest = hashlib.sha256(json.dumps(data["evals"], sort_keys=True).encode()).hexdigest()
+    return Result(path, label, data["identity_id"], data["method"], data["package"], data["seed"],
+                  data["comparability"], list(data["objective_names"]), data["evals"], dict(data["budget"]),
+                  dict(data.get("mechanism") or {}), data.get("per_problem"), dict(settings), fields.weights,
+                  fields.serves, fields.inert, entry_identity_id(identity), lr if checks.number(lr) else None, digest)

@@ -23,6 +23,28 @@ CONFIG, METRICS, EVALS, CHECKPOINT, SAMPLES = "config.json", "metrics.jsonl", "e
 FAILURE = "failure.json"
 
 
+# What every reader of a run takes from config.json (report, submit, resume, the comparisons), and its type.
+REQUIRED_CONFIG = (("spec", dict), ("comparability", dict), ("task", dict), ("task.objectives", list),
+                   ("model", dict), ("model.name", str), ("resolved", dict), ("resolved.weights", list),
+                   ("resolved.method_settings", dict), ("versions", dict))
+
+
+def missing_config_field(config: Any) -> str | None:
+    """The first required field ``config`` lacks (or holds with another type), as ``a.b``; None when complete."""
+    if not isinstance(config, dict):
+        return "settings"
+    for name, kind in REQUIRED_CONFIG:
+        value: Any = config
+        for part in name.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if not isinstance(value, kind):
+            return name
+    objectives = config["task"]["objectives"]
+    if not objectives or not all(isinstance(o, str) for o in objectives):
+        return "task.objectives"
+    return None
+
+
 @dataclass
 class RunDir:
     path: Path
@@ -42,8 +64,10 @@ class RunDir:
                 config = json.loads((self.path / CONFIG).read_text())
             except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
                 raise UsageError(f"{self.path / CONFIG}: not a run's configuration ({type(exc).__name__})") from None
-            if not isinstance(config, dict) or not isinstance(config.get("spec"), dict):
-                raise UsageError(f"{self.path / CONFIG}: not a run's configuration (no spec)")
+            missing = missing_config_field(config)
+            if missing:
+                raise UsageError(f"{self.path / CONFIG}: not a run's configuration (no {missing}); the run "
+                                 "directory is damaged")
             self._config = config
         return self._config
 

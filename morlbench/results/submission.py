@@ -15,29 +15,31 @@ from typing import Any
 from morlbench import registry
 from morlbench.errors import UsageError
 from morlbench.metrics.mechanism import signal_trajectory, weight_trajectory
+from morlbench.preferences import parse_preferences
 from morlbench.results.atomic import atomic_write_json
+from morlbench.results.perproblem import delivered_per_problem
 from morlbench.results.resultfile import (
     KIND,
     RESULT_SCHEMA,
     ResultError,
-    chosen_front_per_problem,
     claims,
+    entry_identity_id,
     identity_id,
     identity_of,
     load_result,
     safe_name,
 )
-from morlbench.results.rundir import FAILURE, open_run, read_failure
+from morlbench.results.runcheck import run_dir_of
+from morlbench.results.rundir import FAILURE, read_failure
 from morlbench.spec import RunSpec
 
 __all__ = ["ResultError", "default_label", "load_result", "result_from_run", "submit"]
 
 
 def default_label(spec: dict[str, Any]) -> str:
-    """The method name, with its weights and method options when the run set any."""
+    """The method name, with its method options when the run set any. Not the weights: under protocol 3 the runs
+    of one entry from each preference of W are one entry (docs/leaderboard.md)."""
     parts = [spec["method"]]
-    if spec.get("weights"):
-        parts.append("w" + "-".join(f"{w:g}" for w in spec["weights"]))
     parts += [f"{k}={v}" for k, v in sorted(spec.get("method_options", {}).items())]
     return "_".join(parts).replace("/", "_").replace(" ", "")
 
@@ -70,16 +72,25 @@ def machine(config: dict[str, Any]) -> dict[str, Any]:
 
 def result_from_run(run_dir: Path, label: str | None = None) -> dict[str, Any]:
     """The result file of a finished run directory."""
-    run = open_run(run_dir)
-    config = run.config()
-    spec = RunSpec.normalised(config["spec"])
     if (run_dir / FAILURE).exists():
         raise UsageError(f"{run_dir} is a failed run ({FAILURE}: {read_failure(run_dir)}); it cannot be submitted")
+    run = run_dir_of(run_dir, finished=True)  # records complete up to the last step, every value in range
+    config = run.config()
+    spec = RunSpec.normalised(config["spec"])
     if not (run_dir / "report.json").exists() or not run.evals or run.evals[-1]["step"] < spec["steps"]:
         raise UsageError(f"{run_dir} is not a finished run (no report, or its last evaluation is before step "
                          f"{spec['steps']}); finish it with `morlbench run --resume --out {run_dir}`")
     package = method_package(spec["method"])
     identity = entry_identity(spec, config["resolved"]["method_settings"], config["resolved"]["weights"])
+    key = config["comparability"]
+    if key.get("protocol") != 3:
+        raise UsageError(f"{run_dir} was recorded under evaluation protocol {key.get('protocol')}; result files are "
+                         "written for protocol 3 runs (rerun it with this version)")
+    capabilities = config["resolved"].get("method_capabilities") or {}
+    serves = bool(capabilities.get("serves_preferences"))
+    preferences = parse_preferences(key["preferences"], len(config["task"]["objectives"]))
+    final = run.evals[-1]["step"]
+    indices = list(range(len(preferences))) if serves else [0]
     return {
         "kind": KIND,
         "schema_version": RESULT_SCHEMA,
@@ -90,17 +101,19 @@ def result_from_run(run_dir: Path, label: str | None = None) -> dict[str, Any]:
         "package": package,
         "seed": spec["seed"],
         "model": config["model"]["name"],
-        "comparability": config["comparability"],
+        "comparability": key,
         "objective_names": config["task"]["objectives"],
         "spec": spec,  # with today's defaults: a run recorded before a setting existed reads as a rerun would
         "versions": config["versions"],
         "machine": machine(config),
         "budget": {"train_seconds": run.metrics[-1]["train_seconds"], "eval_seconds": run.metrics[-1]["eval_seconds"]},
+        "capabilities": {"serves_preferences": serves,
+                         "inert_estimators": list(capabilities.get("inert_estimators") or [])},
         "evals": run.evals,
         "mechanism": {"initial_weights": config["resolved"]["weights"], "weights": weight_trajectory(run.metrics),
                       "signal": signal_trajectory(run.metrics)},
-        "per_problem": chosen_front_per_problem(run.evals, run.samples, config["resolved"]["report_split"]),
-        "claims": claims(run.evals),
+        "per_problem": delivered_per_problem(final, indices, run.samples, config["resolved"]["report_split"]),
+        "claims": claims(run.evals, serves, preferences),
     }
 
 
@@ -115,7 +128,9 @@ def result_path(results_dir: Path, data: dict[str, Any]) -> Path:
 
 
 def check_label(results_dir: Path, data: dict[str, Any], path: Path) -> None:
-    """A label names one entry: refuse a label that another identity already uses in the same group."""
+    """A label names one entry (a configuration without its weights: protocol 3's runs from each w of W are one
+    entry): refuse a label that another entry already uses in the same group, and a run already there."""
+    entry = entry_identity_id(data["identity"])
     for other in sorted((results_dir / path.parent.name).glob("*.json")) if path.parent.exists() else []:
         if other == path:
             continue
@@ -124,7 +139,7 @@ def check_label(results_dir: Path, data: dict[str, Any], path: Path) -> None:
         except ResultError:
             continue
         same_group = existing.comparability == data["comparability"]
-        if same_group and existing.label == data["label"] and existing.identity != data["identity_id"]:
+        if same_group and existing.label == data["label"] and existing.entry_id != entry:
             raise UsageError(f"--label {data['label']!r} already names another entry in this group ({other.name}: "
                              f"method {existing.method} from {existing.package}); choose another label")
         if same_group and existing.identity == data["identity_id"] and existing.seed == data["seed"]:

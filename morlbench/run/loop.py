@@ -76,7 +76,8 @@ class Loop:
         samples = run.path / "eval_samples" if r.eval_samples and not run.read_only else None
         # evaluations and validation read prompts as the method's policy does (Method.condition)
         self.evaluator = Evaluator(policy_view(model, r.method), r.task, r.selection_split, r.report_split,
-                                   r.max_new_tokens, r.spec.eval_batch_size, self.budget, ranks, samples)
+                                   r.max_new_tokens, r.spec.eval_batch_size, self.budget, ranks, samples,
+                                   r.preferences)
         self.diagnostic = GradientDiagnostic(self.engine, r.spec.estimator, r.spec.group_size,
                                              r.spec.gradient_cosine_every)
         self._step_began = 0.0
@@ -205,7 +206,6 @@ class Loop:
             raise UsageError(f"--resume: the run state in {self.run.checkpoint_dir} does not fit method "
                              f"{self.spec.method} ({type(exc).__name__}: {exc})") from None
         self.run.truncate_to(self.budget.step)
-        self.evaluator.restore(self.run.evals)
         if self.show_progress:
             print(f"morlbench: resuming at step {self.budget.step} of {self.total_steps} (last checkpoint)",
                   file=sys.stderr)

@@ -10,6 +10,7 @@ from typing import Any
 from morlbench.comparability import comparability_key
 from morlbench.engine.engine import micro_batch_tokens
 from morlbench.models.base import LoadedModel
+from morlbench.preferences import format_preferences
 from morlbench.run.resolve import Resolved, pick_dtype
 from morlbench.spec import SCHEMA_VERSION
 
@@ -88,7 +89,7 @@ def build_config(r: Resolved, model: LoadedModel, processes: int = 1) -> dict[st
         "task": task_info,
         "model": {"name": model.name, **model.info},
         "comparability": comparability_key(r.spec, r.task.version, r.task.objective_names, model_id, r.split_sizes(),
-                                           r.max_new_tokens),
+                                           r.max_new_tokens, format_preferences(r.preferences)),
         "versions": package_versions(),
         "provenance": host(),
         "command": sys.argv,

@@ -9,6 +9,7 @@ from morlbench import registry
 from morlbench.errors import UsageError
 from morlbench.methods.base import Method
 from morlbench.models.base import ModelSource
+from morlbench.preferences import parse_preferences
 from morlbench.spec import RunSpec, normalise_weights
 from morlbench.tasks.base import Task
 
@@ -31,6 +32,7 @@ class Resolved:
     selection_split: str
     report_split: str
     eval_samples: bool
+    preferences: tuple[tuple[float, ...], ...] = ()  # the protocol's preference set W
 
     def split_sizes(self) -> dict[str, str]:
         """The evaluation splits as the comparability key names them: NAME:PROBLEMS."""
@@ -64,8 +66,9 @@ def resolve(spec: RunSpec) -> Resolved:
                          "value it on another")
     max_new_tokens = spec.max_new_tokens or task.max_new_tokens
     samples = task.eval_samples_by_default if spec.eval_samples is None else spec.eval_samples
+    preferences = parse_preferences(spec.preferences, len(task.objective_names))
     return Resolved(spec, task, method, model_source, backend, weights, max_new_tokens, pick_device(spec.device),
-                    selection, report, samples)
+                    selection, report, samples, preferences)
 
 
 def pick_model(name: str) -> ModelSource:

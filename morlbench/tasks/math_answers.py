@@ -77,6 +77,46 @@ def strings_equal(prediction: str, answer: str) -> bool:
     return strip_string(prediction) == strip_string(answer)
 
 
+_OPEN, _CLOSE = "({[", ")}]"
+
+
+def unwrap_groups(text: str) -> str:
+    """``text`` without the braces and grouping parentheses that enclose all of it, however deep: ``{{42}}`` and
+    ``((42))`` are 42, as one layer of them is to math-verify. Parentheses around a top-level comma or semicolon
+    (a pair, an interval) are kept; escaped braces (``\\{1, 2\\}``, a set) are not grouping; unbalanced text
+    is left as it is. One pass over the text plus one step per layer: linear in its length."""
+    s = text.strip()
+    partner: dict[int, int] = {}
+    listing: set[int] = set()  # opening positions whose content holds a top-level comma or semicolon
+    stack: list[int] = []
+    i = 0
+    while i < len(s):
+        char = s[i]
+        if char == "\\":
+            i += 2  # an escaped character (\{, \}, \,) groups nothing
+            continue
+        if char in _OPEN:
+            stack.append(i)
+        elif char in _CLOSE:
+            if not stack or _OPEN.index(s[stack[-1]]) != _CLOSE.index(char):
+                return text
+            partner[stack.pop()] = i
+        elif char in ",;" and stack:
+            listing.add(stack[-1])
+        i += 1
+    if stack:
+        return text
+    start, end = 0, len(s) - 1
+    while start < end and s[start] in "{(" and partner.get(start) == end and not (
+            s[start] == "(" and start in listing):
+        start, end = start + 1, end - 1
+        while start <= end and s[start].isspace():
+            start += 1
+        while end >= start and s[end].isspace():
+            end -= 1
+    return s[start : end + 1] if start else text
+
+
 # -- math-verify in a killable child process ----------------------------------------------------------------
 
 
@@ -115,6 +155,9 @@ class MathVerifier:
 
     def equal(self, boxed: str | None, answer: str) -> bool:
         if boxed is None or not boxed.strip():
+            return False
+        boxed, answer = unwrap_groups(boxed), unwrap_groups(answer)  # deep nesting scored as one layer is
+        if not boxed:
             return False
         if strings_equal(boxed, answer):
             return True

@@ -36,7 +36,9 @@ from morlbench.tasks.math_data import (
 )
 from morlbench.tasks.objectives import Accuracy, Clarity, Conciseness, Objective
 
-SCORING_VERSION = 2  # 2: the last \boxed{ occurrence, brace-matched, else no answer
+# 2: the last \boxed{ occurrence, brace-matched, else no answer. 3: braces and grouping parentheses around the
+# whole answer peeled first, so that deep nesting scores as one layer does (it timed out, scoring 0, from ~50).
+SCORING_VERSION = 3
 DATA_VERSION = 1
 HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")  # org/name; anything else must be a local directory
 

@@ -71,14 +71,25 @@ def last_boxed(text: str) -> str | None:
     return None
 
 
-_INTEGER = re.compile(r"^[+-]?\d+$")
+_INTEGER = re.compile(r"^([+-]?)(\d+)$")
+
+
+def canonical_integer(text: str) -> str | None:
+    """An integer's canonical digits (``+056`` -> ``56``, ``-0`` -> ``0``), or None; compared as text, so that a
+    number of any length is read in linear time (``int()`` refuses over 4300 digits)."""
+    match = _INTEGER.match(text.strip().replace(" ", "").replace(",", ""))
+    if match is None:
+        return None
+    digits = match.group(2).lstrip("0") or "0"
+    return f"-{digits}" if match.group(1) == "-" and digits != "0" else digits
 
 
 def integer_equal(boxed: str | None, answer: str) -> bool:
+    """Exact integer equality: wrapping of any kind (``{56}``, ``(56)``, ``56.0``) is no integer, at any depth."""
     if boxed is None:
         return False
-    value = boxed.strip().replace(" ", "").replace(",", "")
-    return bool(_INTEGER.match(value)) and int(value) == int(answer)
+    value = canonical_integer(boxed)
+    return value is not None and value == canonical_integer(answer)
 
 
 class Accuracy(Objective):

@@ -65,4 +65,5 @@ def test_a_metric_returning_a_string_is_not_computed_and_named(test_plugin, tmp_
     run = tmp_path / "run"
     assert run_cli(test_plugin, "run", *SMALL, "--out", run).returncode == 0
     reasons = json.loads((run / "report.json").read_text())["metrics_not_computed"]
-    assert reasons["string-metric"].startswith("failed: ContractError: metric 'string-metric': returned str 'high'")
+    assert reasons["string-metric"].startswith("failed: ContractError: metric 'string-metric' (from "
+                                               "morlbench-test-plugin): returned str 'high'")

@@ -1,4 +1,5 @@
 import json
+import re
 import shutil
 
 import numpy as np
@@ -17,17 +18,16 @@ from morlbench.spec import RunSpec
 
 TINY = dict(task="arith-conflict", steps=2, prompts_per_step=2, group_size=2, eval_every=1, max_new_tokens=16,
             gradient_cosine_every=0, task_options={"select_size": 8, "report_size": 8, "val_size": 4})
+W = [[0.5, 0.5], [0.75, 0.25], [0.375, 0.625]]  # the standard preference set for two objectives
+HISTORICAL = "leaderboard/results/arith-conflict-d2s2v1/static_w0.5-0.5-seed0-1263be5f.json"
 
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
+    """The static entry on two seeds (a run from each w of W), and a run at another budget (another group)."""
     root = tmp_path_factory.mktemp("board")
-    runs = {
-        "uniform-0": RunSpec(**TINY, seed=0),
-        "uniform-1": RunSpec(**TINY, seed=1),
-        "budget-0": RunSpec(**TINY, seed=0, weights=[0.1, 0.9], method_options={}),
-        "short-0": RunSpec(**{**TINY, "steps": 1}, seed=0),  # another budget: another group
-    }
+    runs = {f"w{i}-{seed}": RunSpec(**TINY, seed=seed, weights=w) for seed in (0, 1) for i, w in enumerate(W)}
+    runs["short-0"] = RunSpec(**{**TINY, "steps": 1}, seed=0, weights=W[0])
     for name, spec in runs.items():
         execute(spec, root / "runs" / name, progress=False)
         submit(root / "runs" / name, root / "results")
@@ -36,21 +36,18 @@ def results(tmp_path_factory):
 
 def test_results_group_by_comparability_and_list_too_few_seeds_unranked(results, tmp_path):
     board = write_leaderboard(results / "results", tmp_path, None)
-    entries = sorted((g.key["steps"], [row.label for row in g.rows]) for g in board.groups)
-    assert entries[0] == (1, ["static"]) and entries[1][0] == 2
-    assert sorted(entries[1][1]) == ["static", "static grid (2 runs per seed)", "static_w0.1-0.9"]
+    entries = sorted((g.key["steps"], [row.label for row in g.rows], [row.seeds for row in g.rows])
+                     for g in board.groups)
+    assert entries[0] == (1, [], []) and entries[1] == (2, ["static"], [[0, 1]])  # one run of W is no entry seed
     text = (tmp_path / "README.md").read_text()
     assert text.count("## arith-conflict-d2s2v1 · tiny-arith · ") == 2
-    assert "| unranked (2 seeds) | static |" in text and "| baseline | static grid (2 runs per seed) |" in text
-    assert "No reference is recorded for this group" in text
-    # Without a reference nothing is measured against one: IGD+, steps-to-front and HV-AUC read "-" (not
-    # "unreached", and no reference front made of the ranked runs themselves).
-    row = next(line for line in text.splitlines() if line.startswith("| unranked (2 seeds) | static |"))
-    header = next(line for line in text.splitlines() if line.startswith("| rank |"))
-    cells = dict(zip(header.split(" | "), row.split(" | ")))
-    assert all(cells[name] == "-" for name in ("IGD+", "steps to 0.9·HV_ref", "HV-AUC")), cells
+    assert "| unranked (2 seeds) | static |" in text and "| baseline |" in text
+    assert "Not on the boards: static: seed 0 lacks its runs from" in text
+    assert "![delivered fronts](fronts-" in text and "<details><summary>Delivered board" in text
+    svgs = sorted(p.name for p in tmp_path.glob("fronts-*.svg"))
+    assert len(svgs) == 2 and "<circle" in (tmp_path / svgs[0]).read_text() + (tmp_path / svgs[1]).read_text()
     csv_rows = (tmp_path / "results.csv").read_text().splitlines()
-    assert len(csv_rows) == 1 + 4 and 'class="sortable"' in (tmp_path / "index.html").read_text()
+    assert len(csv_rows) == 1 + 1 and 'class="sortable"' in (tmp_path / "index.html").read_text()
 
 
 def test_the_same_inputs_give_byte_identical_tables(results, tmp_path):
@@ -60,25 +57,25 @@ def test_the_same_inputs_give_byte_identical_tables(results, tmp_path):
         (shuffled / f"sub{i}").mkdir(parents=True)
         shutil.copy(path, shuffled / f"sub{i}" / path.name)
     write_leaderboard(shuffled, tmp_path / "b", None)
-    for name in ("README.md", "results.csv", "index.html"):
+    names = sorted(p.name for p in (tmp_path / "a").iterdir() if not p.name.startswith("."))
+    assert names == sorted(p.name for p in (tmp_path / "b").iterdir() if not p.name.startswith("."))
+    for name in names:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
 
 
-def test_hv_ref_comes_from_the_reference_file_of_the_group_it_applies_to(results, tmp_path):
-    from morlbench.reference import APPLIES_TO
+def test_protocol_2_results_stay_readable_historical_and_apart(results, tmp_path):
+    from pathlib import Path
 
-    key = load_result(sorted((results / "results").rglob("*.json"))[0]).comparability
-    scope = {k: key[k] for k in APPLIES_TO}
-    reference = tmp_path / "reference.json"
-    reference.write_text(json.dumps({"task_versions": {key["task_version"]: {
-        "hv_ref": 0.01, "front": [[0.5, 0.5]], "applies_to": scope, "source": "a test", "seeds": [9]}}}))
-    write_leaderboard(results / "results", tmp_path, reference)
-    text = (tmp_path / "README.md").read_text()
-    assert text.count("Reference: HV_ref = 0.01") == 2 and "0.0 (2/2)" in text  # both budgets: same scope
-    reference.write_text(json.dumps({"task_versions": {key["task_version"]: {
-        "hv_ref": 0.01, "applies_to": {**scope, "model": "another"}}}}))
-    write_leaderboard(results / "results", tmp_path, reference)
-    assert "Reference: HV_ref" not in (tmp_path / "README.md").read_text()  # never borrowed by another model
+    mixed = tmp_path / "mixed"
+    shutil.copytree(results / "results", mixed)
+    historical = Path(__file__).parents[2] / HISTORICAL
+    shutil.copy(historical, mixed / "arith-conflict-d2s2v1" / historical.name)
+    board = write_leaderboard(mixed, tmp_path / "out", None)
+    alone = write_leaderboard(results / "results", tmp_path / "alone", None)
+    assert [r.label for g in board.groups for r in g.rows] == [r.label for g in alone.groups for r in g.rows]
+    assert len(board.historical) == 1 and board.historical[0].key["protocol"] == 2
+    text = (tmp_path / "out" / "README.md").read_text()
+    assert text.index("# Historical: evaluation protocol 2") < text.index("protocol 2 (historical) (group")
 
 
 def tamper(path, edit):
@@ -87,25 +84,71 @@ def tamper(path, edit):
     path.write_text(json.dumps(data))
 
 
-@pytest.mark.parametrize("edit, message", [
+def _final(d):
+    return d["evals"][-1]
+
+
+BAD = [  # (edit, the reason the one refusal line names)
     (lambda d: d["claims"].__setitem__("hypervolume", d["claims"]["hypervolume"] + 0.1),
      "tampered: claimed hypervolume"),
-    (lambda d: [e["report"].__setitem__(0, e["report"][0] / 2) for e in d["evals"] if "report" in e], "tampered"),
-    (lambda d: d.__setitem__("schema_version", 99), "schema_version 99; this morlbench reads 2"),
+    (lambda d: _final(d)["report"].__setitem__(0, _final(d)["report"][0] / 2 + 0.01), "tampered"),
+    (lambda d: d.__setitem__("schema_version", 99), "schema_version 99; this morlbench reads 2, 3"),
     (lambda d: d.pop("evals"), "malformed result file: 'evals' missing"),
     (lambda d: d.__setitem__("kind", "other"), "not a morlbench result"),
-])
+    (lambda d: d["evals"].pop(1), "the evaluation at step 1 is missing"),
+    (lambda d: [e.__setitem__("tokens", 1) for e in d["evals"][1:]], "each of at least one token"),
+    (lambda d: d.__setitem__("method", "gdpo"), "differs from its spec"),
+    (lambda d: d.__setitem__("package", "[x](http://evil)"), "package '[x](http://evil)': a name of letters"),
+    (lambda d: d.__setitem__("model", "smollm2-135m"), "differs from the comparability key"),
+    (lambda d: d.__setitem__("objective_names", ["accuracy", "clarity"]), "differ from the comparability key"),
+    (lambda d: d["mechanism"].__setitem__("signal", [float("nan")]), "mechanism.signal must be"),
+    (lambda d: d["budget"].__setitem__("train_seconds", float("inf")), "budget must hold"),
+    (lambda d: d["comparability"].__setitem__("max_new_tokens", float("nan")), "not a finite number"),
+    (lambda d: d["per_problem"]["points"][0]["values"].__setitem__(0, "1" * 8), "per_problem point"),
+    (lambda d: d["per_problem"]["points"][0]["values"].__setitem__(0, "x"), "values are not numbers"),
+    (lambda d: d["per_problem"].__setitem__("points", []), "one entry per point"),
+    (lambda d: d["identity"]["settings"].__setitem__("steps", 9), "identity_id does not match"),
+    (lambda d: d.__setitem__("capabilities", {"serves_preferences": "yes"}), "capabilities must say"),
+]
+
+
+@pytest.mark.parametrize("edit, message", BAD)
 def test_bad_result_files_are_rejected_with_the_reason(results, tmp_path, edit, message, capsys):
     copy = tmp_path / "results"
     shutil.copytree(results / "results", copy)
-    victim = sorted(copy.rglob("*.json"))[0]
+    victim = next(p for p in sorted(copy.rglob("*.json")) if json.loads(p.read_text())["spec"]["steps"] == 2)
     tamper(victim, edit)
-    with pytest.raises(ResultError, match=message):
+    with pytest.raises(ResultError, match=re.escape(message)):
         load_result(victim)
     assert main(["leaderboard", "--results", str(copy), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert message.split(":")[0].split(";")[0] in err and "nothing written" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_seed_relabelled_is_refused_at_the_board(results, tmp_path, capsys):
+    copy = tmp_path / "results"
+    shutil.copytree(results / "results", copy)
+    seed0 = next(p for p in sorted(copy.rglob("*-seed0-*.json")) if json.loads(p.read_text())["spec"]["steps"] == 2)
+    data = json.loads(seed0.read_text())
+    data["seed"] = data["spec"]["seed"] = 7
+    identity = data["identity"]
+    from morlbench.results.resultfile import identity_id
+
+    data["identity_id"] = identity_id(identity)
+    (seed0.parent / "relabelled-seed7.json").write_text(json.dumps(data))
+    with pytest.raises(UsageError, match="same evaluations"):
+        write_leaderboard(copy, tmp_path / "out", None)
+
+
+def test_a_fifo_named_json_is_refused_without_blocking(results, tmp_path):
+    import os
+
+    copy = tmp_path / "results"
+    shutil.copytree(results / "results", copy)
+    os.mkfifo(copy / "blocking.json")
+    with pytest.raises(ResultError, match="not a regular file"):
+        load_result(copy / "blocking.json")
 
 
 def test_a_broken_reference_file_is_one_line_and_nothing_is_written(results, tmp_path, capsys):
@@ -152,19 +195,22 @@ def test_the_committed_leaderboard_is_regenerated_exactly_from_its_results(tmp_p
 
     repo = Path(__file__).parents[2]
     write_leaderboard(repo / "leaderboard" / "results", tmp_path, repo / "baselines" / "reference.json")
-    for name in ("README.md", "results.csv", "index.html"):
+    names = sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("."))
+    plots = sorted(p.name for p in (repo / "leaderboard").glob("fronts-*.svg"))
+    assert plots == [n for n in names if n.startswith("fronts-")]  # no plot of a group that is gone
+    for name in names:
         assert (tmp_path / name).read_bytes() == (repo / "leaderboard" / name).read_bytes(), name
 
 
 def test_a_run_recorded_before_a_setting_existed_submits_as_a_rerun_would(results, tmp_path):
     """Result files hold the spec with today's defaults, so recording date does not change their bytes."""
     run = tmp_path / "run"
-    shutil.copytree(results / "runs" / "uniform-0", run)
+    shutil.copytree(results / "runs" / "w0-0", run)
     config = json.loads((run / "config.json").read_text())
     del config["spec"]["backend"]  # as in a run recorded before --backend existed
     (run / "config.json").write_text(json.dumps(config))
     old = json.loads(submit(run, tmp_path / "old").read_text())
-    new = json.loads(submit(results / "runs" / "uniform-0", tmp_path / "new").read_text())
+    new = json.loads(submit(results / "runs" / "w0-0", tmp_path / "new").read_text())
     assert old == new and old["spec"]["backend"] == "morlbench"
 
 
@@ -176,7 +222,7 @@ def test_result_files_name_the_machine(results):
 
 def test_an_empty_label_is_refused(results, tmp_path):
     with pytest.raises(UsageError, match=r"--label '': use 1 to 120 letters"):
-        submit(results / "runs" / "uniform-0", tmp_path / "empty", "")
+        submit(results / "runs" / "w0-0", tmp_path / "empty", "")
     assert not (tmp_path / "empty").exists()
 
 
@@ -210,7 +256,7 @@ def test_the_leaderboard_page_renders_sorts_and_reads_back_in_a_browser(results,
         browser.get((tmp_path / "index.html").as_uri())
         assert "`" not in browser.find_element(By.TAG_NAME, "body").text  # code spans rendered, not backticks
         assert browser.find_elements(By.TAG_NAME, "code")
-        tables = browser.find_elements(By.CSS_SELECTOR, "table.sortable")
+        tables = browser.find_elements(By.CSS_SELECTOR, "body > table.sortable")  # the headline tables
         read = [[[td.text for td in tr.find_elements(By.TAG_NAME, "td")]
                  for tr in t.find_elements(By.CSS_SELECTOR, "tbody tr")] for t in tables]
         entries = sorted(row[1] for table in read for row in table)
@@ -218,11 +264,50 @@ def test_the_leaderboard_page_renders_sorts_and_reads_back_in_a_browser(results,
             assert entries == sorted(r["entry"] for r in csv.DictReader(handle))  # the page holds every entry
         table = max(tables, key=lambda t: len(t.find_elements(By.CSS_SELECTOR, "tbody tr")))
         heads = table.find_elements(By.TAG_NAME, "th")
-        column = next(i for i, th in enumerate(heads) if th.text == "hypervolume")
+        column = next(i for i, th in enumerate(heads) if th.text.startswith("delivered HV"))
         for order in (sorted, lambda v: sorted(v, reverse=True)):  # a click sorts up, the next one down
             heads[column].click()
             values = [float(tr.find_elements(By.TAG_NAME, "td")[column].text.split()[0])
                       for tr in table.find_elements(By.CSS_SELECTOR, "tbody tr")]
             assert values == order(values)
+        from selenium.webdriver.common.action_chains import ActionChains
+
+        entry = browser.find_elements(By.CSS_SELECTOR, "svg.fronts g.e")[0]
+        ActionChains(browser).move_to_element(entry.find_element(By.TAG_NAME, "circle")).perform()
+        assert entry.value_of_css_property("opacity") == "1"  # the entry hovered stands out
     finally:
         browser.quit()
+
+
+def test_a_result_of_a_thousand_evaluations_builds_in_seconds(results, tmp_path):
+    """Work linear in a file's size: 1,000 evaluations in one valid result file (protocol 2's reading took over
+    240 s for as many)."""
+    import time
+
+    from morlbench.preferences import parse_preferences
+    from morlbench.results.identity import identity_id
+    from morlbench.results.verified import claims
+
+    source = next(p for p in sorted((results / "results").rglob("*.json"))
+                  if json.loads(p.read_text())["spec"]["steps"] == 2)
+    data = json.loads(source.read_text())
+    steps, rows = 1000, 2 * 2
+    rng = np.random.default_rng(0)
+    evals = [{"step": s, "rollouts": s * rows, "tokens": s * rows * 3, "objective_names": data["objective_names"],
+              "objectives": rng.random(2).round(6).tolist()} for s in range(steps + 1)]
+    evals[-1]["report"] = evals[-1]["objectives"]
+    for where in (data["spec"], data["identity"]["settings"], data["comparability"]):
+        where["steps"] = steps
+    # a W of the run's own start: one complete entry seed
+    data["comparability"]["preferences"] = ",".join(f"{w:g}" for w in data["identity"]["weights"])
+    data.update(evals=evals, per_problem=None, identity_id=identity_id(data["identity"]),
+                mechanism={"initial_weights": data["mechanism"]["initial_weights"], "weights": [], "signal": []},
+                claims=claims(evals, False, parse_preferences(data["comparability"]["preferences"], 2)))
+    board = tmp_path / "results" / "big"
+    board.mkdir(parents=True)
+    (board / "big.json").write_text(json.dumps(data))
+    began = time.perf_counter()
+    built = write_leaderboard(tmp_path / "results", tmp_path / "out", None)
+    assert time.perf_counter() - began < 10 and not built.rejected
+    group = next(g for g in built.groups if g.key["steps"] == steps)
+    assert len(group.rows) == 1 and len(group.rows[0].values[0].curve) == steps + 1  # its trajectory was computed

@@ -32,7 +32,7 @@ def test_jsonl_with_problem_and_answer():
 
 
 def test_canonical_versions_and_declared_sizes_need_no_download():
-    assert Math500().version == "math500-d1-s2-loose-running-mean"
+    assert Math500().version == "math500-d1-s3-loose-running-mean"
     assert Math500().split_sizes() == {"train": 300, "val": 100, "test": 100}
     assert MathAlgebra().split_sizes() == {"train": 1744, "val": 593, "test": 594}
     assert GSM8K().split_sizes() == {"train": 6973, "val": 500, "test": 1319}
@@ -75,9 +75,9 @@ def test_unreachable_hub_says_to_pass_local_data(monkeypatch):
 def test_list_tasks_shows_versions_and_sizes(capsys):
     assert main(["list", "tasks"]) == 0
     out = capsys.readouterr().out
-    for line in ("math500-d1-s2-loose-running-mean; train 300, val 100, test 100",
-                 "math-algebra-d1-s2-loose-running-mean; train 1744, val 593, test 594",
-                 "gsm8k-d1-s2-loose-running-mean; train 6973, val 500, test 1319", "arith-"):
+    for line in ("math500-d1-s3-loose-running-mean; train 300, val 100, test 100",
+                 "math-algebra-d1-s3-loose-running-mean; train 1744, val 593, test 594",
+                 "gsm8k-d1-s3-loose-running-mean; train 6973, val 500, test 1319", "arith-"):
         assert line in out
 
 

@@ -16,7 +16,7 @@ from morlbench.metrics.pareto import (
     controllability,
     served_utility,
 )
-from morlbench.preferences import das_dennis, dirichlet, vertices_and_midpoints
+from morlbench.preferences import das_dennis, default_preference_set, dirichlet, vertices_and_midpoints
 from morlbench.run.execute import execute
 from tests.factory import ARITH_PROMPTS, interrupt_then_resume, read
 from tests.factory import tiny_spec as small_spec
@@ -198,16 +198,17 @@ def test_meta_policy_run_records_levels_sweeps_and_served_metrics(meta_run):
     assert [m["method"]["expert"] for m in metrics[:3]] == list(NAMES)
     assert metrics[-1]["method"]["mixer_residual"] > 0  # the upper level moved phi away from zero
     evals = [json.loads(l) for l in read(meta_run / "eval.jsonl").splitlines()]
-    assert "objectives" in evals[0]  # step 0: the base policy
-    assert [p["preference"] for p in evals[1]["points"]] == [[0.0, 1.0, 0.0]]  # the expert trained at step 2
-    final = evals[-1]
-    assert len(final["points"]) == 3 and len(final["held_out"]) == 2  # Das-Dennis with 1 partition: vertices
+    # protocol 3: the protocol serves the artifact at each w of W at every evaluation, the method has no say
+    preference_set = [list(w) for w in default_preference_set(3)]
+    assert all([p["preference"] for p in e["points"]] == preference_set for e in evals)
+    final = evals[-1]  # only what is delivered is valued on the report split
+    assert all("report" in p for p in final["points"]) and "held_out" not in final
+    assert not any("report" in p for e in evals[:-1] for p in e["points"])
     report = json.loads(read(meta_run / "report.json"))
     served = report["served"]
-    # the final sweep is valued on the report split: served utility of vertex w_i is J_i(w_i) there
-    assert served["utility_grid"] == pytest.approx(np.mean([p["report"][i] for i, p in enumerate(final["points"])]),
-                                                   abs=1e-6)
-    assert set(served["controllability"]) == set(NAMES) and "utility_held_out" in served
+    assert served["utility_grid"] == pytest.approx(np.mean([np.dot(w, p["report"]) for w, p in
+                                                            zip(preference_set, final["points"])]), abs=1e-6)
+    assert set(served["controllability"]) == set(NAMES) and "utility_held_out" not in served
     assert (meta_run / "preferences.png").exists()
     assert "Served by one artifact" in read(meta_run / "report.md")
 

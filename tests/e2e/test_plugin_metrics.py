@@ -34,7 +34,7 @@ def test_every_kind_of_plugin_metric_is_in_the_run_report(test_plugin, runs):
         # the failing metric is named with its error; every other metric is still there
         assert report["metrics_not_computed"]["broken-metric"].startswith("failed: RuntimeError: this metric is")
         assert "hypervolume" in report["metrics"]
-    assert soups["metrics"]["served-count"] == 3.0  # soups serves the 3 grid vertices at its final evaluation
+    assert soups["metrics"]["served-count"] == 3.0  # soups is served at the 3 preferences of W
     assert static["metrics_not_computed"]["served-count"] == "the run serves no preferences"
     text = (runs / "static" / "report.md").read_text()
     assert "| first-gap |" in text and "| broken-metric | not computed: failed: RuntimeError" in text
@@ -50,8 +50,8 @@ def test_plugin_metrics_can_be_leaderboard_columns(test_plugin, runs, tmp_path):
     table = (tmp_path / "board" / "README.md").read_text()
     header = next(line for line in table.splitlines() if line.startswith("| rank |"))
     assert header.endswith("| spread | first-gap | evaluations | served-count |")
-    soups = next(line for line in table.splitlines() if "| soups (morlbench) |" in line)
-    assert soups.rstrip(" |").endswith("3.000")  # served-count of the soups run
+    soups = next(line for line in table.splitlines() if line.startswith("| unranked (1 seeds) | soups_"))  # headline
+    assert soups.rstrip(" |").endswith("3.000")  # served-count: soups served at the 3 preferences of W
     assert "spread_mean" in (tmp_path / "board" / "results.csv").read_text().splitlines()[0]
     refused = run_cli(test_plugin, "leaderboard", "--results", tmp_path / "results", "--out", tmp_path / "x",
                       "--metric", "sprad")

@@ -37,13 +37,17 @@ def test_run_directory_is_complete(reference_run):
     assert [e["step"] for e in evals] == [0, 2, 4]
     assert all(0 <= v <= 1 for e in evals for v in e["objectives"])
     report = json.loads(read(out / "report.json"))
-    assert report["initial"] == evals[0]["report"] and report["final"] == evals[-1]["report"]  # report split
-    fronts = [r["front"] for r in report["hypervolume_by_step"]]
-    assert report["metrics"]["hypervolume"] == pytest.approx(fronts[-1]) and fronts == sorted(fronts)
-    assert all("report" in e for e in (evals[0], evals[-1]))  # the initial and final points are always valued
-    samples = [json.loads(line) for line in read(out / "eval_samples" / "step-000000.jsonl").splitlines()]
+    # protocol 3: the start on the selection split; what the run delivers, its final policy, on the report split
+    assert report["initial"] == evals[0]["objectives"] and report["final"] == evals[-1]["report"]
+    fronts = [r["front"] for r in report["hypervolume_by_step"]]  # the trajectory: selection points so far
+    assert fronts == sorted(fronts) and report["protocol3"]["delivered"] == [evals[-1]["report"]]
+    assert report["metrics"]["hypervolume"] == pytest.approx(float(np.prod(evals[-1]["report"])), abs=1e-6)
+    assert ["report" in e for e in evals] == [False, False, True]  # the report split only for what is delivered
+    first = [json.loads(line) for line in read(out / "eval_samples" / "step-000000.jsonl").splitlines()]
+    assert {s["split"] for s in first} == {"selection"} and len(first) == 12
+    samples = [json.loads(line) for line in read(out / "eval_samples" / "step-000004.jsonl").splitlines()]
     assert {s["split"] for s in samples} == {"selection", "report"} and len(samples) == 12 + 16
-    assert np.mean([s["values"][0] for s in samples if s["split"] == "report"]) == pytest.approx(evals[0]["report"][0])
+    assert np.mean([s["values"][0] for s in samples if s["split"] == "report"]) == pytest.approx(evals[-1]["report"][0])
 
 
 def test_same_seed_gives_identical_evaluations(reference_run, tmp_path):

@@ -44,10 +44,25 @@ def test_a_suite_expands_tasks_methods_settings_and_seeds(tmp_path):
     text = SUITE.replace('tasks = ["arith", "arith-conflict"]', 'tasks = ["arith-conflict", "arith-aligned"]')
     suite = load_suite(write_suite(tmp_path, text), tmp_path / "out")
     names = sorted(str(r.out.relative_to(tmp_path / "out")) for r in suite.runs)
-    assert names == sorted(f"{t}/{label}/seed0" for t in ("arith-conflict", "arith-aligned")
-                           for label in ("static_w0.9-0.1", "static_w0.1-0.9", "hv_eta=0.1", "hv_eta=0.2"))
+    # protocol 3: the listed weights, else a single-policy method runs once from each preference of W
+    w_dirs = ("w0.5-0.5", "w0.75-0.25", "w0.375-0.625")
+    assert names == sorted([f"{t}/static/{w}/seed0" for t in ("arith-conflict", "arith-aligned")
+                            for w in ("w0.9-0.1", "w0.1-0.9")] +
+                           [f"{t}/{label}/{w}/seed0" for t in ("arith-conflict", "arith-aligned")
+                            for label in ("hv_eta=0.1", "hv_eta=0.2") for w in w_dirs])
     hv = [r for r in suite.runs if r.label == "hv_eta=0.2"][0]
     assert hv.spec.method_options == {"eta": 0.2} and hv.spec.steps == 1 and hv.spec.max_new_tokens == 16
+    assert hv.spec.weights == [0.5, 0.5] and {r.label for r in suite.runs} == {"static", "hv_eta=0.1", "hv_eta=0.2"}
+
+
+def test_a_preference_serving_method_runs_once_and_an_entry_may_set_its_own_run_settings(tmp_path):
+    text = SUITE.replace('tasks = ["arith", "arith-conflict"]', 'tasks = ["arith"]').replace(
+        'weights = [[0.9, 0.1], [0.1, 0.9]]', 'settings = { estimator = "rloo" }').replace('name = "hypervolume"',
+                                                                                        'name = "soups"')
+    text = text.replace("[methods.grid]\neta = [0.1, 0.2]\n", "").replace("steps = 1", "steps = 3")
+    suite = load_suite(write_suite(tmp_path, text), tmp_path / "out")
+    assert sorted(str(r.out.relative_to(tmp_path / "out")) for r in suite.runs if r.label == "hv") == ["arith/hv/seed0"]
+    assert {r.spec.estimator for r in suite.runs if r.label == "static"} == {"rloo"}
 
 
 @pytest.mark.parametrize("change, message", [
@@ -94,33 +109,35 @@ def test_sweep_runs_skips_done_runs_and_reports_failures(tmp_path, capsys):
 def test_a_run_whose_result_file_is_committed_is_not_rerun_on_another_machine(tmp_path, capsys):
     text = SUITE.replace('tasks = ["arith", "arith-conflict"]', 'tasks = ["arith"]')
     text = text.replace("seeds = [0]", f'seeds = [0]\nleaderboard = "{tmp_path / "results"}"')
-    text = text.replace("[[0.9, 0.1], [0.1, 0.9]]", "[[0.5, 0.3, 0.2]]")
+    text = text.replace("[[0.9, 0.1], [0.1, 0.9]]", "[[0.333333, 0.333333, 0.333333], [0.5, 0.25, 0.25], "
+                        "[0.25, 0.375, 0.375]]")
     text = text.replace('[[methods]]\nname = "hypervolume"\nlabel = "hv"\n[methods.grid]\neta = [0.1, 0.2]\n', "")
     path = write_suite(tmp_path, text)
-    assert run_suite(load_suite(path, tmp_path / "first"), progress=False)[0]["status"] == "done"
+    assert {r["status"] for r in run_suite(load_suite(path, tmp_path / "first"), progress=False)} == {"done"}
     committed = sorted((tmp_path / "results").rglob("*.json"))
-    assert len(committed) == 1
+    assert len(committed) == 3  # one entry: its runs from each w of W
     # A fresh machine (no run directories) skips the run whose result file is there ...
     rows = run_suite(load_suite(path, tmp_path / "second"), progress=False)
-    assert rows[0]["status"] == "skipped (committed)" and rows[0]["result"] == str(committed[0])
+    assert {r["status"] for r in rows} == {"skipped (committed)"} and sorted(r["result"] for r in rows) == \
+        sorted(map(str, committed))
     assert not (tmp_path / "second" / "arith").exists()
     assert main(["sweep", str(path), "--out", str(tmp_path / "second"), "--dry-run"]) == 0
     assert capsys.readouterr().out.startswith("committed")
     # The closing comparison takes the committed run from its result file.
     assert main(["sweep", str(path), "--out", str(tmp_path / "second"), "--no-progress"]) == 0
     capsys.readouterr()
-    assert "1 runs, 1 comparability group(s)" in (tmp_path / "second" / "comparison" / "comparison.md").read_text()
+    assert "3 runs, 1 comparability group(s)" in (tmp_path / "second" / "comparison" / "comparison.md").read_text()
     # ... but not a run of other settings, nor another seed.
     from morlbench.sweep import committed_elsewhere
 
-    for change in (("steps = 1", "steps = 2"), ("seeds = [0]", "seeds = [1]"), ("0.5, 0.3, 0.2", "0.6, 0.2, 0.2")):
+    for change in (("steps = 1", "steps = 2"), ("seeds = [0]", "seeds = [1]"), ("0.5, 0.25, 0.25", "0.6, 0.2, 0.2")):
         other = load_suite(write_suite(tmp_path, text.replace(*change)), tmp_path / "other")
-        assert committed_elsewhere(other, other.runs[0]) is None, change
+        assert committed_elsewhere(other, other.runs[1]) is None, change
     # A seed recorded here and one committed from elsewhere are one entry in the closing comparison.
     mixed = write_suite(tmp_path, text.replace("seeds = [0]", "seeds = [0, 1]"))
     assert main(["sweep", str(mixed), "--out", str(tmp_path / "mixed"), "--no-progress"]) == 0
     table = (tmp_path / "mixed" / "comparison" / "comparison.md").read_text()
-    assert "2 runs" in table and "| 0,1 |" in table and "~" not in table
+    assert "6 runs" in table and "| static |" in table and " | 2 |" in table and "~" not in table
     capsys.readouterr()
 
 

@@ -77,7 +77,7 @@ def test_weights_changed_during_training_take_effect_in_trl(tmp_path):
 def test_gdpo_runs_on_trl_as_normalize_then_sum(tmp_path, capsys):
     from types import SimpleNamespace
 
-    from morlbench.backends.trl import grpo_config
+    from morlbench.integrations.trl_config import grpo_config
     from morlbench.methods.gdpo import GDPO
     from tests.factory import tiny_spec
 

@@ -19,7 +19,7 @@ def test_spec_and_cli_import_without_torch():
 
 
 def test_help_and_list_leave_torch_unimported():
-    for argv in (["--help"], ["run", "--help"], ["list"]):
+    for argv in (["--help"], ["run", "--help"], ["list"], ["list", "-v"]):
         done = python(f"import sys\nfrom morlbench.cli import main\ntry:\n    main({argv!r})\nexcept SystemExit:\n"
                       "    pass\nprint('TORCH', 'torch' in sys.modules)")
         assert done.returncode == 0, done.stderr
@@ -77,7 +77,9 @@ def test_no_module_is_a_hub():
 
 
 def test_trl_adapter_uses_only_the_public_loop():
-    tree = ast.parse((PACKAGE / "backends" / "trl.py").read_text())
-    private = sorted({node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)
-                      and isinstance(node.value, ast.Name) and node.value.id == "loop" and node.attr.startswith("_")})
-    assert not private, private
+    for path in [PACKAGE / "backends" / "trl.py", *(PACKAGE / "integrations").glob("trl*.py")]:
+        tree = ast.parse(path.read_text())
+        private = sorted({node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)
+                          and isinstance(node.value, ast.Name) and node.value.id in ("loop", "trainer")
+                          and node.attr.startswith("_")})
+        assert not private, (path.name, private)

@@ -3,8 +3,8 @@ import time
 
 import pytest
 
-from morlbench.tasks.math_answers import MathVerifier, strip_string
-from morlbench.tasks.objectives import last_boxed
+from morlbench.tasks.math_answers import MathVerifier, strip_string, unwrap_groups
+from morlbench.tasks.objectives import integer_equal, last_boxed
 
 LIMIT = 2.0
 
@@ -94,3 +94,42 @@ def test_a_check_right_after_a_timeout_gets_its_whole_limit():
         assert verifier.stats.timeouts == 1
     finally:
         verifier.close()
+
+
+DEEP = {"400 braces": ("{" * 400, "}" * 400), "300 parentheses": ("(" * 300, ")" * 300),
+        "mixed, spaced": ("{ ( { ( " * 100, " ) } ) }" * 100)}
+
+
+@pytest.mark.parametrize("name", list(DEEP))
+def test_deep_nesting_around_the_right_answer_scores_as_one_layer_does(ready, name):
+    """Issue #34: from about 50 layers math-verify timed out (5 s each) and the right answer scored 0."""
+    verifier = ready
+    opening, closing = DEEP[name]
+    timeouts, began = verifier.stats.timeouts, time.perf_counter()
+    assert verifier.equal(last_boxed("\\boxed{" + opening + "\\frac{1}{2}" + closing + "}"), "0.5")
+    assert verifier.equal(last_boxed("\\boxed{" + opening + "42" + closing + "}"), "42")
+    assert not verifier.equal(last_boxed("\\boxed{" + opening + "41" + closing + "}"), "42")
+    assert verifier.stats.timeouts == timeouts and time.perf_counter() - began < LIMIT
+
+
+def test_unwrapping_keeps_what_is_not_grouping_and_stays_linear():
+    assert unwrap_groups("((1, 2))") == "(1, 2)"  # a pair keeps its parentheses
+    for kept in ("(1, 2]", "\\{1, 2\\}", "{1}{2}", "(x+1)(x-1)", "\\frac{1}{2}", "((((", "(]"):
+        assert unwrap_groups(kept) == kept
+    assert unwrap_groups("( { 42 } )") == "42"
+    began = time.perf_counter()
+    assert unwrap_groups("{" * 200_000 + "42" + "}" * 200_000) == "42"
+    assert unwrap_groups("(" * 200_000 + "42") == "(" * 200_000 + "42"
+    assert time.perf_counter() - began < 2.0
+
+
+def test_arith_takes_bare_integers_only_at_any_depth_and_any_length():
+    """arith's rule is exact integer equality (docs/objectives.md): wrapping is no integer at depth 1 or 400,
+    decided in linear time; a 5,000-digit number (int() refuses over 4,300 digits) is compared, not a crash."""
+    for depth in (1, 400):
+        began = time.perf_counter()
+        assert not integer_equal(last_boxed("\\boxed{" + "{" * depth + "42" + "}" * depth + "}"), "42")
+        assert not integer_equal(last_boxed("\\boxed{" + "(" * depth + "42" + ")" * depth + "}"), "42")
+        assert time.perf_counter() - began < 0.5
+    assert integer_equal("0" * 5000 + "42", "42") and not integer_equal("4" * 5000, "42")
+    assert integer_equal("+056", "56") and integer_equal("-0", "0") and not integer_equal("-5", "5")

@@ -1,0 +1,184 @@
+"""One protocol-3 comparability group analysed (docs/leaderboard.md): the delivered board and the trajectory
+board, each a ranking and one named Holm family of paired comparisons with the static baseline.
+
+Every comparison pairs seeds; the exact sign-flip permutation test decides (distribution-free), the paired t-test
+is printed beside it; Holm's correction runs over every comparison printed on the board. An entry whose
+mechanism cannot act under its estimator is "not tested", never "no difference".
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from morlbench.compare.protocol3 import HEADLINE_LEVEL, TARGET_LEVELS, Entry3, SeedValues, gather, group_values, targets
+from morlbench.compare.records import RunRecord
+from morlbench.metrics.pareto import hypervolume
+from morlbench.metrics.stats import ALPHA, MIN_RANKED_SEEDS, PairedTest, holm, minimum_detectable, paired_t, sign_flip_p
+from morlbench.metrics.survival import kaplan_meier
+from morlbench.metrics.task_interval import task_interval
+from morlbench.preferences import parse_preferences
+
+HEADLINE = TARGET_LEVELS.index(HEADLINE_LEVEL)
+
+
+@dataclass
+class Test3:
+    test: PairedTest  # the paired t-test: difference, uncorrected 95% interval, t p-value
+    exact_p: float | None  # sign-flip permutation p-value: the one that decides
+    adjusted_p: float | None = None  # Holm over the board's family
+    verdict: str = "tie"
+
+
+@dataclass
+class Row3:
+    entry: Entry3
+    values: list[SeedValues]
+    baseline: bool = False
+    not_tested: str | None = None  # why the entry's mechanism cannot act, when it cannot
+    tests: dict[str, Test3] = field(default_factory=dict)  # "delivered", "auc", "time"
+    ahead: float | None = None  # descriptive: share of matched scheduled steps with HV(s) above the baseline's
+    interval: tuple[float, float | None, float | None, str] = (float("nan"), None, None, "")
+    rank: int | None = None  # delivered board
+    trajectory_rank: int | None = None
+
+    @property
+    def label(self) -> str:
+        return self.entry.label
+
+    @property
+    def seeds(self) -> list[int]:
+        return [v.seed for v in self.values]
+
+    def by_seed(self, metric: str) -> dict[int, float]:
+        return {v.seed: value_of(v, metric) for v in self.values}
+
+    def mean(self, metric: str) -> float:
+        return float(np.mean([value_of(v, metric) for v in self.values])) if self.values else float("nan")
+
+    @property
+    def ranked(self) -> bool:
+        return len(self.values) >= MIN_RANKED_SEEDS
+
+
+def value_of(v: SeedValues, metric: str) -> float:
+    if metric == "time":  # restricted time to the headline target: min(T, budget), censored at the budget
+        return v.times[HEADLINE].time if v.times else float("nan")
+    return float(getattr(v, {"delivered": "hypervolume", "auc": "auc"}.get(metric, metric)))
+
+
+@dataclass
+class Group3:
+    key: dict[str, Any]
+    rows: list[Row3]
+    baseline: str | None
+    hv0: float | None
+    targets: list[float]
+    family: dict[str, int]  # board -> comparisons in its Holm family
+    detectable: dict[str, tuple[float, float] | None]  # board -> (at Holm's first step, at its last), headline metric
+    seeds: int
+    notes: list[str]
+
+
+def interval_of(values: list[SeedValues], preferences: tuple[tuple[float, ...], ...]
+                ) -> tuple[float, float | None, float | None, str]:
+    """The delivered HV's interval over seeds and report problems (task level) when every seed kept its
+    per-problem values, else over seeds alone."""
+    matrices = [v.per_problem for v in values]
+    if values and all(m is not None for m in matrices) and len({m.shape for m in matrices}) == 1:
+        k = values[0].delivered.shape[1]
+        return (*task_interval(matrices, lambda x: hypervolume(x.reshape(-1, k))), "task")
+    from morlbench.metrics.stats import t_interval
+
+    return (*t_interval([v.hypervolume for v in values]), "seeds")
+
+
+def compare(row: Row3, base: Row3, metric: str) -> Test3:
+    a, b = row.by_seed(metric), base.by_seed(metric)
+    shared = sorted(set(a) & set(b))
+    return Test3(paired_t(a, b), sign_flip_p([a[s] - b[s] for s in shared]))
+
+
+def ahead_share(row: Row3, base: Row3) -> float | None:
+    """Dominance at matched steps, descriptive: over the seeds both have, the mean share of scheduled steps at which
+    the entry's trajectory hypervolume is above the baseline's (a tie counts one half)."""
+    theirs = {v.seed: v.curve for v in base.values}
+    shares = []
+    for v in row.values:
+        if v.seed in theirs:
+            pairs = list(zip((x for _, x in v.curve), (y for _, y in theirs[v.seed])))
+            shares.append(sum(1.0 if a > b else 0.5 if a == b else 0.0 for a, b in pairs) / len(pairs))
+    return float(np.mean(shares)) if shares else None
+
+
+def decide(tests: list[Test3], lower_is_better: list[bool]) -> None:
+    for test, p, lower in zip(tests, holm([t.exact_p for t in tests]), lower_is_better):
+        test.adjusted_p = p
+        if test.test.n < 2:
+            test.verdict = f"untested ({test.test.n} shared seed{'' if test.test.n == 1 else 's'})"
+        elif p is not None and p < ALPHA:
+            test.verdict = "better" if (test.test.mean_difference < 0) == lower else "worse"
+
+
+def detectable(tests: list[Test3], family: int) -> tuple[float, float] | None:
+    sds = [t.test.sd_difference for t in tests if t.test.sd_difference is not None]
+    ns = [t.test.n for t in tests if t.test.n >= 2]
+    if not sds or not ns or family == 0:
+        return None
+    sd, n = float(np.sqrt(np.mean(np.square(sds)))), int(np.median(ns))
+    return minimum_detectable(sd, n, alpha=ALPHA / family), minimum_detectable(sd, n, alpha=ALPHA)
+
+
+def analyse3(key: dict[str, Any], records: list[RunRecord], reference_front: np.ndarray | None = None) -> Group3:
+    """``reference_front``: a stored reference front that applies to the group (pair metrics only)."""
+    preferences = parse_preferences(key["preferences"], len(key["objectives"]))
+    entries = gather(records)
+    values, hv0 = group_values(entries, key, preferences, reference_front)
+    rows = [Row3(e, values[label]) for label, e in entries.items() if values[label]]
+    statics = sorted((r for r in rows if r.entry.linear_static), key=lambda r: (-len(r.values), r.label))
+    base = statics[0] if statics else None
+    for row in rows:
+        row.interval = interval_of(row.values, preferences)
+        inert = [r for r in row.entry.runs if r.inert]
+        if inert:
+            row.not_tested = "not tested: its mechanism cannot act under this estimator"
+    if base is not None:
+        base.baseline = True
+        contestants = [r for r in rows if r is not base and r.not_tested is None]
+        for r in contestants:
+            r.tests = {"delivered": compare(r, base, "delivered"), "auc": compare(r, base, "auc")}
+            if hv0 is not None:
+                r.tests["time"] = compare(r, base, "time")
+        decide([r.tests["delivered"] for r in contestants], [False] * len(contestants))
+        for r in contestants:
+            r.ahead = ahead_share(r, base)
+        trajectory = [(r.tests[m], m == "time") for r in contestants for m in ("auc", "time") if m in r.tests]
+        decide([t for t, _ in trajectory], [lower for _, lower in trajectory])
+    family = {"delivered": 0, "trajectory": 0}  # the comparisons Holm's correction ran over (tested ones)
+    for r in rows:
+        for name, test in r.tests.items():
+            family["delivered" if name == "delivered" else "trajectory"] += test.exact_p is not None
+    for metric, attr in (("delivered", "rank"), ("auc", "trajectory_rank")):
+        for i, row in enumerate(sorted((r for r in rows if r.ranked), key=lambda r: (-r.mean(metric), r.label)), 1):
+            setattr(row, attr, i)
+    rows.sort(key=lambda r: (not r.baseline, r.rank is None, r.rank or 0, r.label))
+    detect = {"delivered": detectable([r.tests["delivered"] for r in rows if "delivered" in r.tests],
+                                      family["delivered"]),
+              "trajectory": detectable([r.tests["auc"] for r in rows if "auc" in r.tests], family["trajectory"])}
+    notes = [f"{e.label}: {n}" for e in entries.values() for n in e.notes]
+    return Group3(key, rows, base.label if base else None, hv0, targets(hv0), family, detect,
+                  max((len(r.values) for r in rows), default=0), notes)
+
+
+def km_median(row: Row3, level: int = HEADLINE) -> tuple[float | None, float | None, float | None, int]:
+    """Kaplan-Meier median steps to a target [interval], and how many seeds reached it."""
+    times = [v.times[level] for v in row.values if v.times]
+    if not times:
+        return None, None, None, 0
+    return (*kaplan_meier(times).median(), sum(t.reached for t in times))
+
+
+def restricted_mean(row: Row3, level: int = HEADLINE) -> float | None:
+    times = [v.times[level] for v in row.values if v.times]
+    return kaplan_meier(times).restricted_mean() if times else None

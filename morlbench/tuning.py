@@ -1,0 +1,161 @@
+"""Equal tuning (protocol 3, docs/suites.md): one small search that every entry of a suite gets.
+
+A suite's ``[tune]`` table names a setting (``lr``, ``engine.NAME``, ``method.NAME`` or a run setting), the values
+to try and tuning seeds disjoint from the ranked seeds. ``morlbench tune SUITE`` runs every entry at every value on
+the tuning seeds and chooses, per entry, the value with the highest mean delivered hypervolume on the selection
+split (the report split is never looked at; of equal means, the first value listed). The choice is written beside
+the suite file (SUITE.tuning.json, to be committed); ``morlbench sweep`` then runs each entry at its chosen value,
+so the value is recorded in every ranked run's spec. A method entry may search another setting with as many
+values (``tune = { setting = "method.reg", values = [...] }``) or none (``tune = false``: run as configured, e.g.
+a method as its paper runs it); both are named in the record.
+"""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from morlbench.errors import UsageError
+from morlbench.results.atomic import atomic_write_json
+from morlbench.suite_file import Suite, _slug, expand, read_suite
+
+TUNE_KEYS = {"setting", "values", "seeds"}
+
+
+@dataclass(frozen=True)
+class Search:
+    setting: str
+    values: list[Any]
+    seeds: list[int]
+
+
+def record_path(suite_path: Path) -> Path:
+    return suite_path.with_name(suite_path.stem + ".tuning.json")
+
+
+def suite_search(data: dict[str, Any], path: Path) -> Search | None:
+    table = data.get("tune")
+    if table is None:
+        return None
+    if not isinstance(table, dict) or set(table) != TUNE_KEYS:
+        raise UsageError(f"suite {path} [tune]: expected exactly the keys {', '.join(sorted(TUNE_KEYS))}")
+    seeds, values = table["seeds"], table["values"]
+    if not isinstance(values, list) or not values or len({json.dumps(v) for v in values}) != len(values):
+        raise UsageError(f"suite {path} [tune] values {values!r}: a non-empty list of distinct values")
+    if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0
+                                                           for s in seeds) or len(set(seeds)) != len(seeds):
+        raise UsageError(f"suite {path} [tune] seeds {seeds!r}: distinct whole numbers >= 0")
+    if set(seeds) & set(data["seeds"]):
+        raise UsageError(f"suite {path} [tune] seeds {sorted(set(seeds) & set(data['seeds']))} are ranked seeds too; "
+                         "tuning seeds must be disjoint from the suite's seeds")
+    return Search(str(table["setting"]), values, seeds)
+
+
+def entry_search(entry: dict[str, Any], search: Search, where: str) -> Search | None:
+    """The search an entry gets: the suite's, another setting with as many values, or none (``tune = false``)."""
+    own = entry.get("tune", True)
+    if own is True:
+        return search
+    if own is False:
+        return None
+    if not isinstance(own, dict) or set(own) != {"setting", "values"} or not isinstance(own["values"], list) \
+            or len(own["values"]) != len(search.values):
+        raise UsageError(f"{where} tune: true, false, or {{setting, values}} with {len(search.values)} values (the "
+                         "suite's search size: every entry gets as many candidates)")
+    return Search(str(own["setting"]), own["values"], search.seeds)
+
+
+def tuning_suite(path: Path, root: Path | None) -> tuple[Suite, dict[tuple[str, str], tuple[str, Any]]]:
+    """Every entry at every value of its search, on the tuning seeds, under ROOT/tuning; and each candidate's
+    (setting, value) by (label, directory part)."""
+    data = read_suite(path)
+    search = suite_search(data, path)
+    if search is None:
+        raise UsageError(f"suite {path} has no [tune] table: nothing to tune")
+    candidates: dict[tuple[str, str], tuple[str, Any]] = {}
+
+    def choices(label: str, entry: dict[str, Any]) -> list[tuple[str, str | None, Any]]:
+        own = entry_search(entry, search, f"suite {path} method {label!r}")
+        out = [] if own is None else [(f"tune-{_slug(own.setting)}={_slug(v)}", own.setting, v) for v in own.values]
+        candidates.update({(label, part): (setting, value) for part, setting, value in out})
+        return out
+
+    suite = expand(data, path, (root or Path("runs") / "sweeps" / _slug(data["name"])) / "tuning", search.seeds,
+                   choices)
+    suite.leaderboard = None  # tuning runs are never submitted
+    return suite, candidates
+
+
+def selection_hypervolume(run_dirs: list[Path]) -> float | None:
+    """The delivered points' hypervolume on the selection split (the final evaluation's), for one entry seed."""
+    from morlbench.compare.records import from_run_dir
+    from morlbench.metrics.delivered import served_at, single_at
+    from morlbench.metrics.pareto import hypervolume
+    from morlbench.results.rundir import open_run
+
+    points = []
+    for directory in run_dirs:
+        record = from_run_dir(open_run(directory))
+        final = record.evals[-1] if record.evals else {}
+        found = (served_at(final, record.preferences, "objectives") if record.serves
+                 else [single_at(final, "objectives")])
+        if not found or any(p is None for p in found):
+            return None
+        points += found
+    return hypervolume(np.asarray(points))
+
+
+def choose(suite: Suite, candidates: dict[tuple[str, str], tuple[str, Any]], path: Path) -> dict[str, Any]:
+    """The record of the search: every candidate's selection hypervolume per tuning seed, and each entry's choice."""
+    groups: dict[tuple[str, str], dict[int, list[Path]]] = defaultdict(lambda: defaultdict(list))
+    for run in suite.runs:
+        part = next(p for p in run.out.relative_to(suite.path).parts if p.startswith("tune-"))
+        groups[(run.label, part)][run.spec.seed].append(run.out)
+    entries: dict[str, Any] = {}
+    for (label, part), by_seed in groups.items():
+        setting, value = candidates[(label, part)]
+        scores = {str(s): selection_hypervolume(dirs) for s, dirs in sorted(by_seed.items())}
+        valid = [v for v in scores.values() if v is not None]
+        entry = entries.setdefault(label, {"setting": setting, "candidates": []})
+        entry["candidates"].append({"value": value, "by_seed": {s: None if v is None else round(v, 6)
+                                                                 for s, v in scores.items()},
+                                    "mean": round(float(np.mean(valid)), 6) if len(valid) == len(scores) else None})
+    for entry in entries.values():
+        complete = [c for c in entry["candidates"] if c["mean"] is not None]
+        entry["chosen"] = max(complete, key=lambda c: c["mean"])["value"] if complete else None
+    return {"suite": suite.name, "suite_file": path.name, "rule": "highest mean delivered hypervolume on the "
+            "selection split over the tuning seeds; of equal means the first value listed", "entries": entries}
+
+
+def chosen_values(path: Path, data: dict[str, Any]) -> Any:
+    """(label, entry) -> [("", setting, chosen value)] from the suite's tuning record; every entry as configured for a
+    suite without [tune]. A suite with [tune] and no record for a tuned entry is refused: the ranked runs' settings
+    are not known before tuning."""
+    search = suite_search(data, path)
+    if search is None:
+        return lambda label, entry: [("", None, None)]
+    record = record_path(path)
+    try:
+        entries = json.loads(record.read_text())["entries"]
+    except (OSError, ValueError, KeyError, TypeError):
+        entries = None
+
+    def choices(label: str, entry: dict[str, Any]) -> list[tuple[str, str | None, Any]]:
+        if entry_search(entry, search, f"suite {path} method {label!r}") is None:
+            return [("", None, None)]
+        found = (entries or {}).get(label, {})
+        if found.get("chosen") is None:
+            raise UsageError(f"suite {path} tunes {label!r} and {record} holds no value chosen for it: run "
+                             f"`morlbench tune {path}` first")
+        return [("", found["setting"], found["chosen"])]
+    return choices
+
+
+def write_record(path: Path, record: dict[str, Any]) -> Path:
+    target = record_path(path)
+    atomic_write_json(target, record)
+    return target

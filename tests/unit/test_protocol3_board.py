@@ -1,0 +1,146 @@
+"""Protocol 3's boards on mini suites worked out by hand (docs/leaderboard.md): the protocol fixes the
+candidates, times to target are censored data, one Holm family per board, stable order."""
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from morlbench.compare.board3 import analyse3
+from morlbench.compare.protocol3 import gather
+from morlbench.compare.records import RunRecord
+from morlbench.errors import UsageError
+from morlbench.metrics.pareto import hypervolume
+
+W = ((0.5, 0.5), (0.75, 0.25), (0.375, 0.625))
+W_TEXT = "0.5,0.5;0.75,0.25;0.375,0.625"
+KEY = {"protocol": 3, "engine": "morlbench-2", "task_version": "t1", "objectives": ["a", "b"], "model": "m@0",
+       "steps": 10, "batch": "2x4", "selection_split": "select:4", "report_split": "report:4", "decoding": "greedy",
+       "max_new_tokens": 8, "eval_every": 5, "preferences": W_TEXT}
+START = [0.2, 0.5]
+
+
+def single(label, seed, w, final, path=(), method="static", inert=False, entry=None, extra=False):
+    """A single-policy run started at w: the starting point at step 0, ``path`` at step 5, ``final`` at 10."""
+    points = [START, *(path or [final]), final]
+    evals = [{"step": s, "rollouts": s * 8, "tokens": s * 40 + seed, "objectives": list(p)}
+             for s, p in zip((0, 5, 10), points)]
+    evals[-1]["report"] = list(final)
+    if extra:  # evaluations off the schedule: never read
+        evals.insert(1, {"step": 3, "rollouts": 24, "tokens": 120, "objectives": [1.0, 1.0], "report": [1.0, 1.0]})
+    return RunRecord(label, f"{label}-{w}", method, "", seed, KEY, ["a", "b"], evals, weights=list(w),
+                     entry_id=entry or label, inert=inert, method_settings={})
+
+
+def serving(label, seed, finals, extra_points=()):
+    """A preference-serving run: at every evaluation one point per w of W (the final ones valued on report)."""
+    evals = []
+    for s in (0, 5, 10):
+        points = [{"preference": list(w), "objectives": list(START if s == 0 else f)} for w, f in zip(W, finals)]
+        points += [{"preference": list(p), "objectives": [1.0, 1.0]} for p in extra_points]
+        if s == 10:
+            for p in points:
+                p["report"] = p["objectives"]
+        evals.append({"step": s, "rollouts": s * 8, "tokens": s * 40 + seed, "points": points})
+    return RunRecord(label, label, "meta", "", seed, KEY, ["a", "b"], evals, weights=[0.5, 0.5], serves=True,
+                     entry_id=label, method_settings={})
+
+
+def static_entry(seeds, shift=0.0):
+    return [single("static", s, w, [0.3 + shift + 0.01 * s, 0.6 - 0.1 * i]) for s in seeds for i, w in enumerate(W)]
+
+
+def test_extra_candidates_are_ignored():
+    """Points served at preferences outside W and evaluations off the schedule change nothing on either board."""
+    seeds = range(3)
+    finals = [[0.4, 0.6], [0.5, 0.4], [0.35, 0.65]]
+    plain = static_entry(seeds) + [serving("meta", s, finals) for s in seeds]
+    padded = static_entry(seeds) + [serving("meta", s, finals, extra_points=[(0.9, 0.1), (0.1, 0.9)]) for s in seeds]
+    padded += [single("static", s, w, [0.9, 0.9]) for s in seeds for w in [(0.9, 0.1)]]  # started outside W
+    a, b = analyse3(KEY, plain), analyse3(KEY, padded)
+    for row_a, row_b in zip(a.rows, b.rows):
+        assert row_a.label == row_b.label
+        assert [v.hypervolume for v in row_a.values] == [v.hypervolume for v in row_b.values]
+        assert [v.auc for v in row_a.values] == [v.auc for v in row_b.values]
+    assert any("not a preference of W" in n for n in b.notes)
+    # the delivered front is exactly |W| points, whatever the run evaluated
+    assert all(v.delivered.shape == (3, 2) for r in b.rows for v in r.values)
+    assert b.rows[1].values[0].hypervolume == pytest.approx(hypervolume(np.asarray(finals)))
+
+
+def test_off_schedule_evaluations_of_a_single_run_are_ignored():
+    plain = static_entry(range(2))
+    padded = [single("static", s, w, [0.3 + 0.01 * s, 0.6 - 0.1 * i], extra=True)
+              for s in range(2) for i, w in enumerate(W)]
+    assert [v.auc for v in analyse3(KEY, plain).rows[0].values] == [v.auc for v in analyse3(KEY, padded).rows[0].values]
+
+
+def test_an_entry_seed_lacking_a_preference_is_not_on_the_boards():
+    records = static_entry([0, 1])[:-1]  # seed 1 lacks its run from W's last vector
+    group = analyse3(KEY, records)
+    assert group.rows[0].seeds == [0]
+    assert any("seed 1 lacks" in n for n in group.notes)
+
+
+def test_same_evaluations_under_two_seeds_are_refused():
+    one = single("x", 0, W[0], [0.5, 0.5])
+    two = single("x", 1, W[0], [0.5, 0.5])
+    two.evals = one.evals  # seed 0's evaluations filed again as seed 1
+    with pytest.raises(UsageError, match="same evaluations"):
+        gather([one, two])
+
+
+def test_holm_families_verdicts_and_not_tested():
+    """Baseline + three contestants (one inert): delivered family 2, trajectory family 4 (HV-AUC and time each)."""
+    seeds = range(10)
+    records = static_entry(seeds)
+    records += [single("better", s, w, [0.6 + 0.01 * s, 0.7 - 0.1 * i], path=[[0.6, 0.7]], method="gdpo")
+                for s in seeds for i, w in enumerate(W)]
+    records += [single("same", s, w, [0.3 + 0.01 * s + (0.002 if s % 2 else -0.002), 0.6 - 0.1 * i],
+                       method="gradient") for s in seeds for i, w in enumerate(W)]
+    records += [single("inert", s, w, [0.5, 0.5 - 0.1 * i], inert=True, method="hv-meta-reward")
+                for s in seeds for i, w in enumerate(W)]
+    group = analyse3(KEY, records)
+    assert group.family == {"delivered": 2, "trajectory": 4}
+    rows = {r.label: r for r in group.rows}
+    assert rows["static"].baseline and rows["static"].rank is not None
+    better = rows["better"].tests["delivered"]
+    assert better.verdict == "better"
+    assert better.exact_p == pytest.approx(2 / 1024)  # every one of 10 seeds ahead: the exact floor
+    assert better.adjusted_p == pytest.approx(2 * 2 / 1024)  # Holm's first step over a family of 2
+    assert rows["same"].tests["delivered"].verdict == "tie"
+    assert rows["inert"].not_tested and not rows["inert"].tests
+    assert rows["better"].rank == 1 and rows["better"].tests["time"].verdict == "better"  # reaches sooner
+    d = group.detectable["delivered"]
+    assert d[0] > d[1]  # after the correction (alpha / 2) larger than at alpha
+
+
+def test_times_to_target_are_censored_not_averaged_over_survivors():
+    seeds = range(4)
+    records = static_entry(seeds)
+    # reaches the top target at step 5 on seed 0 only: median unreached, restricted mean (5 + 3 x 10) / 4
+    records += [single("rare", s, w, [0.95, 0.95] if s == 0 else [0.3, 0.5], path=[[0.95, 0.95] if s == 0 else
+                [0.3, 0.5]]) for s in seeds for w in W]
+    group = analyse3(KEY, records)
+    from morlbench.compare.board3 import km_median, restricted_mean
+
+    rare = next(r for r in group.rows if r.label == "rare")
+    top = len(group.targets) - 1
+    median, _, _, reached = km_median(rare, top)
+    assert median is None and reached == 1
+    assert restricted_mean(rare, top) == pytest.approx((5 + 3 * 10) / 4)
+    # monotone in the target: a higher target is never reached sooner
+    means = [restricted_mean(rare, i) for i in range(len(group.targets))]
+    assert means == sorted(means)
+
+
+def test_order_of_the_records_changes_nothing():
+    records = static_entry(range(3)) + [serving("meta", s, [[0.4, 0.6], [0.5, 0.4], [0.3, 0.7]]) for s in range(3)]
+    shuffled = list(records)
+    random.Random(3).shuffle(shuffled)
+    from morlbench.compare.render3 import delivered_rows, group_text3, trajectory_rows
+
+    a, b = analyse3(KEY, records), analyse3(KEY, shuffled)
+    assert group_text3(a) == group_text3(b)
+    assert delivered_rows(a) == delivered_rows(b) and trajectory_rows(a) == trajectory_rows(b)
