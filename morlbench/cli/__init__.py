@@ -148,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=commands.cmd_report)
     p = sub.add_parser("generate", help="completions from a trained run, for a preference if it serves any",
                        description="Print completions of a run's final policy. Runs of methods that serve "
-                       "preferences (meta-policy, soups) need --preference.")
+                       "preferences (meta-policy, soups, conditioned) need --preference.")
     p.add_argument("--run", type=Path, required=True, help="run directory")
     p.add_argument("--preference", default=None, help="comma-separated weights, one per objective, e.g. 0.6,0.2,0.2")
     p.add_argument("--prompt", action="append", help="a question (repeatable); the task's prompt format is applied")

@@ -9,7 +9,8 @@ declared in one place, its ``Capabilities``.
 A method that owns its training schedule (the bi-level meta-policy) also overrides ``prepare_policy`` (add
 modules such as adapters; say which parameters train at which learning rate), ``train(loop)`` (built from the
 public loop's primitives: rollout, reward_batch, update, end_step), and, when one artifact serves many
-preferences, ``evaluation_preferences`` and ``serve``. Method modules need no torch at import time.
+preferences, ``serve`` (the protocol serves the artifact at each preference of its set W). Method modules need
+no torch at import time.
 """
 from __future__ import annotations
 
@@ -127,14 +128,6 @@ class Rollout:
     tokens: int = 0
 
 
-@dataclass
-class PreferenceSweep:
-    """Preferences an evaluation serves from one artifact: a grid (the front) and optional held-out ones."""
-
-    grid: np.ndarray  # (n, K)
-    held_out: np.ndarray | None = None  # (m, K), scored for served utility, not part of the front
-
-
 class TrainingLoop(Protocol):
     """The public loop ``Method.train`` drives (``morlbench.run.loop.Loop``): the primitives of one step."""
 
@@ -194,10 +187,6 @@ class Method:
             stats = loop.update(rollout, self.advantages(batch))
             log = self.after_step(StepInfo(step + 1, rollout.rewards.mean(axis=0), stats))
             loop.end_step(rollout, stats, log)
-
-    def evaluation_preferences(self, step: int, final: bool) -> PreferenceSweep | None:
-        """Preferences to serve and score at an evaluation; None scores the single trained policy."""
-        return None
 
     def serve(self, preference: np.ndarray | None) -> None:
         """Set the policy to serve ``preference``; methods that train one policy accept only None."""

@@ -7,8 +7,8 @@ line (``preference 0.50 0.25 0.25``) after the task prompt (``position=end``, ne
 reward tokens are) or before it; training is online RL: every prompt group of a step draws its own w (a simplex
 vertex or edge midpoint for a share ``vertex_share`` of the groups, Dirichlet(``dirichlet``) for the rest, as
 meta-policy's upper level does), its completions are sampled from the prompt conditioned on w, and their rewards
-are scalarised by that w (sum_k w_k r_k) before the run's estimator. Evaluation serves a Das-Dennis grid of
-preferences and, at the end, held-out Dirichlet preferences, each by conditioning the prompts on it.
+are scalarised by that w (sum_k w_k r_k) before the run's estimator. The protocol serves the artifact at each
+preference of its set W (evaluation protocol 3) by conditioning the prompts on it.
 
 The prompt change goes through the plugin API's ``Method.condition`` (declared by ``conditions_prompts``), which
 the training loop, every evaluation and ``morlbench generate`` apply: exactly what a plugin would use.
@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 
 from morlbench.errors import UsageError
-from morlbench.methods.base import Capabilities, Method, MethodContext, PreferenceSweep, TrainingLoop
-from morlbench.preferences import das_dennis, dirichlet, training_preferences
+from morlbench.methods.base import Capabilities, Method, MethodContext, TrainingLoop
+from morlbench.preferences import training_preferences
 from morlbench.settings import setting
 
 POSITIONS = ("end", "start")
@@ -36,11 +36,6 @@ class ConditionedSettings:
                                   "Dirichlet", low=0, high=1)
     dirichlet: float = setting(1.0, "Dirichlet concentration of the other preferences", low=0, high=1e6,
                                open_low=True)
-    grid_partitions: int = setting(4, "Das-Dennis grid of preferences swept at evaluation (15 points for K = 3)",
-                                   low=1, high=64)
-    held_out: int = setting(10, "off-grid preferences scored at the final evaluation (served utility)", low=0,
-                            high=10_000)
-    held_out_seed: int = setting(2026, "seed of the held-out preferences (the same for every run)", low=0)
 
 
 def preference_line(preference: np.ndarray) -> str:
@@ -66,9 +61,6 @@ class Conditioned(Method):
 
     def setup(self, context: MethodContext) -> None:
         super().setup(context)
-        k = len(context.objectives)
-        self.grid = das_dennis(k, self.settings.grid_partitions)
-        self.held_out = dirichlet(k, self.settings.held_out, self.settings.held_out_seed)
         self.served = np.asarray(context.initial_weights, dtype=np.float64)
 
     # -- the prompt hook ------------------------------------------------------------------------
@@ -103,12 +95,6 @@ class Conditioned(Method):
             loop.end_step(rollout, stats, {"preferences": preferences.round(4).tolist()})
 
     # -- serving --------------------------------------------------------------------------------
-    def evaluation_preferences(self, step: int, final: bool) -> PreferenceSweep | None:
-        if step == 0:  # the initial point: the untrained policy reading the run's --weights
-            self.serve(None)
-            return None
-        return PreferenceSweep(self.grid, self.held_out if final and len(self.held_out) else None)
-
     def serve(self, preference: np.ndarray | None) -> None:
         """Condition evaluations and generation on ``preference``; None: the run's --weights."""
         if preference is not None:

@@ -8,7 +8,7 @@ w-scalarised reward with one w per prompt group, drawn from the simplex vertices
 Dirichlet(alpha). Both levels share the run's step budget: ``mixer_share`` of the steps go to the upper level.
 
 ``soups`` trains the same experts with the whole budget and serves w by interpolating them linearly.
-One trained artifact serves any preference; evaluation sweeps a Das-Dennis grid of preferences.
+One trained artifact serves any preference; the protocol serves it at each preference of its set W.
 """
 from __future__ import annotations
 
@@ -18,9 +18,11 @@ from typing import Any
 import numpy as np
 
 from morlbench.errors import UsageError
-from morlbench.methods.base import Capabilities, Method, MethodContext, PreferenceSweep, TrainingLoop
-from morlbench.preferences import das_dennis, dirichlet, training_preferences
+from morlbench.methods.base import Capabilities, Method, MethodContext, TrainingLoop
+from morlbench.preferences import das_dennis, training_preferences
 from morlbench.settings import setting
+
+RESIDUAL_GRID = 4  # Das-Dennis partitions of the preferences the mixer's distance from soups is averaged over
 
 
 def split_steps(total: int, parts: int) -> list[int]:
@@ -39,11 +41,6 @@ class ExpertSettings:
     anchor: float = setting(0.2, "+ anchor * r_{anchor_objective} in the reward of every other expert", low=0,
                             high=1e6)
     anchor_objective: str = setting("accuracy", "the objective added to every other expert's reward")
-    grid_partitions: int = setting(4, "Das-Dennis grid of preferences swept at evaluation (15 points for K = 3)",
-                                   low=1, high=64)
-    held_out: int = setting(10, "off-grid preferences scored at the final evaluation (served utility)", low=0,
-                            high=10_000)
-    held_out_seed: int = setting(2026, "seed of the held-out preferences (the same for every run)", low=0)
 
 
 @dataclass
@@ -100,9 +97,7 @@ class Soups(Method):
         k = len(context.objectives)
         self.expert_steps, _ = self.budget_split(k, context.total_steps)
         self.chunks = split_steps(self.expert_steps, k)
-        self.grid = das_dennis(k, self.settings.grid_partitions)
-        # Dirichlet(1) preferences off the grid, the same for every run with the same held_out_seed.
-        self.held_out = dirichlet(k, self.settings.held_out, self.settings.held_out_seed)
+        self.grid = das_dennis(k, RESIDUAL_GRID)  # where the mixer's distance from soups is measured
 
     # -- the schedule ---------------------------------------------------------------------------
     def expert_at(self, step: int) -> int | None:
@@ -145,20 +140,10 @@ class Soups(Method):
         raise UsageError(f"method {self.name} has no upper level")
 
     def mixer_residual(self) -> float:
-        """Mean |phi(w)| over the evaluation grid: how far the learned mix has moved from soups."""
+        """Mean |phi(w)| over a Das-Dennis grid of preferences: how far the learned mix has moved from soups."""
         return self.experts.mean_residual(self.grid)
 
     # -- serving --------------------------------------------------------------------------------
-    def evaluation_preferences(self, step: int, final: bool) -> PreferenceSweep | None:
-        if step == 0:
-            return None  # the experts start at zero: every preference serves the base policy
-        if final:
-            return PreferenceSweep(self.grid, self.held_out if len(self.held_out) else None)
-        if step <= self.expert_steps:  # the lower level: score the expert that is being (or was last) trained
-            expert = self.expert_at(step - 1)
-            return PreferenceSweep(np.eye(len(self.objectives))[[expert]])
-        return PreferenceSweep(self.grid)
-
     def serve(self, preference: np.ndarray | None) -> None:
         if preference is None:
             self.experts.set_preferences(None)

@@ -25,8 +25,7 @@ def conditioned_run(tmp_path_factory):
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(Engine, "sample", recording)
-        execute(tiny_spec(method="conditioned", method_options={"grid_partitions": 1, "held_out": 2}), out,
-                progress=False)
+        execute(tiny_spec(method="conditioned"), out, progress=False)
     return out, sampled
 
 
@@ -39,12 +38,16 @@ def test_training_rollouts_read_their_groups_preference(conditioned_run):
         assert all(p.endswith(preference_line(w)) for p, w in zip(prompts, rows))
 
 
-def test_evaluations_sweep_served_preferences(conditioned_run):
+def test_evaluations_serve_the_protocols_preferences(conditioned_run):
+    """Protocol 3: at every evaluation the artifact is served at each preference of W, the final one valued on the
+    report split too."""
+    from morlbench.preferences import default_preference_set
+
     out, _ = conditioned_run
     evals = [json.loads(line) for line in read(out / "eval.jsonl").splitlines()]
-    assert "objectives" in evals[0] and "report" in evals[0]  # step 0: the policy reading --weights
-    assert sorted(p["preference"] for p in evals[-1]["points"]) == [[0.0, 0.0, 1.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]
-    assert len(evals[-1]["held_out"]) == 2
+    served = [list(w) for w in default_preference_set(3)]
+    assert all([p["preference"] for p in e["points"]] == served for e in evals)
+    assert all("report" in p for p in evals[-1]["points"]) and not any("report" in p for p in evals[0]["points"])
     config = json.loads(read(out / "config.json"))
     assert config["resolved"]["method_capabilities"]["conditions_prompts"] is True
     assert "Served by one artifact" in read(out / "report.md")

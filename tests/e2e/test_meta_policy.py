@@ -180,7 +180,7 @@ def test_served_metrics_hand_checked():
 
 
 def tiny_meta_spec(method="meta-policy", **overrides):
-    options = {"grid_partitions": 1, "held_out": 2, **overrides.pop("method_options", {})}
+    options = dict(overrides.pop("method_options", {}))
     return small_spec(method=method, steps=4, eval_every=2, checkpoint_every=2, method_options=options,
                       **overrides)
 
@@ -283,7 +283,7 @@ def test_one_artifact_serves_short_answers_for_conciseness_and_long_ones_for_acc
     out = tmp_path / "soups"
     spec = small_spec(method="soups", steps=24, prompts_per_step=8, group_size=8, eval_every=24,
                       checkpoint_every=24, max_new_tokens=None,
-                      method_options={"grid_partitions": 1, "held_out": 0, "expert_lr": 3e-3})
+                      method_options={"expert_lr": 3e-3})
     execute(spec, out, progress=False)
     served = load_run(out, "0.8,0.1,0.1")
     problems = served.task.split("report")

@@ -13,8 +13,7 @@ from tests.factory import run_cli, tiny_spec
 def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("plugin-metrics")
     execute(tiny_spec(steps=2, eval_every=1, checkpoint_every=2), root / "static", progress=False)
-    execute(tiny_spec(method="soups", steps=3, eval_every=3, checkpoint_every=3,
-                      method_options={"grid_partitions": 1, "held_out": 0}), root / "soups", progress=False)
+    execute(tiny_spec(method="soups", steps=3, eval_every=3, checkpoint_every=3), root / "soups", progress=False)
     reference = root / "reference.json"
     version = json.loads((root / "static" / "config.json").read_text())["comparability"]["task_version"]
     reference.write_text(json.dumps({"task_versions": {version: {"hv_ref": 0.004, "front": [[0.5, 0.5, 0.5]],
@@ -50,7 +49,7 @@ def test_plugin_metrics_can_be_leaderboard_columns(test_plugin, runs, tmp_path):
     table = (tmp_path / "board" / "README.md").read_text()
     header = next(line for line in table.splitlines() if line.startswith("| rank |"))
     assert header.endswith("| spread | first-gap | evaluations | served-count |")
-    soups = next(line for line in table.splitlines() if line.startswith("| unranked (1 seeds) | soups_"))  # headline
+    soups = next(line for line in table.splitlines() if line.startswith("| unranked (1 seeds) | soups |"))  # headline
     assert soups.rstrip(" |").endswith("3.000")  # served-count: soups served at the 3 preferences of W
     assert "spread_mean" in (tmp_path / "board" / "results.csv").read_text().splitlines()[0]
     refused = run_cli(test_plugin, "leaderboard", "--results", tmp_path / "results", "--out", tmp_path / "x",

@@ -100,11 +100,10 @@ def test_a_condition_that_breaks_the_contract_is_named():
         conditioned_texts(Broken(), ["a", "b"])
 
 
-def test_evaluations_sweep_the_grid_and_step_zero_serves_the_runs_weights():
-    m = method(grid_partitions=2, held_out=3)
+def test_serving_a_preference_and_none_the_runs_weights():
+    m = method()
     m.serve(np.array([0.0, 1.0, 0.0]))
-    assert m.evaluation_preferences(0, final=False) is None and np.allclose(m.served, W)
-    sweep = m.evaluation_preferences(10, final=False)
-    assert len(sweep.grid) == 6 and sweep.held_out is None
-    assert len(m.evaluation_preferences(20, final=True).held_out) == 3
+    assert np.allclose(m.served, [0.0, 1.0, 0.0])
+    m.serve(None)
+    assert np.allclose(m.served, W)
     assert Conditioned.declares.serves_preferences and Conditioned.declares.conditions_prompts
