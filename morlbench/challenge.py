@@ -129,7 +129,8 @@ def run_challenge(plan: Plan, out: Path, jobs: int, progress: bool) -> tuple[Pat
     from morlbench.results.rundir import open_run
     from morlbench.suite_file import read_suite
     from morlbench.sweep import load_suite, run_suite
-    from morlbench.tuning import choose, suite_search, tuning_suite, write_record
+    from morlbench.tune_record import suite_search
+    from morlbench.tuning import choose, tuning_suite, write_record
 
     if suite_search(read_suite(plan.suite), plan.suite) is not None:
         tuning, candidates = tuning_suite(plan.suite, out)

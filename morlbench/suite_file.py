@@ -16,6 +16,7 @@ import tomllib
 from morlbench.errors import UsageError
 from morlbench.spec import RunSpec
 from morlbench.suitecheck import check_directories, checked_name, checked_seeds
+from morlbench.tune_record import chosen_values
 
 SPEC_FIELDS = {f.name for f in dataclasses.fields(RunSpec)} - {"task", "method", "seed", "method_options"}
 BUDGET_FIELDS = ("steps", "prompts_per_step", "group_size")
@@ -125,8 +126,6 @@ Choice = tuple[str, str | None, Any]
 def load_suite(path: Path, root: Path | None = None) -> Suite:
     """Parse and expand a suite file; every run's spec is validated before anything runs. A suite with a [tune]
     table runs each entry at the value its tuning chose (``morlbench tune``)."""
-    from morlbench.tuning import chosen_values
-
     data = read_suite(path)
     root = root or Path("runs") / "sweeps" / checked_name(_slug(data["name"]), f"suite {path}")
     return expand(data, path, root, data["seeds"], chosen_values(path, data))
@@ -143,6 +142,9 @@ def expand(data: dict[str, Any], path: Path, root: Path, seeds: list[int],
         if "name" not in entry:
             raise UsageError(f"{where}: missing the method's registered 'name'")
         label = _slug(entry.get("label", entry["name"]))
+        if label in ("", ".", ".."):
+            raise UsageError(f"{where}: label {label!r}: the run directory would leave the suite's directory; use "
+                             "labels of letters, digits and . _ = -")
         if label in labels:
             raise UsageError(f"{where}: label {label!r} is already used by methods[{labels[label]}]; set 'label'")
         labels[label] = index

@@ -81,7 +81,7 @@ CORPUS = {
     "middle evaluation removed": (_drop("eval.jsonl", 2), "eval.jsonl: step 2: no evaluation"),
     "objective NaN": (_edit("eval.jsonl", 2, _set("objectives", 0, math.nan)), "eval.jsonl: step 2: objectives"),
     "objective 5.0": (_edit("eval.jsonl", 2, _set("objectives", 1, 5.0)), "eval.jsonl: step 2: objectives"),
-    "report value infinite": (_edit("eval.jsonl", 0, _set("report", 2, math.inf)), "eval.jsonl: step 0: report"),
+    "report value infinite": (_edit("eval.jsonl", 4, _set("report", 2, math.inf)), "eval.jsonl: step 4: report"),
     "by-difficulty value negative": (_edit("eval.jsonl", 2, lambda r: r["by_difficulty"]["1"].__setitem__(0, -1)),
                                      "eval.jsonl: step 2: by_difficulty"),
     "rollouts forged": (_edit("eval.jsonl", 2, lambda r: r.__setitem__("rollouts", 1)), "eval.jsonl: step 2: counts"),

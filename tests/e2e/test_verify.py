@@ -50,7 +50,7 @@ def test_a_result_reproduces_bit_for_bit_and_a_tampered_copy_is_refused_naming_t
 
 def test_a_result_whose_claims_were_tampered_is_refused_before_any_rerun(submitted, tmp_path, capsys):
     data = json.loads(submitted.read_text())
-    data["evals"][0]["report"][0] = 1.0  # the initial point, on the front: its claimed hypervolume no longer holds
+    data["evals"][-1]["report"][0] = 1.0  # the delivered point: its claimed hypervolume no longer holds
     forged = tmp_path / "results" / "v" / "forged.json"
     forged.parent.mkdir(parents=True)
     forged.write_text(json.dumps(data))
@@ -64,13 +64,14 @@ def test_elsewhere_a_rerun_is_judged_by_its_schedule_and_front_within_the_tolera
     evals = json.loads(submitted.read_text())["evals"]
     drifted = json.loads(json.dumps(evals))
     drifted[-1]["tokens"] += 3  # rounding drift: other tokens sampled, the front moved a little
-    drifted[0]["report"] = [round(v * (1 - HV_TOLERANCE / 10), 6) for v in drifted[0]["report"]]  # the front
+    drifted[-1]["report"] = [round(v * (1 - HV_TOLERANCE / 10), 6) for v in drifted[-1]["report"]]  # delivered
     assert judge(evals, drifted, same_class=True)["verdict"] == "differs"
     verdict = judge(evals, drifted, same_class=False)
     assert verdict["verdict"] == "within-tolerance" and verdict["reproduced"]
-    assert verdict["difference"].startswith(f"evals[step 0].report[0]: recorded {evals[0]['report'][0]}, rerun ")
+    last = evals[-1]["step"]
+    assert verdict["difference"].startswith(f"evals[step {last}].")  # the first field that differs, named
     moved = json.loads(json.dumps(drifted))
-    moved[0]["report"] = [0.0] * len(moved[0]["report"])
+    moved[-1]["report"] = [0.0] * len(moved[-1]["report"])
     assert judge(evals, moved, same_class=False)["verdict"] == "differs"
     assert judge(evals, evals[:-1], same_class=False)["verdict"] == "differs"  # the schedule must be whole
 

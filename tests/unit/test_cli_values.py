@@ -133,4 +133,4 @@ def test_a_suite_name_cannot_leave_runs_sweeps(tmp_path, name):
 
 def test_a_sound_suite_still_loads(tmp_path):
     planned = load_suite(suite(tmp_path), tmp_path / "out")
-    assert [run.spec.seed for run in planned.runs] == [0, 1]
+    assert [run.spec.seed for run in planned.runs] == [0, 1] * 3  # protocol 3: a run from each w of W

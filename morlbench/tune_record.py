@@ -1,0 +1,80 @@
+"""The tuning record of a suite (SUITE.tuning.json, written by ``morlbench tune``): the search a suite's ``[tune]``
+table names, the search each entry gets, and the value chosen for each (docs/suites.md). Read when a suite is
+loaded, so that ``morlbench sweep`` runs each entry at its chosen value."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from morlbench.errors import UsageError
+
+TUNE_KEYS = {"setting", "values", "seeds"}
+
+
+@dataclass(frozen=True)
+class Search:
+    setting: str
+    values: list[Any]
+    seeds: list[int]
+
+
+def record_path(suite_path: Path) -> Path:
+    return suite_path.with_name(suite_path.stem + ".tuning.json")
+
+
+def suite_search(data: dict[str, Any], path: Path) -> Search | None:
+    table = data.get("tune")
+    if table is None:
+        return None
+    if not isinstance(table, dict) or set(table) != TUNE_KEYS:
+        raise UsageError(f"suite {path} [tune]: expected exactly the keys {', '.join(sorted(TUNE_KEYS))}")
+    seeds, values = table["seeds"], table["values"]
+    if not isinstance(values, list) or not values or len({json.dumps(v) for v in values}) != len(values):
+        raise UsageError(f"suite {path} [tune] values {values!r}: a non-empty list of distinct values")
+    if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0
+                                                           for s in seeds) or len(set(seeds)) != len(seeds):
+        raise UsageError(f"suite {path} [tune] seeds {seeds!r}: distinct whole numbers >= 0")
+    if set(seeds) & set(data["seeds"]):
+        raise UsageError(f"suite {path} [tune] seeds {sorted(set(seeds) & set(data['seeds']))} are ranked seeds too; "
+                         "tuning seeds must be disjoint from the suite's seeds")
+    return Search(str(table["setting"]), values, seeds)
+
+
+def entry_search(entry: dict[str, Any], search: Search, where: str) -> Search | None:
+    """The search an entry gets: the suite's, another setting with as many values, or none (``tune = false``)."""
+    own = entry.get("tune", True)
+    if own is True:
+        return search
+    if own is False:
+        return None
+    if not isinstance(own, dict) or set(own) != {"setting", "values"} or not isinstance(own["values"], list) \
+            or len(own["values"]) != len(search.values):
+        raise UsageError(f"{where} tune: true, false, or {{setting, values}} with {len(search.values)} values (the "
+                         "suite's search size: every entry gets as many candidates)")
+    return Search(str(own["setting"]), own["values"], search.seeds)
+
+
+def chosen_values(path: Path, data: dict[str, Any]) -> Any:
+    """(label, entry) -> [("", setting, chosen value)] from the suite's tuning record; every entry as configured for a
+    suite without [tune]. A suite with [tune] and no record for a tuned entry is refused: the ranked runs' settings
+    are not known before tuning."""
+    search = suite_search(data, path)
+    if search is None:
+        return lambda label, entry: [("", None, None)]
+    record = record_path(path)
+    try:
+        entries = json.loads(record.read_text())["entries"]
+    except (OSError, ValueError, KeyError, TypeError):
+        entries = None
+
+    def choices(label: str, entry: dict[str, Any]) -> list[tuple[str, str | None, Any]]:
+        if entry_search(entry, search, f"suite {path} method {label!r}") is None:
+            return [("", None, None)]
+        found = (entries or {}).get(label, {})
+        if found.get("chosen") is None:
+            raise UsageError(f"suite {path} tunes {label!r} and {record} holds no value chosen for it: run "
+                             f"`morlbench tune {path}` first")
+        return [("", found["setting"], found["chosen"])]
+    return choices
