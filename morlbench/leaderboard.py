@@ -99,8 +99,13 @@ def build(results_dir: Path, reference: Path | None, extra: tuple[str, ...] = ()
     """The board from every result file; ``extra`` names registered metrics shown as additional columns (of the
     headline tables; of the historical groups' tables)."""
     columns = tuple(metric_column(name) for name in extra)
+    from morlbench.verify import verified
+
     results, rejected = load_results(results_dir)
+    reproduced = verified(results_dir)
     records = [from_result(r) for r in results]
+    for record, result in zip(records, results):
+        record.verified = result.path.name in reproduced
     current = [r for r in records if r.protocol == PROTOCOL_VERSION]
     refs = load_references(reference)
     historical = [analyse(json.loads(k), entries, reference_for(json.loads(k), refs))

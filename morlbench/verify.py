@@ -99,18 +99,22 @@ def _schedule(evals: list[dict[str, Any]]) -> list[tuple[Any, Any]]:
     return [(e.get("step"), e.get("rollouts")) for e in evals]
 
 
-def judge(recorded: list[dict[str, Any]], rerun: list[dict[str, Any]], same_class: bool) -> dict[str, Any]:
-    """The verdict: bit-for-bit, within-tolerance or differs, with the first difference and what was compared."""
-    from morlbench.metrics.front import front_points
+def delivered_hypervolume(evals: list[dict[str, Any]]) -> float:
+    """The hypervolume of what the run delivers: its final evaluation's report-split points (protocol 3)."""
+    from morlbench.metrics.front import current_points
     from morlbench.metrics.pareto import hypervolume
 
+    return round(hypervolume(current_points(evals[-1], "report")), 6) if evals else 0.0
+
+
+def judge(recorded: list[dict[str, Any]], rerun: list[dict[str, Any]], same_class: bool) -> dict[str, Any]:
+    """The verdict: bit-for-bit, within-tolerance or differs, with the first difference and what was compared."""
     difference = compare_evals(recorded, rerun)
     if difference is None:
         return {"verdict": "bit-for-bit", "reproduced": True, "difference": None}
     if same_class:
         return {"verdict": "differs", "reproduced": False, "difference": difference}
-    hv = {"recorded": round(hypervolume(front_points(recorded)), 6),
-          "rerun": round(hypervolume(front_points(rerun)), 6)}
+    hv = {"recorded": delivered_hypervolume(recorded), "rerun": delivered_hypervolume(rerun)}
     tolerance = {"front_hypervolume": HV_TOLERANCE, "schedule": "equal (steps and rollouts)",
                  "why": "another machine class rounds float32 differently; a rerun drifts once a token flips"}
     within = _schedule(recorded) == _schedule(rerun) and abs(hv["recorded"] - hv["rerun"]) <= HV_TOLERANCE

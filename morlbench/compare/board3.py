@@ -61,6 +61,11 @@ class Row3:
     def ranked(self) -> bool:
         return len(self.values) >= MIN_RANKED_SEEDS
 
+    @property
+    def verified_seeds(self) -> int:
+        """Seeds every run of which `morlbench verify` reproduced."""
+        return sum(all(r.verified for r in u.runs) for u in self.entry.units)
+
 
 def value_of(v: SeedValues, metric: str) -> float:
     if metric == "time":  # restricted time to the headline target: min(T, budget), censored at the budget

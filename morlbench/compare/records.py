@@ -35,6 +35,7 @@ class RunRecord:
     inert: bool = False  # its mechanism cannot act under the run's estimator (capabilities.inert_estimators)
     entry_id: str = ""  # protocol 3's entry: the identity without the weights (a run per w of W is one entry)
     lr: float | None = None  # the run's learning rate (the tuning search's usual setting)
+    verified: bool = False  # a result file that `morlbench verify` reproduced (its record still applies)
 
     @property
     def group_key(self) -> str:

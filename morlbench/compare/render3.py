@@ -114,7 +114,13 @@ def headline_rows(group: Group3, extra: Sequence[str] = (), highlight: str | Non
     an entry marked as the challenger."""
     return [[rank_cell3(r.rank, r), r.label + (" (challenger)" if r.label == highlight else ""), hv_cell(r),
              verdict_cell(r, "delivered"), average_cell(r, "auc", 4), time_cell(r), average_cell(r, "train_tokens", 0),
-             str(len(r.values)), *(metric_cell(r, key) for key in extra)] for r in group.rows]
+             seeds_cell(r), *(metric_cell(r, key) for key in extra)] for r in group.rows]
+
+
+def seeds_cell(row: Row3) -> str:
+    """Complete seeds, and how many of them `morlbench verify` reproduced."""
+    verified = row.verified_seeds
+    return f"{len(row.values)}" + (f" ({verified} verified)" if verified else "")
 
 
 def metric_values(row: Row3, key: str) -> list[float]:

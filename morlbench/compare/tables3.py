@@ -45,7 +45,7 @@ HEAD = ["group", "group_name", "task_version", "model", "steps", "batch", "eval_
         "steps_to_target_median", "steps_to_target_low", "steps_to_target_high", "steps_to_target_reached",
         "restricted_mean_steps", *(f"time_{c}" for c in ("difference", "low", "high", "t_p", "exact_p", "holm_p",
                                                           "verdict")),
-        "training_tokens_mean", "eval_tokens_mean", "not_tested"]
+        "training_tokens_mean", "eval_tokens_mean", "not_tested", "verified_seeds"]
 
 
 def csv3(groups: Sequence[Group3], group_id: Callable[[dict[str, Any]], str], extra: Sequence[str] = ()) -> str:
@@ -73,5 +73,6 @@ def csv3(groups: Sequence[Group3], group_id: Callable[[dict[str, Any]], str], ex
                 number(rmst, 3), *test_cells(r.tests.get("time")),
                 number(sum(v.train_tokens for v in r.values) / len(r.values), 1),
                 number(sum(v.eval_tokens for v in r.values) / len(r.values), 1), text(r.not_tested or ""),
+                r.verified_seeds,
                 *(number(x) for key in extra for x in t_interval(metric_values(r, key)))])
     return out.getvalue()

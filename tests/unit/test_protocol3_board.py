@@ -144,3 +144,13 @@ def test_order_of_the_records_changes_nothing():
     a, b = analyse3(KEY, records), analyse3(KEY, shuffled)
     assert group_text3(a) == group_text3(b)
     assert delivered_rows(a) == delivered_rows(b) and trajectory_rows(a) == trajectory_rows(b)
+
+
+def test_a_seed_is_verified_when_every_one_of_its_runs_was_reproduced():
+    from morlbench.compare.render3 import seeds_cell
+
+    records = static_entry(range(3))
+    for record in records:
+        record.verified = record.seed == 1 or (record.seed == 2 and record.weights != list(W[0]))
+    row = analyse3(KEY, records).rows[0]
+    assert row.verified_seeds == 1 and seeds_cell(row) == "3 (1 verified)"
