@@ -36,15 +36,18 @@ def mean_of(row: Row3, attr: str) -> list[str]:
     return [number(mean), number(low), number(high)]
 
 
+TEST = ("difference", "diff_low", "diff_high", "t_p", "exact_p", "holm_p", "verdict")  # a comparison's columns
+
+
+def triple(name: str) -> list[str]:
+    return [f"{name}_mean", f"{name}_low", f"{name}_high"]
+
+
 HEAD = ["group", "group_name", "task_version", "model", "steps", "batch", "eval_every", "preferences", "rank",
-        "trajectory_rank", "baseline", "entry", "method", "package", "seeds", "delivered_hv_mean", "delivered_hv_low",
-        "delivered_hv_high", "delivered_hv_interval", *(f"delivered_{c}" for c in ("difference", "low", "high", "t_p",
-                                                                                   "exact_p", "holm_p", "verdict")),
-        "utility_mean", "utility_low", "utility_high", "eum_mean", "eum_low", "eum_high", "hv_auc_mean", "hv_auc_low",
-        "hv_auc_high", *(f"hv_auc_{c}" for c in ("difference", "low", "high", "t_p", "exact_p", "holm_p", "verdict")),
-        "steps_to_target_median", "steps_to_target_low", "steps_to_target_high", "steps_to_target_reached",
-        "restricted_mean_steps", *(f"time_{c}" for c in ("difference", "low", "high", "t_p", "exact_p", "holm_p",
-                                                          "verdict")),
+        "trajectory_rank", "baseline", "entry", "method", "package", "seeds", *triple("delivered_hv"),
+        "delivered_hv_interval", *(f"delivered_{c}" for c in TEST), *triple("utility"), *triple("eum"),
+        *triple("hv_auc"), *(f"hv_auc_{c}" for c in TEST), "steps_to_target_median", "steps_to_target_low",
+        "steps_to_target_high", "steps_to_target_reached", "restricted_mean_steps", *(f"time_{c}" for c in TEST),
         "training_tokens_mean", "eval_tokens_mean", "not_tested", "verified_seeds"]
 
 
@@ -55,7 +58,7 @@ def csv3(groups: Sequence[Group3], group_id: Callable[[dict[str, Any]], str], ex
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     names = [k.replace("/", "_").replace(" ", "_") for k in extra]
-    writer.writerow(HEAD + [f"{n}_{part}" for n in names for part in ("mean", "low", "high")])
+    writer.writerow(HEAD + [column for n in names for column in triple(n)])
     for g in groups:
         key = g.key
         for r in g.rows:
