@@ -34,7 +34,9 @@ class Progress:
 
 def eval_schedule(total: int, every: int, upto: int) -> list[int]:
     """The steps evaluated by step ``upto`` (``morlbench.run.loop.Loop.end_step``'s rule)."""
-    return [s for s in range(upto + 1) if s % every == 0 or s == total]
+    from morlbench.metrics.delivered import schedule
+
+    return [s for s in schedule(total, every) if s <= upto]
 
 
 def _config_numbers(run: RunDir) -> tuple[int, int, int, list[str]]:
