@@ -206,11 +206,12 @@ def test_sigterm_stops_the_sweep_and_its_workers_and_the_suite_resumes(tmp_path)
 
     text = SUITE.replace("steps = 1", "steps = 40").replace("eval_every = 1", "eval_every = 20")
     text = text.replace('tasks = ["arith", "arith-conflict"]', 'tasks = ["arith-conflict"]')
+    text = text.replace("eta = [0.1, 0.2]", "eta = [0.1]")  # 2 static runs, hv from each of W's 3 vectors
     path, out = write_suite(tmp_path, text), tmp_path / "out"
     command = [sys.executable, "-m", "morlbench", "sweep", str(path), "--out", str(out), "--jobs", "2", "--no-progress"]
     sweep = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 240
-    while len(list(out.glob("arith-conflict/*/seed0/metrics.jsonl"))) < 2 and time.monotonic() < deadline:
+    while len(list(out.glob("arith-conflict/*/*/seed0/metrics.jsonl"))) < 2 and time.monotonic() < deadline:
         time.sleep(0.5)  # both workers are training
     with open(f"/proc/{sweep.pid}/task/{sweep.pid}/children") as listing:
         workers = [int(pid) for pid in listing.read().split()]
@@ -220,7 +221,7 @@ def test_sigterm_stops_the_sweep_and_its_workers_and_the_suite_resumes(tmp_path)
     assert "interrupted" in sweep.stderr.read()
     time.sleep(1)
     assert not [pid for pid in workers if _alive(pid)]  # no orphan keeps running its run
-    assert not (out / "arith-conflict" / "hv_eta=0.1" / "seed0" / "report.json").exists()
+    assert not list(out.glob("arith-conflict/hv_eta=0.1/*/seed0/report.json"))
     # the rerun resumes every interrupted run and finishes the suite
     assert main(["sweep", str(path), "--out", str(out), "--jobs", "2", "--no-progress"]) == 0
-    assert len(list(out.glob("arith-conflict/*/seed0/report.json"))) == 4
+    assert len(list(out.glob("arith-conflict/*/*/seed0/report.json"))) == 5
