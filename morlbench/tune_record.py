@@ -70,11 +70,15 @@ def chosen_values(path: Path, data: dict[str, Any]) -> Any:
         entries = None
 
     def choices(label: str, entry: dict[str, Any]) -> list[tuple[str, str | None, Any]]:
-        if entry_search(entry, search, f"suite {path} method {label!r}") is None:
+        own = entry_search(entry, search, f"suite {path} method {label!r}")
+        if own is None:
             return [("", None, None)]
         found = (entries or {}).get(label, {})
         if found.get("chosen") is None:
             raise UsageError(f"suite {path} tunes {label!r} and {record} holds no value chosen for it: run "
                              f"`morlbench tune {path}` first")
+        if found.get("setting") != own.setting or found["chosen"] not in own.values:
+            raise UsageError(f"{record}: {label!r} chose {found.get('setting')} = {found['chosen']!r}, not one of "
+                             f"the suite's search ({own.setting} in {own.values}); rerun `morlbench tune {path}`")
         return [("", found["setting"], found["chosen"])]
     return choices

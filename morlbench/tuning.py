@@ -67,7 +67,7 @@ def choose(suite: Suite, candidates: dict[tuple[str, str], tuple[str, Any]], pat
     """The record of the search: every candidate's selection hypervolume per tuning seed, and each entry's choice."""
     groups: dict[tuple[str, str], dict[int, list[Path]]] = defaultdict(lambda: defaultdict(list))
     for run in suite.runs:
-        part = next(p for p in run.out.relative_to(suite.path).parts if p.startswith("tune-"))
+        part = run.out.relative_to(suite.path).parts[2]  # TASK/LABEL/tune-SETTING=VALUE/...
         groups[(run.label, part)][run.spec.seed].append(run.out)
     entries: dict[str, Any] = {}
     for (label, part), by_seed in groups.items():

@@ -91,7 +91,8 @@ def interval_of(values: list[SeedValues], preferences: tuple[tuple[float, ...], 
     """The delivered HV's interval over seeds and report problems (task level) when every seed kept its
     per-problem values, else over seeds alone."""
     matrices = [v.per_problem for v in values]
-    if values and all(m is not None for m in matrices) and len({m.shape for m in matrices}) == 1:
+    same_problems = len({v.problems for v in values}) == 1  # the same report problems, in the same order
+    if values and all(m is not None for m in matrices) and same_problems and len({m.shape for m in matrices}) == 1:
         k = values[0].delivered.shape[1]
         return (*task_interval(matrices, lambda x: hypervolume(x.reshape(-1, k))), "task")
     from morlbench.metrics.stats import t_interval

@@ -74,7 +74,7 @@ def gather(records: list[RunRecord]) -> dict[str, Entry3]:
                              f"{other.package or '?'} and method {record.method} from {record.package or '?'} with "
                              "other settings; give one of them another label")
         digest = evals_digest(record)
-        if digest in seen and seen[digest] != (label, record.seed):
+        if digest in seen:  # under another seed, or at another w of the same seed: one run filed twice
             raise UsageError(f"entry {label!r} seed {record.seed} holds the same evaluations as {seen[digest][0]!r} "
                              f"seed {seen[digest][1]}: one run filed twice")
         seen[digest] = (label, record.seed)
@@ -116,6 +116,7 @@ class SeedValues:
     seed: int
     delivered: np.ndarray  # (|W|, K), report split
     per_problem: np.ndarray | None  # (problems, |W| x K): the delivered points' report values
+    problems: str | None  # the ids of those problems, in order (JSON), for aligning seeds
     curve: list[tuple[int, float]]  # (step, HV of the entry's trajectory points so far), selection split
     hypervolume: float
     utility: float  # mean over w of W of w . J(w)
@@ -154,13 +155,14 @@ def unit_values(unit: Unit, serves: bool, preferences: tuple[tuple[float, ...], 
     if points is None or path is None:
         return None
     per_problem = shared_per_problem([r.per_problem for r in unit.runs])
+    problems = json.dumps(unit.runs[0].per_problem.get("problems")) if per_problem is not None else None
     summaries = [mechanism_summary((r.mechanism or {}).get("initial_weights"), (r.mechanism or {}).get("weights")
                                    or [], (r.mechanism or {}).get("signal") or []) or {} for r in unit.runs]
     moved = [s["weight_l1_final"] for s in summaries if "weight_l1_final" in s]
     shares = [s["signal_share"] for s in summaries if s.get("signal_share") is not None]
     curve = anytime_curve(steps, path)
     return SeedValues(
-        unit.seed, points, per_problem, curve, hypervolume(points),
+        unit.seed, points, per_problem, problems, curve, hypervolume(points),
         served_utility(np.asarray(preferences), points), expected_utility(nondominated(points)), area(curve),
         float(sum(r.evals[-1]["tokens"] for r in unit.runs)),
         float(sum(r.evals[-1].get("eval_tokens_total", 0) for r in unit.runs)),
@@ -198,12 +200,14 @@ def area(curve: list[tuple[int, float]]) -> float:
 
 def starting_hypervolume(entries: dict[str, Entry3]) -> float | None:
     """HV_0: the hypervolume of the starting policy's selection point, the same for every single-policy run of a
-    group (one model, greedy decoding); None when the group has no single-policy run."""
-    starts = sorted({tuple(r.evals[0]["objectives"]) for e in entries.values() for r in e.runs
-                     if not r.serves and r.evals and r.evals[0].get("step") == 0 and "objectives" in r.evals[0]})
-    if not starts:
+    group (one model, greedy decoding): the median over the baseline's runs (the linear static entries'), else over
+    every single-policy run, run by run, so that a few files cannot move it; None without a single-policy run."""
+    static = [e for e in entries.values() if e.linear_static]
+    runs = [r for e in (static or list(entries.values())) for r in e.runs if not r.serves and r.evals
+            and r.evals[0].get("step") == 0 and "objectives" in r.evals[0]]
+    if not runs:
         return None
-    return float(np.median([hypervolume(np.asarray([s])) for s in starts]))
+    return float(np.median([hypervolume(np.asarray([r.evals[0]["objectives"]])) for r in runs]))
 
 
 def targets(hv0: float | None) -> list[float]:

@@ -68,7 +68,7 @@ def csv3(groups: Sequence[Group3], group_id: Callable[[dict[str, Any]], str], ex
             rmst = restricted_mean(r)
             writer.writerow([
                 group_id(key), text(group_name(key)), text(key["task_version"]), text(key["model"]), key["steps"],
-                key["batch"], key["eval_every"], key["preferences"], "" if r.rank is None else r.rank,
+                key["batch"], key["eval_every"], text(key["preferences"]), "" if r.rank is None else r.rank,
                 "" if r.trajectory_rank is None else r.trajectory_rank, int(r.baseline), text(r.label),
                 text(first.method), text(first.package), len(r.values), number(mean), number(low), number(high), kind,
                 *test_cells(r.tests.get("delivered")), *mean_of(r, "utility"), *mean_of(r, "eum"), *mean_of(r, "auc"),

@@ -70,7 +70,7 @@ def kaplan_meier(data: Sequence[TimeToTarget], level: float = 0.95) -> KaplanMei
             high.append(s ** math.exp(-spread))
         else:
             low.append(0.0 if s == 0 or not math.isfinite(greenwood) else s)
-            high.append(s if s == 0 else 1.0)
+            high.append(1.0)  # undefined at S = 0 (as R's survival leaves it): no upper limit from here
     return KaplanMeier(distinct, np.asarray(survival), np.asarray(low), np.asarray(high), float(times.max()))
 
 

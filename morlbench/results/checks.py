@@ -16,7 +16,10 @@ class Refused(ValueError):
 
 
 def number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    """A finite number (a JSON integer of any size is one; math.isfinite would overflow on it)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return isinstance(value, int) or math.isfinite(value)
 
 
 def whole(value: Any, low: int, high: int) -> bool:

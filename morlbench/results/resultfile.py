@@ -103,7 +103,8 @@ def load_result(path: Path) -> Result:
         return _load(path, _read(path))
     except Refused as exc:
         raise ResultError(f"{path}: {exc}") from None
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError, RecursionError) as exc:
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, RecursionError, ArithmeticError,
+            MemoryError) as exc:
         raise ResultError(f"{path}: malformed result file: {type(exc).__name__}") from None
 
 

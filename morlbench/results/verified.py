@@ -57,6 +57,8 @@ def check_fields(data: dict[str, Any]) -> Fields:
     steps = spec.get("steps")
     if not whole(steps, 1, 10**7) or key["steps"] != steps:
         raise Refused(f"comparability key claims {key.get('steps')!r} steps, the spec {steps!r}")
+    if not (whole(spec.get("prompts_per_step"), 1, 65_536) and whole(spec.get("group_size"), 1, 1024)):
+        raise Refused("the spec's prompts_per_step and group_size must be whole numbers in the batch's ranges")
     batch = f"{spec.get('prompts_per_step')}x{spec.get('group_size')}"
     if key["batch"] != batch:
         raise Refused(f"comparability key claims batch {key.get('batch')!r}, the spec {batch!r}")
@@ -104,7 +106,19 @@ def check_fields(data: dict[str, Any]) -> Fields:
     final = evals[-1]
     vectors = {(final["step"], i): list(w) for i, w in enumerate(_final_reports(final, serves, preferences))}
     _check_per_problem(data, k, key, vectors)
-    return Fields(weights_of(identity, k), serves, spec.get("estimator") in inert)
+    weights = weights_of(identity, k)
+    started = [spec.get("weights"), (data.get("mechanism") or {}).get("initial_weights")]
+    if any(w is not None and not same_start(w, weights) for w in started):
+        raise Refused(f"identity.weights {weights} differ from the spec's weights or the mechanism's initial weights")
+    return Fields(weights, serves, spec.get("estimator") in inert)
+
+
+def same_start(given: Any, weights: list[float]) -> bool:
+    """The same starting weights once normalised (the spec keeps them as given, the identity normalised)."""
+    if not isinstance(given, list) or len(given) != len(weights) or not all(checks.number(v) for v in given):
+        return False
+    total = float(sum(given))
+    return total > 0 and all(abs(g / total - w) <= 1e-6 for g, w in zip(given, weights))
 
 
 def _chosen(evals: list[dict[str, Any]]) -> list[Any]:

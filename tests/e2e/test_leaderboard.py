@@ -109,6 +109,9 @@ BAD = [  # (edit, the reason the one refusal line names)
     (lambda d: d["per_problem"].__setitem__("points", []), "one entry per point"),
     (lambda d: d["identity"]["settings"].__setitem__("steps", 9), "identity_id does not match"),
     (lambda d: d.__setitem__("capabilities", {"serves_preferences": "yes"}), "capabilities must say"),
+    (lambda d: _final(d).__setitem__("objectives", [10**400, 0.5]), "objective vectors must hold"),  # no overflow
+    (lambda d: d["spec"].__setitem__("prompts_per_step", "x" * 100), "prompts_per_step and group_size must be"),
+    (lambda d: d["mechanism"].__setitem__("initial_weights", [0.1, 0.9]), "differ from the spec's weights"),
 ]
 
 

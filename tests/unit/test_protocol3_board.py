@@ -24,7 +24,8 @@ START = [0.2, 0.5]
 def single(label, seed, w, final, path=(), method="static", inert=False, entry=None, extra=False):
     """A single-policy run started at w: the starting point at step 0, ``path`` at step 5, ``final`` at 10."""
     points = [START, *(path or [final]), final]
-    evals = [{"step": s, "rollouts": s * 8, "tokens": s * 40 + seed, "objectives": list(p)}
+    tokens = seed * 1000 + round(w[0] * 1000)  # every run's own records
+    evals = [{"step": s, "rollouts": s * 8, "tokens": s * 40 + tokens, "objectives": list(p)}
              for s, p in zip((0, 5, 10), points)]
     evals[-1]["report"] = list(final)
     if extra:  # evaluations off the schedule: never read
@@ -81,6 +82,22 @@ def test_an_entry_seed_lacking_a_preference_is_not_on_the_boards():
     group = analyse3(KEY, records)
     assert group.rows[0].seeds == [0]
     assert any("seed 1 lacks" in n for n in group.notes)
+
+
+def test_one_run_filed_at_two_preferences_is_refused():
+    one = single("x", 0, W[0], [0.5, 0.5])
+    two = single("x", 0, W[1], [0.5, 0.5])
+    two.evals = one.evals  # the same run filed again as the seed's run from another w
+    with pytest.raises(UsageError, match="same evaluations"):
+        gather([one, two])
+
+
+def test_a_few_files_cannot_move_the_starting_point():
+    records = static_entry(range(3))
+    odd = [single("odd", 0, w, [0.9, 0.9]) for w in W]
+    for record in odd:
+        record.evals[0]["objectives"] = [0.9, 0.9]  # an invented start
+    assert analyse3(KEY, records + odd).hv0 == analyse3(KEY, records).hv0 == pytest.approx(0.2 * 0.5)
 
 
 def test_same_evaluations_under_two_seeds_are_refused():
