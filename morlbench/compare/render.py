@@ -117,7 +117,8 @@ def html_page(title: str, intro: Sequence[str], sections: Sequence[Sequence[Any]
     return "\n".join(parts) + "\n"
 
 
-def _number(value: float | None, digits: int = 6) -> str:
+def csv_number(value: float | None, digits: int = 6) -> str:
+    """A CSV cell of a number: empty where undefined or not finite."""
     return "" if value is None or not math.isfinite(value) else f"{value:.{digits}f}"
 
 
@@ -159,17 +160,18 @@ def _csv_cells(row: Any, c: Column) -> list[str]:
         if c.kind not in ("delta", "verdict") else []
     if c.kind == "mean":
         mean, low, high = t_interval(values)
-        return [_number(mean), _number(low), _number(high)]
+        return [csv_number(mean), csv_number(low), csv_number(high)]
     if c.kind == "average":
-        return [_number(t_interval(values)[0])]
+        return [csv_number(t_interval(values)[0])]
     if c.kind == "reached":
         hits = [v for v in c.values(row)]
         reached = [h for h in hits if h is not None]
-        return [_number(sum(reached) / len(reached), 1) if reached else "", str(len(reached))]
+        return [csv_number(sum(reached) / len(reached), 1) if reached else "", str(len(reached))]
     comparison = row.comparisons.get(c.key)
     if c.kind == "delta":
         if comparison is None:
             return ["", "", "", ""]
         t = comparison.test
-        return [_number(t.mean_difference), _number(t.low), _number(t.high), _number(comparison.adjusted_p)]
+        return [csv_number(t.mean_difference), csv_number(t.low), csv_number(t.high),
+                csv_number(comparison.adjusted_p)]
     return ["" if comparison is None else comparison.verdict]

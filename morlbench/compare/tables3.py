@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from morlbench.comparability import group_name
 from morlbench.compare.board3 import Group3, Row3, Test3, km_median, restricted_mean
+from morlbench.compare.render import csv_number as number  # one rule for the CSV's numbers
 from morlbench.metrics.stats import t_interval
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -18,10 +18,6 @@ def text(value: Any) -> str:
     """A text cell no spreadsheet runs as a formula."""
     value = str(value)
     return "'" + value if value.startswith(FORMULA_START) else value
-
-
-def number(value: float | None, digits: int = 6) -> str:
-    return "" if value is None or not math.isfinite(value) else f"{value:.{digits}f}"
 
 
 def test_cells(t: Test3 | None) -> list[str]:

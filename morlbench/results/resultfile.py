@@ -10,7 +10,6 @@ stay readable as historical records.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -60,7 +59,6 @@ class Result:
     inert: bool = False
     entry_id: str = ""  # protocol 3's entry: the identity without the weights
     lr: float | None = None
-    digest: str = ""  # of the evaluations: the same evaluations under two seeds are refused
 
     @property
     def group_key(self) -> str:
@@ -138,8 +136,7 @@ def _load(path: Path, data: dict[str, Any]) -> Result:
     identity = data["identity"]
     settings = identity.get("method_settings") or {}
     lr = (data["spec"].get("engine") or {}).get("lr")
-    digest = hashlib.sha256(json.dumps(data["evals"], sort_keys=True).encode()).hexdigest()
     return Result(path, label, data["identity_id"], data["method"], data["package"], data["seed"],
                   data["comparability"], list(data["objective_names"]), data["evals"], dict(data["budget"]),
                   dict(data.get("mechanism") or {}), data.get("per_problem"), dict(settings), fields.weights,
-                  fields.serves, fields.inert, entry_identity_id(identity), lr if checks.number(lr) else None, digest)
+                  fields.serves, fields.inert, entry_identity_id(identity), lr if checks.number(lr) else None)
