@@ -64,11 +64,14 @@ def batch_lengths(gen, group: int) -> tuple[list[int], list[list[int]]]:
             [lengths[g : g + group] for g in prompts])
 
 
-def step_flops(shape: Shape, prompt_lengths: list[int], completion_lengths: list[list[int]]) -> dict[str, float]:
+def step_flops(shape: Shape, prompt_lengths: list[int], completion_lengths: list[list[int]], lora: bool = False
+               ) -> dict[str, float]:
     """Sampling (one forward's worth of work, token by token) and update (reference forward, policy forward and
-    backward: four forwards' worth)."""
+    backward: four forwards' worth; three under LoRA, whose backward needs the activations' gradients but not the
+    frozen weights', and the adapters' own products are under 1% of the model's at rank 16)."""
     one = forward_flops(shape, prompt_lengths, completion_lengths)
-    return {"sampling": one, "update": 4 * one, "total": 5 * one}
+    update = (3 if lora else 4) * one
+    return {"sampling": one, "update": update, "total": one + update}
 
 
 def decoding_bytes(shape: Shape, prompt_lengths: list[int], completion_lengths: list[list[int]]) -> float:
@@ -102,17 +105,18 @@ def read_rate(megabytes: int = 256, repeats: int = 3) -> float:
     return x.numel() * 4 / best_seconds(x.sum, repeats)
 
 
-def matmul_rate(size: int = 1024, repeats: int = 5) -> float:
-    """FLOP per second of a float32 size x size matrix product on this machine, now (best of ``repeats``)."""
-    a, b = torch.randn(size, size), torch.randn(size, size)
+def matmul_rate(size: int = 1024, repeats: int = 5, dtype: torch.dtype = torch.float32) -> float:
+    """FLOP per second of a size x size matrix product in ``dtype`` on this machine, now (best of ``repeats``)."""
+    a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
     return 2 * size**3 / best_seconds(lambda: a @ b, repeats)
 
 
-def layer_matmul_rate(policy: torch.nn.Module, tokens: int = 1024, repeats: int = 5) -> float:
+def layer_matmul_rate(policy: torch.nn.Module, tokens: int = 1024, repeats: int = 5,
+                      dtype: torch.dtype | None = None) -> float:
     """FLOP per second of the model's own block projections (every linear layer of the blocks, one after another)
     on ``tokens`` rows of float32 input, in cache: the rate the model's thin shapes allow, beside the 1024^3 rate
     the floor assumes (docs/performance.md)."""
-    weights = [m.weight.detach() for name, m in policy.named_modules()
+    weights = [m.weight.detach().to(dtype or m.weight.dtype) for name, m in policy.named_modules()
                if isinstance(m, torch.nn.Linear) and ".layers." in name]
     inputs = {w.shape[1]: torch.randn(tokens, w.shape[1], dtype=w.dtype) for w in weights}
 

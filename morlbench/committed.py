@@ -21,7 +21,7 @@ def committed_result(results_dir: Path, spec: RunSpec) -> Path | None:
     """The result file under ``results_dir`` that records this spec's run, or None."""
     if not any(results_dir.glob(f"*/*-seed{spec.seed}-*.json")):
         return None  # nothing of this seed: no need to resolve the spec
-    from morlbench.run.resolve import resolve
+    from morlbench.run.resolve import precision_of, resolve
 
     r = resolve(RunSpec.from_dict(spec.to_dict()))
     wanted = identity_id(entry_identity(r.spec.to_dict(), dataclasses.asdict(r.method.settings), r.weights))
@@ -37,7 +37,7 @@ def committed_result(results_dir: Path, spec: RunSpec) -> Path | None:
         if model_id.split("@")[0] not in (model, Path(model).name):  # a registered name, hub id or directory
             continue
         key = comparability_key(r.spec, r.task.version, r.task.objective_names, model_id, r.split_sizes(),
-                                r.max_new_tokens, format_preferences(r.preferences))
+                                r.max_new_tokens, format_preferences(r.preferences), precision_of(r).name)
         if key == result.comparability:
             return path.resolve()
     return None

@@ -14,12 +14,15 @@ ENGINE_VERSION = 2
 
 
 def comparability_key(spec: RunSpec, task_version: str, objectives: tuple[str, ...], model_id: str,
-                      splits: dict[str, str], max_new_tokens: int, preferences: str) -> dict[str, Any]:
+                      splits: dict[str, str], max_new_tokens: int, preferences: str, precision: str = "float32"
+                      ) -> dict[str, Any]:
     """Two results are comparable only if all of these are equal (spec section 5). ``splits``: role ->
     "name:size" for the selection and report splits; ``preferences``: the preference set W, as
     ``morlbench.preferences.format_preferences`` writes it. Protocol 3 adds W and the evaluation schedule: the
-    delivered board values every entry at W, the trajectory board at one common schedule."""
-    return {
+    delivered board values every entry at W, the trajectory board at one common schedule. ``precision``
+    (morlbench.engine.precision) is part of the key where it is not float32: a run in bfloat16 is another
+    experiment; float32 runs keep the key they always had."""
+    key = {
         "protocol": PROTOCOL_VERSION,
         "engine": f"{spec.backend}-{ENGINE_VERSION}" if spec.backend == "morlbench" else spec.backend,
         "task_version": task_version,
@@ -34,6 +37,9 @@ def comparability_key(spec: RunSpec, task_version: str, objectives: tuple[str, .
         "eval_every": spec.eval_every,
         "preferences": preferences,
     }
+    if precision != "float32":
+        key["precision"] = precision
+    return key
 
 
 def group_name(key: dict[str, Any]) -> str:

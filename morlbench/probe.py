@@ -24,12 +24,12 @@ def probe(spec: RunSpec, batches: int) -> dict[str, Any]:
 
     from morlbench.results.rundir import RunDir
     from morlbench.run.loop import Loop
-    from morlbench.run.resolve import pick_dtype, resolve
+    from morlbench.run.resolve import load_model, resolve
 
     r = resolve(spec)
     torch.set_num_threads(spec.threads)
-    model = r.model_source.load(torch.device(r.device), pick_dtype(spec.dtype, r.device))
-    with tempfile.TemporaryDirectory() as scratch:  # the loop's run directory; nothing is written to it
+    model = load_model(r)
+    with tempfile.TemporaryDirectory() as scratch, model.computing():  # the loop's run directory: nothing written
         loop = Loop(r, model, RunDir(Path(scratch)), show_progress=False)
         correlations, cosines, pooled = [], [], np.zeros((2, 2))
         for step in range(batches):

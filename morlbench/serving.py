@@ -16,7 +16,7 @@ from morlbench.models.base import LoadedModel
 from morlbench.results.rundir import open_run
 from morlbench.run.evaluation import policy_view
 from morlbench.run.policy import prepare_policy
-from morlbench.run.resolve import pick_dtype, resolve
+from morlbench.run.resolve import load_model, resolve
 from morlbench.spec import RunSpec, normalise_weights, parse_weights
 from morlbench.tasks.base import Task
 from morlbench.tasks.objectives import ScoreContext
@@ -50,9 +50,10 @@ class ServedRun:
         prompts = [self.model.encode_prompt(text) for text in prompt_texts]
         generator = torch.Generator(device=next(self.model.policy.parameters()).device).manual_seed(seed)
         self.model.policy.eval()
-        gen = generate(self.model.policy, prompts, max_new_tokens=max_new_tokens or self.max_new_tokens,
-                       eos_id=self.model.eos_token_id, pad_id=self.model.pad_token_id,
-                       temperature=temperature or 1.0, greedy=temperature == 0, generator=generator)
+        with self.model.computing():
+            gen = generate(self.model.policy, prompts, max_new_tokens=max_new_tokens or self.max_new_tokens,
+                           eos_id=self.model.eos_token_id, pad_id=self.model.pad_token_id,
+                           temperature=temperature or 1.0, greedy=temperature == 0, generator=generator)
         decode = self.model.tokenizer.decode
         return [(decode(gen.completion_ids[row, : gen.lengths[row]].tolist(), skip_special_tokens=True),
                  int(gen.lengths[row])) for row in range(len(prompts))]
@@ -79,7 +80,7 @@ def load_run(path: Path, preference_text: str | None, device: str = "cpu") -> Se
                          f"{len(r.task.objective_names)} weights ({', '.join(r.task.objective_names)})")
     if preference is not None and not r.method.capabilities().serves_preferences:
         r.method.serve(preference)  # raises the method's one-line explanation
-    model = r.model_source.load(torch.device(r.device), pick_dtype(spec.dtype, r.device))
+    model = load_model(r)
     prepare_policy(r, model)
     model.policy.load_state_dict(load_file(str(weights_file), device=r.device))
     r.method.serve(preference)

@@ -14,6 +14,7 @@ from typing import Any
 import tomllib
 
 from morlbench.errors import UsageError
+from morlbench.run.resolve import with_model_defaults
 from morlbench.spec import RunSpec
 from morlbench.suitecheck import check_directories, checked_name, checked_seeds
 from morlbench.tune_record import chosen_values
@@ -156,8 +157,9 @@ def expand(data: dict[str, Any], path: Path, root: Path, seeds: list[int],
                     fields, chosen_options = with_setting({**settings, **budget, **overrides}, options, setting, value)
                     for seed in seeds:
                         try:
-                            spec = RunSpec.from_dict({**fields, "task": task, "method": entry["name"],
-                                                      "seed": int(seed), "method_options": chosen_options})
+                            spec = RunSpec.from_dict(with_model_defaults(
+                                {**fields, "task": task, "method": entry["name"], "seed": int(seed),
+                                 "method_options": chosen_options}))
                         except UsageError as exc:  # an unknown setting
                             raise UsageError(f"{where}: {exc}") from None
                         where_to = root / _slug(task) / full_label / part / (weights_dir or "") / f"seed{seed}"

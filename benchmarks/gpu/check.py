@@ -103,11 +103,12 @@ def throughput(model_name: str, device: str, prompts: int, group: int, max_new_t
 
     from morlbench import registry
     from morlbench.engine.engine import Engine
-    from morlbench.run.resolve import pick_dtype, pick_model
+    from morlbench.engine.precision import pick_precision
+    from morlbench.run.resolve import pick_model
     from morlbench.spec import EngineSettings
 
     task = registry.lookup("tasks", task_name).from_options(task_options)
-    model = pick_model(model_name).load(torch.device(device), pick_dtype("auto", device))
+    model = pick_model(model_name).load(torch.device(device), pick_precision("auto", device).weights)
     engine = Engine(model, EngineSettings())
     problems = [p for p in task.split("train")[:prompts] for _ in range(group)]
     encoded = [model.encode_prompt(p.prompt) for p in problems]

@@ -119,6 +119,8 @@ def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
 
 def spec_from_args(args: argparse.Namespace, base: dict[str, Any] | None = None) -> RunSpec:
     """The RunSpec of ``morlbench run``: defaults, then ``base`` (a config file), then the flags."""
-    spec = RunSpec.from_dict(merge(base or {}, spec_fields_from_args(args)))
+    from morlbench.run.resolve import with_model_defaults
+
+    spec = RunSpec.from_dict(with_model_defaults(merge(base or {}, spec_fields_from_args(args))))
     spec.check()
     return spec

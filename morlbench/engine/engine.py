@@ -10,6 +10,7 @@ from morlbench.engine.checkpoint import flatten_optimizer, unflatten_optimizer
 from morlbench.engine.distributed import ONE_PROCESS, Ranks
 from morlbench.engine.losses import aggregate_part, kl_k3, surrogate
 from morlbench.engine.passes import PaddedPasses, SharedPromptPasses, passes_for
+from morlbench.engine.precision import store_frozen_products
 from morlbench.engine.sampling import Generation, generate
 from morlbench.errors import UsageError
 from morlbench.models.base import LoadedModel, count_parameters
@@ -35,6 +36,8 @@ class Engine:
         if settings.kl_coef > 0:
             self.reference = copy.deepcopy(model.policy).eval()
             self.reference.requires_grad_(False)
+            if model.autocast is not None:
+                store_frozen_products(self.reference, model.autocast)
         self.set_parameter_groups([{"params": [p for p in self.policy.parameters() if p.requires_grad]}])
         if settings.gradient_checkpointing:  # transformers 5 renamed it; the old name warns
             enable = getattr(self.policy, "activation_checkpointing_enable", None)

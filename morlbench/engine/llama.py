@@ -83,13 +83,21 @@ class LeanLlama:
         x = layer.input_layernorm(h)
         q, k = self._heads(attn.q_proj(x), self.heads), self._heads(attn.k_proj(x), self.kv_heads)
         v = self._heads(attn.v_proj(x), self.kv_heads)
-        q, k = apply_rotary_pos_emb(q, k, cos, sin)
+        q, k = self._rotated(q, k, v, cos, sin)
         keys, values = (k, v) if past is None else (torch.cat([past[0], k], dim=2), torch.cat([past[1], v], dim=2))
         out = F.scaled_dot_product_attention(q, keys, values, attn_mask=mask, scale=self.scale,
                                              enable_gqa=self.heads != self.kv_heads)  # no repeated keys and values
         h = h + attn.o_proj(out.transpose(1, 2).reshape(h.shape[0], h.shape[1], -1))
         h = h + layer.mlp(layer.post_attention_layernorm(h))
         return h, k, v
+
+    @staticmethod
+    def _rotated(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Rotary positions; under autocast the float32 angles would promote bfloat16 queries and keys, so they
+        return to the values' dtype (a no-op in float32)."""
+        q, k = apply_rotary_pos_emb(q, k, cos, sin)
+        return q.to(v.dtype), k.to(v.dtype)
 
     def logits(self, hidden: torch.Tensor) -> torch.Tensor:
         """Next-token logits from final normed hidden states."""
@@ -171,7 +179,7 @@ class LeanLlama:
             x = layer.input_layernorm(h)
             q, k = self._heads(attn.q_proj(x), self.heads), self._heads(attn.k_proj(x), self.kv_heads)
             v = self._heads(attn.v_proj(x), self.kv_heads)
-            q, k = apply_rotary_pos_emb(q, k, cos, sin)
+            q, k = self._rotated(q, k, v, cos, sin)
             cache.write(i, k[:, :, 0], v[:, :, 0])
             out = cache.attend(i, q, bias, self.scale)
             h = h + attn.o_proj(out.reshape(h.shape[0], 1, -1))

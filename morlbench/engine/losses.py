@@ -19,8 +19,39 @@ def completion_logprobs(model: PreTrainedModel, gen: Generation) -> torch.Tensor
 
 
 def token_logprobs(logits: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
-    """log softmax(logits)[token] at every position, (rows, width), computed in float32."""
+    """log softmax(logits)[token] at every position, (rows, width), computed in float32. Low-precision logits
+    (bfloat16 autocast) take ``GatheredLogprob``: no float32 copy of the whole vocabulary is kept."""
+    if logits.dtype in (torch.bfloat16, torch.float16):
+        return GatheredLogprob.apply(logits, tokens)
     return torch.log_softmax(logits.float(), dim=-1).gather(-1, tokens.unsqueeze(-1)).squeeze(-1)
+
+
+class GatheredLogprob(torch.autograd.Function):
+    """The token's logit minus the float32 log-normaliser, taken ``POSITIONS`` positions at a time; backward
+    recomputes the softmax from the saved low-precision logits, as many at a time. With a 49k-token vocabulary
+    (SmolLM2) a float32 log-softmax kept for backward is 4 bytes per vocabulary entry per token, twice the
+    bfloat16 logits themselves; here the float32 work lives only in one slice."""
+
+    POSITIONS = 256
+
+    @staticmethod
+    def forward(ctx, logits: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        flat = logits.reshape(-1, logits.shape[-1])
+        norm = torch.cat([torch.logsumexp(part.float(), dim=-1) for part in flat.split(GatheredLogprob.POSITIONS)])
+        picked = flat.gather(-1, tokens.reshape(-1, 1)).squeeze(-1).float()
+        ctx.save_for_backward(logits, tokens, norm)
+        return (picked - norm).view(tokens.shape)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:  # type: ignore[override]
+        logits, tokens, norm = ctx.saved_tensors
+        flat, size = logits.reshape(-1, logits.shape[-1]), GatheredLogprob.POSITIONS
+        parts = []
+        for part, token, z, g in zip(flat.split(size), tokens.reshape(-1, 1).split(size), norm.split(size),
+                                     grad.reshape(-1, 1).float().split(size)):
+            d = torch.exp(part.float() - z.unsqueeze(-1)).mul_(-g)  # d/dlogit of (logit[token] - logsumexp)
+            parts.append(d.scatter_add_(-1, token, g).to(logits.dtype))
+        return torch.cat(parts).view(logits.shape), None
 
 
 def aggregate(values: torch.Tensor, mask: torch.Tensor, how: str) -> torch.Tensor:

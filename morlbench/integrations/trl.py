@@ -78,7 +78,7 @@ class MorlbenchCallback(LoopCallback):
     """
 
     def __init__(self, args: Any, out: str | Path, progress: bool = False, **settings: Any) -> None:
-        from morlbench.run.resolve import pick_dtype, resolve
+        from morlbench.run.resolve import load_model, resolve
 
         super().__init__()
         self.args, self.out, self.progress = args, Path(out), progress
@@ -92,7 +92,7 @@ class MorlbenchCallback(LoopCallback):
         if self.out.exists() and any(self.out.iterdir()):
             raise UsageError(f"MorlbenchCallback: {self.out} exists and is not empty; choose a new directory")
         torch.manual_seed(self.spec.seed)
-        self.model = r.model_source.load(torch.device(r.device), pick_dtype(self.spec.dtype, r.device))
+        self.model = load_model(r)
         self.reward_funcs = reward_functions(self.rewards, r.task.objective_names)
         self.train_dataset = train_dataset(r.task.split("train"), self.model.tokenizer)
 

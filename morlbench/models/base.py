@@ -5,6 +5,7 @@ Model modules import torch and transformers only inside ``load``, so that listin
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -19,6 +20,18 @@ class LoadedModel:
     tokenizer: PreTrainedTokenizerBase
     name: str
     info: dict[str, Any]  # recorded in config.json: parameters, source, checkpoint digest
+    autocast: torch.dtype | None = None  # matrix products in this dtype (CPU bfloat16 autocast), weights as loaded
+
+    def computing(self) -> AbstractContextManager:
+        """The context every forward and backward pass of this model runs in (autocast, or nothing). It may span
+        optimizer steps: autocast's cache of cast weights is off, since it would keep serving the weights of
+        before a step (frozen weights are stored in the autocast dtype instead: ``store_frozen_products``)."""
+        if self.autocast is None:
+            return nullcontext()
+        import torch
+
+        return torch.autocast(device_type=next(self.policy.parameters()).device.type, dtype=self.autocast,
+                              cache_enabled=False)
 
     @property
     def eos_token_id(self) -> int:
@@ -42,6 +55,10 @@ class ModelSource(ABC):
 
     name: ClassVar[str]
     description: ClassVar[str]
+    # bfloat16 autocast on CPUs with native bfloat16 arithmetic under --dtype auto (morlbench.engine.precision)
+    cpu_autocast: ClassVar[bool] = False
+    # settings a run of this model takes unless given (recorded in its spec), e.g. {"lora_rank": 16}
+    run_defaults: ClassVar[dict[str, Any]] = {}
 
     @abstractmethod
     def load(self, device: torch.device, dtype: torch.dtype) -> LoadedModel: ...

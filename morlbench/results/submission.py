@@ -64,10 +64,11 @@ def entry_identity(spec: dict[str, Any], method_settings: dict[str, Any], weight
 
 
 def machine(config: dict[str, Any]) -> dict[str, Any]:
-    """The CPU, torch's CPU kernel level and the GPU a run was made on: a rerun reproduces its numbers bit for bit
-    only where they round alike (docs/performance.md). None where a run predates the field."""
+    """The CPU, torch's CPU kernel level, its native bfloat16 arithmetic and the GPU a run was made on: a rerun
+    reproduces its numbers bit for bit only where they round alike (docs/performance.md). None where a run
+    predates the field."""
     host = config.get("provenance", {})
-    return {key: host.get(key) for key in ("cpu", "cpu_capability", "cuda")}
+    return {key: host.get(key) for key in ("cpu", "cpu_capability", "bfloat16_units", "cuda")}
 
 
 def result_from_run(run_dir: Path, label: str | None = None) -> dict[str, Any]:

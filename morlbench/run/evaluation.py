@@ -66,7 +66,7 @@ def policy_view(model: LoadedModel, method: Method) -> LoadedModel:
     """``model`` as ``method``'s policy reads prompts: itself, or a ConditionedModel when the method conditions."""
     if not method.capabilities().conditions_prompts:
         return model
-    return ConditionedModel(model.policy, model.tokenizer, model.name, model.info, method)
+    return ConditionedModel(model.policy, model.tokenizer, model.name, model.info, model.autocast, method=method)
 
 
 def to_samples(tokenizer, problems: list[Problem], gen: Generation) -> list[Sample]:

@@ -14,7 +14,7 @@ from morlbench.results.atomic import atomic_write_json
 from morlbench.results.runcheck import check_resume, missing_evaluation
 from morlbench.results.rundir import FAILURE, open_run
 from morlbench.run.directory import holding, prepare_run_dir
-from morlbench.run.resolve import Resolved, pick_dtype, resolve
+from morlbench.run.resolve import Resolved, load_model, resolve
 from morlbench.spec import RunSpec
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ def _train(spec: RunSpec, r: Resolved, ranks: Ranks, out: Path, resume: bool, pr
 
     torch.set_num_threads(spec.threads)
     torch.manual_seed(spec.seed)
-    model = r.model_source.load(torch.device(r.device), pick_dtype(spec.dtype, r.device))
+    model = load_model(r)
     check_model_fits(r, model)
     config = build_config(r, model, ranks.count)
     # The main process owns the run directory; the others follow it read-only once it exists.
@@ -88,11 +88,12 @@ def _train(spec: RunSpec, r: Resolved, ranks: Ranks, out: Path, resume: bool, pr
     loop.stop_after = stop_after
     loop.tracking = open_tracking(list(log_to), out, config["spec"]) if ranks.is_main else None
     try:
-        if resume:
-            loop.restore()
-        if missing_evaluation(run, loop.budget.step, spec.steps, spec.eval_every):
-            redo_evaluation(loop)
-        r.backend.train(loop)
+        with model.computing():  # bfloat16 autocast where the run's precision chose it
+            if resume:
+                loop.restore()
+            if missing_evaluation(run, loop.budget.step, spec.steps, spec.eval_every):
+                redo_evaluation(loop)
+            r.backend.train(loop)
         loop.progress.close()
     except BaseException as exc:
         loop.progress.close()

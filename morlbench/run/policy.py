@@ -10,12 +10,19 @@ from morlbench.run.resolve import Resolved
 
 
 def prepare_policy(r: Resolved, model: LoadedModel) -> list[dict[str, Any]] | None:
-    """Adapters before training or serving; returns optimizer parameter groups, or None to train every weight."""
+    """Adapters before training or serving; returns optimizer parameter groups, or None to train every weight.
+    Under autocast, the weights that stay frozen are then stored in its dtype."""
     if r.spec.lora_rank:
         from morlbench.models.lora import apply_lora
 
-        return [{"params": apply_lora(model.policy, r.spec.lora_rank)}]
-    return r.method.prepare_policy(model.policy, r.task.objective_names)
+        groups = [{"params": apply_lora(model.policy, r.spec.lora_rank)}]
+    else:
+        groups = r.method.prepare_policy(model.policy, r.task.objective_names)
+    if model.autocast is not None:
+        from morlbench.engine.precision import store_frozen_products
+
+        store_frozen_products(model.policy, model.autocast)
+    return groups
 
 
 def check_model_fits(r: Resolved, model: LoadedModel) -> None:

@@ -11,7 +11,7 @@ from morlbench.comparability import comparability_key
 from morlbench.engine.engine import micro_batch_tokens
 from morlbench.models.base import LoadedModel
 from morlbench.preferences import format_preferences
-from morlbench.run.resolve import Resolved, pick_dtype
+from morlbench.run.resolve import Resolved, precision_of
 from morlbench.spec import SCHEMA_VERSION
 
 PACKAGES = ("morlbench", "torch", "transformers", "tokenizers", "moocore", "pymoo", "scipy", "numpy", "safetensors")
@@ -50,6 +50,8 @@ def host() -> dict[str, Any]:
 
     import torch
 
+    from morlbench.engine.precision import bfloat16_units
+
     cpu = platform.processor() or platform.machine()
     try:
         for line in open("/proc/cpuinfo"):
@@ -62,6 +64,7 @@ def host() -> dict[str, Any]:
             "cpu": cpu, "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
             # the kernels torch dispatches to: float32 rounding, and so bitwise reproducibility, depends on them
             "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+            "bfloat16_units": bfloat16_units(),  # where --dtype auto may choose bfloat16 autocast
             "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
             "git_commit": git_commit()}
 
@@ -76,7 +79,7 @@ def build_config(r: Resolved, model: LoadedModel, processes: int = 1) -> dict[st
             "weights": r.weights,
             "max_new_tokens": r.max_new_tokens,
             "device": r.device,
-            "dtype": str(pick_dtype(r.spec.dtype, r.device)).removeprefix("torch."),
+            "dtype": precision_of(r).name,
             "micro_batch_tokens": micro_batch_tokens(r.spec.engine, model.policy),
             "selection_split": r.selection_split,
             "report_split": r.report_split,
@@ -89,7 +92,7 @@ def build_config(r: Resolved, model: LoadedModel, processes: int = 1) -> dict[st
         "task": task_info,
         "model": {"name": model.name, **model.info},
         "comparability": comparability_key(r.spec, r.task.version, r.task.objective_names, model_id, r.split_sizes(),
-                                           r.max_new_tokens, format_preferences(r.preferences)),
+                                           r.max_new_tokens, format_preferences(r.preferences), precision_of(r).name),
         "versions": package_versions(),
         "provenance": host(),
         "command": sys.argv,

@@ -14,7 +14,8 @@ from morlbench.spec import RunSpec, normalise_weights
 from morlbench.tasks.base import Task
 
 if TYPE_CHECKING:
-    import torch
+    from morlbench.engine.precision import Precision
+    from morlbench.models.base import LoadedModel
 
 
 @dataclass
@@ -71,6 +72,18 @@ def resolve(spec: RunSpec) -> Resolved:
                     selection, report, samples, preferences)
 
 
+def with_model_defaults(fields: dict[str, Any]) -> dict[str, Any]:
+    """The settings a user gave (command line, config or suite file), with the run defaults of the model they pick
+    (``ModelSource.run_defaults``, e.g. LoRA for SmolLM2) where not given: the spec then records them."""
+    task = fields.get("task", RunSpec.task)
+    model = fields.get("model") or registry.lookup("tasks", task).default_model
+    defaults = dict(pick_model(model).run_defaults)
+    method = registry.lookup("methods", fields.get("method", RunSpec.method))
+    if method.from_options(fields.get("method_options", {})).capabilities().own_adapters:
+        defaults.pop("lora_rank", None)  # the method builds its own adapters
+    return {**{k: v for k, v in defaults.items() if k not in fields}, **fields}
+
+
 def pick_model(name: str) -> ModelSource:
     """A local directory, a registered model name, or a hub id (org/name), in that order."""
     from morlbench.models.hf import HubModel
@@ -93,9 +106,19 @@ def pick_device(name: str) -> str:
     return name
 
 
-def pick_dtype(name: str, device: str) -> torch.dtype:
+def precision_of(r: Resolved) -> Precision:
+    """The run's precision: its --dtype, on its device, for its model (morlbench.engine.precision)."""
+    from morlbench.engine.precision import pick_precision
+
+    return pick_precision(r.spec.dtype, r.device, r.model_source.cpu_autocast)
+
+
+def load_model(r: Resolved) -> LoadedModel:
+    """The run's model on its device, at its precision (weights' dtype; autocast, where chosen, recorded on it)."""
+    import dataclasses
+
     import torch
 
-    if name == "auto":
-        return torch.bfloat16 if device == "cuda" else torch.float32
-    return getattr(torch, name)
+    precision = precision_of(r)
+    model = r.model_source.load(torch.device(r.device), precision.weights)
+    return dataclasses.replace(model, autocast=precision.autocast)
