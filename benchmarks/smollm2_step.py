@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from floor import batch_lengths, decoding_bytes, layer_matmul_rate, matmul_rate, model_shape, read_rate, step_flops
 
 from morlbench.engine.engine import Engine
-from morlbench.engine.precision import bfloat16_units, pick_precision
+from morlbench.engine.precision import bfloat16_units, pick_precision, store_frozen_products
 from morlbench.estimators import estimate
 from morlbench.models.hf import SmolLM2, smollm2_gguf
 from morlbench.models.lora import apply_lora
@@ -43,13 +43,25 @@ def batch(task: ArithTask, step: int) -> list:
     return [p for p in task.split("train")[step * PROMPTS : (step + 1) * PROMPTS] for _ in range(GROUP)]
 
 
+def fresh(model):
+    return dataclasses.replace(model, policy=copy.deepcopy(model.policy))
+
+
+def add_lora(model) -> list[torch.nn.Parameter]:
+    """LoRA adapters in place, the frozen weights stored for autocast, as a run prepares its policy
+    (morlbench.run.policy.prepare_policy); returns the trainable parameters."""
+    trainable = apply_lora(model.policy, RANK)
+    if model.autocast is not None:
+        store_frozen_products(model.policy, model.autocast)
+    return trainable
+
+
 def engine_steps(model, task: ArithTask, steps: int) -> tuple[list[float], list[int], list, list]:
     """Seconds and generated tokens of each step after the first, each step's batch shape and its seconds of
     sampling and of the update."""
-    model = copy.copy(model)
-    model.policy = copy.deepcopy(model.policy)
+    model = fresh(model)
     engine = Engine(model, SETTINGS)  # the KL reference is copied before the adapters, as a run does
-    engine.set_parameter_groups([{"params": apply_lora(model.policy, RANK)}])
+    engine.set_parameter_groups([{"params": add_lora(model)}])
     seconds, tokens, shapes, phases = [], [], [], []
     with model.computing():
         for step in range(steps + 1):
@@ -180,7 +192,9 @@ def main() -> None:
               f"{(trl_step / statistics.mean(trl_tokens)) / (step / statistics.mean(tokens)):.2f}x per token")
 
     prompts = [p.prompt for p in task.split("report")[:PROMPTS]]
-    ours, ours_tokens = engine_greedy(model, prompts)
+    lora = fresh(model)
+    add_lora(lora)
+    ours, ours_tokens = engine_greedy(lora, prompts)  # as a run's evaluation decodes
     memory = decoding_bytes(shape, [len(model.encode_prompt(p)) for p in prompts], [[NEW_TOKENS]] * len(prompts))
     print(f"greedy decoding of {len(prompts)} problems: engine {ours:.2f} s, {ours_tokens / ours:.0f} tokens/s "
           f"(memory floor of one-row-per-prompt decoding {memory / reads:.2f} s)")

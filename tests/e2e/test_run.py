@@ -171,3 +171,15 @@ def test_evaluation_progress_counts_problems_within_each_split(tmp_path, capsys)
                   "evaluating step 0, selection 12/12", "evaluating step 2, report 8/16",
                   "evaluating step 2, report 16/16"):
         assert shown in err, shown
+
+
+def test_a_bfloat16_autocast_lora_run_is_recorded_as_such_and_resumes_exactly(tmp_path, monkeypatch):
+    spec = small_spec(dtype="bfloat16-autocast", lora_rank=4)
+    execute(spec, tmp_path / "whole", progress=False)
+    config = json.loads(read(tmp_path / "whole" / "config.json"))
+    assert config["resolved"]["dtype"] == "bfloat16-autocast"
+    assert config["comparability"]["precision"] == "bfloat16-autocast"  # not comparable with float32 runs
+    assert "bfloat16_units" in config["provenance"]
+    # frozen weights are kept in bfloat16; a checkpoint holds them so, and a resumed run computes the same
+    interrupt_then_resume(spec, tmp_path / "resumed", monkeypatch)
+    assert read(tmp_path / "resumed" / "eval.jsonl") == read(tmp_path / "whole" / "eval.jsonl")
