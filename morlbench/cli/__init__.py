@@ -18,6 +18,7 @@ from morlbench.cli.listing import cmd_list
 from morlbench.cli.values import check_values
 from morlbench.errors import UsageError
 from morlbench.isolation import watch_user_signals
+from morlbench.models.warm_start import WarmStartRecipe
 from morlbench.plugin_check import CHECKED_KINDS
 from morlbench.registry import contained
 from morlbench.spec import DEVICES, RunSpec
@@ -185,10 +186,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="also write the numbers as JSON here")
     p.set_defaults(func=commands.cmd_probe)
     r = PretrainRecipe()
-    p = sub.add_parser("pretrain", help="rebuild the embedded tiny-arith checkpoint",
-                       description="Rebuild tiny-arith with morlbench's deterministic supervised recipe.")
-    p.add_argument("--out", default=str(DEFAULT_RUNS / "pretrain" / "tiny-arith"), help="checkpoint directory")
-    p.add_argument("--steps", type=int, default=r.steps, help=f"optimiser steps (default {r.steps})")
+    w = WarmStartRecipe()
+    p = sub.add_parser("pretrain", help="rebuild tiny-arith, or warm-start SmolLM2 on the arith answer styles",
+                       description="Rebuild tiny-arith with morlbench's deterministic supervised recipe, or (--model "
+                       "smollm2-135m) build the warm start the registered model smollm2-135m-arith loads.")
+    p.add_argument("--model", default="tiny-arith", choices=("tiny-arith", "smollm2-135m"),
+                   help="tiny-arith (from scratch) or smollm2-135m (a LoRA warm start, merged; default tiny-arith)")
+    tiny_out = DEFAULT_RUNS / "pretrain" / "tiny-arith"
+    p.add_argument("--out", default=None, help=f"checkpoint directory (default {tiny_out}; for smollm2-135m the cache "
+                   "directory smollm2-135m-arith loads from, under MORLBENCH_CACHE)")
+    p.add_argument("--steps", type=int, default=None,
+                   help=f"optimiser steps (default {r.steps}; {w.steps} for smollm2-135m)")
     p.add_argument("--seed", type=int, default=r.seed, help=f"seed (default {r.seed})")
     p.add_argument("--threads", type=int, default=r.threads, help=f"torch threads (default {r.threads})")
     p.add_argument("--signoff-rate", type=float, default=r.signoff_rate,

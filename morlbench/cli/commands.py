@@ -156,15 +156,38 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
     from morlbench.models.pretraining import pretrain
     from morlbench.models.tiny_arith import PretrainRecipe
 
-    if (args.out / "model.safetensors").exists() and not args.force:
-        raise UsageError(f"--out {args.out} already holds a checkpoint; pass --force to overwrite it")
     if not 0 <= args.signoff_rate < 1:
         raise UsageError(f"--signoff-rate {args.signoff_rate} must be in [0, 1)")
-    recipe = PretrainRecipe(seed=args.seed, steps=args.steps, threads=args.threads, signoff_rate=args.signoff_rate)
+    if args.model == "smollm2-135m":
+        return warm_start_smollm2(args)
+    args.out = args.out or DEFAULT_RUNS / "pretrain" / "tiny-arith"
+    if (args.out / "model.safetensors").exists() and not args.force:
+        raise UsageError(f"--out {args.out} already holds a checkpoint; pass --force to overwrite it")
+    recipe = PretrainRecipe(seed=args.seed, steps=args.steps or PretrainRecipe.steps, threads=args.threads,
+                            signoff_rate=args.signoff_rate)
     record = pretrain(recipe, args.out, progress=not args.no_progress)
     card = write_card(args.out, record)
     print(f"checkpoint built in {record['build_seconds']} s: {args.out}")
     print(f"greedy eval objectives (accuracy, conciseness, clarity): {card['eval']['objectives']}")
+    return 0
+
+
+def warm_start_smollm2(args: argparse.Namespace) -> int:
+    from morlbench.models.warm_start import WarmStartRecipe, cache_dir, warm_start, write_card
+
+    recipe = WarmStartRecipe(seed=args.seed, steps=args.steps or WarmStartRecipe.steps, threads=args.threads,
+                             signoff_rate=args.signoff_rate)
+    out = args.out or cache_dir(recipe)
+    if (out / "config.json").exists() and not args.force:
+        raise UsageError(f"--out {out} already holds a checkpoint; pass --force to overwrite it")
+    record = warm_start(recipe, out, progress=not args.no_progress)
+    card = write_card(out, record, progress=not args.no_progress)
+    start = card["eval"]
+    print(f"warm start built in {record['build_seconds']} s: {out}")
+    print(f"greedy objectives on arith's {start['split']} split ({', '.join(start['objective_names'])}): "
+          f"{start['objectives']}; measured in {card['card_seconds']} s")
+    if out == cache_dir():
+        print("`--model smollm2-135m-arith` now loads it")
     return 0
 
 

@@ -29,9 +29,12 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def _extra(kind: str, entry: registry.Entry) -> str:
-    """Version and split sizes of a task, so `list tasks` tells what a result would be compared on."""
+    """Version and split sizes of a task, so `list tasks` tells what a result would be compared on; a built
+    model's measured card (its starting objectives), or how to build it."""
     from morlbench.isolation import guarded
 
+    if kind == "models" and not entry.error and hasattr(entry.value, "card"):
+        return _card_text(entry.value.card())
     if kind != "tasks" or entry.error:
         return ""
     try:
@@ -41,6 +44,14 @@ def _extra(kind: str, entry: registry.Entry) -> str:
         return f"  [version {task.version}; {sizes}]"
     except Exception as exc:  # a task that cannot build its splits here still lists
         return f"  [unavailable: {exc}]"
+
+
+def _card_text(card: dict[str, Any] | None) -> str:
+    if card is None:
+        return "  [not built yet]"
+    start = card["eval"]
+    names = ", ".join(f"{n} {v:.3f}" for n, v in zip(start["objective_names"], start["objectives"]))
+    return f"  [built; step 0 on {start['split']} ({start['problems']} problems, greedy): {names}]"
 
 
 def details(kind: str, value: Any) -> list[str]:

@@ -37,7 +37,7 @@ def _numbers() -> dict[str, dict[str, tuple[Any, Range]]]:
         "probe": {"batches": (int, Range(1, 10_000)), "seed": seed,
                   "prompts_per_step": (int, declared(RunSpec, "prompts_per_step")),
                   "group_size": (int, declared(RunSpec, "group_size"))},
-        "pretrain": {"steps": (int, Range(1, 10_000_000)), "seed": seed,
+        "pretrain": {"steps": (int | None, Range(1, 10_000_000)), "seed": seed,
                      "threads": (int, declared(RunSpec, "threads"))},
     }
 

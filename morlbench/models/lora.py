@@ -17,3 +17,17 @@ def apply_lora(policy: torch.nn.Module, rank: int, alpha: float | None = None) -
         if param.requires_grad:
             trainable.append(param)
     return trainable
+
+
+def merge_lora(policy: torch.nn.Module) -> None:
+    """Fold every LoRA adapter into its base layer's weight and put the base layer back in its place: a plain
+    model again, to be saved and loaded without peft."""
+    from peft.tuners.lora import LoraLayer
+
+    wrapped = [(name, module) for name, module in policy.named_modules() if isinstance(module, LoraLayer)]
+    for name, module in wrapped:
+        module.merge()
+        parent_name, _, child = name.rpartition(".")
+        setattr(policy.get_submodule(parent_name) if parent_name else policy, child, module.get_base_layer())
+    for param in policy.parameters():
+        param.requires_grad_(True)

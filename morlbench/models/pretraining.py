@@ -5,7 +5,7 @@ import json
 import math
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -63,20 +63,31 @@ def build_model(recipe: PretrainRecipe, tokenizer: PreTrainedTokenizerFast) -> L
 
 def _batches(recipe: PretrainRecipe, tokenizer, held_out: frozenset[str]) -> Iterator[list[tuple[list[int], int]]]:
     """Batches of (token ids, prompt length), bucketed by length, from a fresh seeded problem stream."""
+
+    def encode(text: str) -> list[int]:
+        return tokenizer(text, add_special_tokens=False)["input_ids"]
+
+    return solution_batches(recipe, encode, encode, tokenizer.eos_token_id, held_out)
+
+
+def solution_batches(recipe: Any, encode_prompt: Callable[[str], list[int]], encode: Callable[[str], list[int]],
+                     eos: int, held_out: frozenset[str]) -> Iterator[list[tuple[list[int], int]]]:
+    """Batches of (prompt ids + solution ids + EOS, prompt length), bucketed by length, from a fresh seeded stream
+    of training problems, each solved in a style drawn from ``recipe.style_mix`` (numbered, inline, direct);
+    ``recipe`` gives seed, batch_size, bucket_batches, style_mix and signoff_rate."""
     problems = training_stream(recipe.seed, held_out)
     rng = random.Random(recipe.seed + 1)
     signoff_rng = random.Random(recipe.seed + 2)  # apart, so the problem and style streams stay the same
-    eos = tokenizer.eos_token_id
     while True:
         pool = []
         for _ in range(recipe.batch_size * recipe.bucket_batches):
             problem: ArithProblem = next(problems)
             style = rng.choices(STYLES, weights=recipe.style_mix)[0]
-            prompt_ids = tokenizer(prompt_of(problem), add_special_tokens=False)["input_ids"]
+            prompt_ids = encode_prompt(prompt_of(problem))
             solution = problem.solution(style)
             if recipe.signoff_rate and signoff_rng.random() < recipe.signoff_rate:
                 solution += SIGNOFF
-            solution_ids = tokenizer(solution, add_special_tokens=False)["input_ids"]
+            solution_ids = encode(solution)
             pool.append((prompt_ids + solution_ids + [eos], len(prompt_ids)))
         pool.sort(key=lambda item: len(item[0]))
         chunks = [pool[i : i + recipe.batch_size] for i in range(0, len(pool), recipe.batch_size)]
@@ -84,7 +95,7 @@ def _batches(recipe: PretrainRecipe, tokenizer, held_out: frozenset[str]) -> Ite
         yield from chunks
 
 
-def _collate(batch: list[tuple[list[int], int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def collate(batch: list[tuple[list[int], int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     width = max(len(ids) for ids, _ in batch)
     input_ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
     attention = torch.zeros((len(batch), width), dtype=torch.long)
@@ -96,7 +107,7 @@ def _collate(batch: list[tuple[list[int], int]], pad_id: int) -> tuple[torch.Ten
     return input_ids, attention, labels
 
 
-def _lr_factor(step: int, recipe: PretrainRecipe) -> float:
+def lr_factor(step: int, recipe: PretrainRecipe) -> float:
     if step < recipe.warmup_steps:
         return (step + 1) / recipe.warmup_steps
     progress = (step - recipe.warmup_steps) / max(1, recipe.steps - recipe.warmup_steps)
@@ -117,14 +128,14 @@ def pretrain(recipe: PretrainRecipe, out_dir: Path, progress: bool = True) -> di
         lr=recipe.lr,
         betas=recipe.betas,
     )
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: _lr_factor(s, recipe))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, recipe))
     held_out = ArithTask().held_out_texts()
     batches = _batches(recipe, tokenizer, held_out)
     losses: list[float] = []
     tokens_seen = 0
     bar = tqdm(range(recipe.steps), desc="pretraining", disable=not progress, unit="step")
     for _ in bar:
-        input_ids, attention, labels = _collate(next(batches), tokenizer.pad_token_id)
+        input_ids, attention, labels = collate(next(batches), tokenizer.pad_token_id)
         loss = model(input_ids=input_ids, attention_mask=attention, labels=labels).loss
         optimizer.zero_grad(set_to_none=True)
         loss.backward()

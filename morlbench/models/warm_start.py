@@ -1,0 +1,184 @@
+"""A supervised warm start of SmolLM2-135M-Instruct on the arith task's three answer styles
+(``morlbench pretrain --model smollm2-135m``), so that the real model starts RL with signal on every objective.
+
+Out of the box SmolLM2 solves none of the arith problems (it writes "63 + 36 = 100" and no box). The recipe trains
+LoRA adapters on seeded problems of the task's training stream (the evaluation splits' problems are held out),
+each solved in a style drawn from the mix (numbered steps, inline, boxed answer only), with the loss on the
+solution only, under the run precision SmolLM2 gets here (bfloat16 autocast where the CPU has bfloat16 units),
+then merges the adapters into float32 weights. It is deterministic for a given machine class and cached under
+``$MORLBENCH_CACHE/smollm2-135m-arith-<digest>``, the digest covering the recipe and the base GGUF, where the
+registered model ``smollm2-135m-arith`` finds it. docs/models/smollm2-135m-arith.md records its cost and card.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from morlbench.errors import UsageError
+from morlbench.models.base import LoadedModel, ModelSource
+
+if TYPE_CHECKING:
+    import torch
+
+
+@dataclass(frozen=True)
+class WarmStartRecipe:
+    seed: int = 0
+    steps: int = 120
+    batch_size: int = 16
+    lr: float = 1e-3  # LoRA adapters take a larger step than full weights
+    warmup_steps: int = 10
+    min_lr_ratio: float = 0.1
+    lora_rank: int = 32
+    bucket_batches: int = 8  # a pool of this many batches is sorted by length, then cut into batches
+    style_mix: tuple[float, float, float] = (0.5, 0.25, 0.25)  # numbered, inline, direct
+    signoff_rate: float = 0.0
+    threads: int = 1
+
+
+def recipe_digest(recipe: WarmStartRecipe, base_digest: str) -> str:
+    text = json.dumps({"recipe": asdict(recipe), "base": base_digest}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def cache_dir(recipe: WarmStartRecipe = WarmStartRecipe()) -> Path:
+    """Where the warm start of ``recipe`` lives (the default recipe's is the registered model's)."""
+    from morlbench.models.hf import cache_root, smollm2_gguf
+    from morlbench.results.atomic import file_sha256
+
+    return cache_root() / f"smollm2-135m-arith-{recipe_digest(recipe, file_sha256(smollm2_gguf())[:16])}"
+
+
+def warm_start(recipe: WarmStartRecipe, out_dir: Path, progress: bool = True) -> dict[str, Any]:
+    """Train, merge and save the warm start to ``out_dir`` (written to a temporary name, then renamed); returns
+    the build record (also in ``out_dir/build.json``)."""
+    import torch
+    from tqdm import tqdm
+
+    from morlbench.engine.precision import pick_precision
+    from morlbench.models.hf import SmolLM2
+    from morlbench.models.lora import apply_lora, merge_lora
+    from morlbench.models.pretraining import collate, lr_factor, solution_batches
+    from morlbench.tasks.arith import ArithTask
+
+    torch.set_num_threads(recipe.threads)
+    started = time.perf_counter()
+    precision = pick_precision("auto", "cpu", SmolLM2.cpu_autocast)
+    model = SmolLM2().load(torch.device("cpu"), precision.weights)
+    model.autocast = precision.autocast
+    torch.manual_seed(recipe.seed)
+    trainable = apply_lora(model.policy, recipe.lora_rank)  # base weights stay float32: they are merged into
+    optimizer = torch.optim.AdamW(trainable, lr=recipe.lr, weight_decay=0.0)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, recipe))
+    tokenizer = model.tokenizer
+
+    def encode(text: str) -> list[int]:
+        return tokenizer(text, add_special_tokens=False)["input_ids"]
+
+    batches = solution_batches(recipe, model.encode_prompt, encode, model.eos_token_id,
+                               ArithTask().held_out_texts())
+    losses, tokens_seen = [], 0
+    model.policy.train()
+    bar = tqdm(range(recipe.steps), desc="warm start", disable=not progress, unit="step")
+    with model.computing():
+        for _ in bar:
+            input_ids, attention, labels = collate(next(batches), model.pad_token_id)
+            loss = model.policy(input_ids=input_ids, attention_mask=attention, labels=labels).loss
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(trainable, 1.0)
+            optimizer.step()
+            scheduler.step()
+            tokens_seen += int(attention.sum())
+            losses.append(float(loss.detach()))
+            bar.set_postfix(loss=f"{sum(losses[-10:]) / len(losses[-10:]):.3f}")
+    merge_lora(model.policy)
+    seconds = time.perf_counter() - started
+    record = {"recipe": asdict(recipe), "base": model.info["source"], "base_sha256": model.info["checkpoint_sha256"],
+              "precision": precision.name, "tokens_seen": tokens_seen, "build_seconds": round(seconds, 1),
+              "final_loss": round(sum(losses[-10:]) / len(losses[-10:]), 4), "torch": torch.__version__}
+    save(model, out_dir, record)
+    return record
+
+
+def save(model: Any, out_dir: Path, record: dict[str, Any]) -> None:
+    import os
+    import shutil
+
+    tmp = out_dir.with_name(out_dir.name + f".tmp{os.getpid()}")
+    model.policy.save_pretrained(tmp)
+    model.tokenizer.save_pretrained(tmp)
+    (tmp / "build.json").write_text(json.dumps(record, indent=2) + "\n")
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp.rename(out_dir)
+
+
+def write_card(directory: Path, record: dict[str, Any], progress: bool = True) -> dict[str, Any]:
+    """The warm start's card (card.json beside it): greedy objectives on the whole arith report split, the split a
+    run's delivered policy is valued on, which is step 0 of every run from it; the styles it answers in."""
+    import numpy as np
+    import torch
+
+    from morlbench.engine.precision import pick_precision
+    from morlbench.models.card import style_of
+    from morlbench.models.local import LocalDirectory
+    from morlbench.run.evaluation import evaluate
+    from morlbench.tasks.arith import ArithTask
+
+    started = time.perf_counter()
+    precision = pick_precision("auto", "cpu", SmolLM2Arith.cpu_autocast)
+    model = dataclasses.replace(LocalDirectory(directory).load(torch.device("cpu"), precision.weights),
+                                autocast=precision.autocast)
+    task = ArithTask()
+    problems = task.split("report")
+    with model.computing():
+        greedy = evaluate(model, task, problems, task.max_new_tokens, batch_size=64,
+                          on_batch=(lambda done, total: print(f"card: {done}/{total} problems", flush=True))
+                          if progress else None)
+    card = {**record, "eval": {
+        "task_version": task.version, "split": "report", "problems": len(problems), "precision": precision.name,
+        "objective_names": list(task.objective_names), "objectives": [round(float(v), 4) for v in greedy.objectives],
+        "by_difficulty": {d: [round(v, 4) for v in vec] for d, vec in greedy.by_difficulty.items()},
+        "greedy_styles": {s: sum(style_of(x.text) == s for x in greedy.samples) for s in ("numbered", "inline",
+                                                                                        "direct")},
+        "mean_tokens": round(float(np.mean([x.num_tokens for x in greedy.samples])), 1)},
+        "checkpoint_sha256": model.info["checkpoint_sha256"], "card_seconds": round(time.perf_counter() - started, 1)}
+    (directory / "card.json").write_text(json.dumps(card, indent=2) + "\n")
+    return card
+
+
+def missing(directory: Path) -> UsageError:
+    return UsageError(f"model smollm2-135m-arith is not built yet ({directory} holds no checkpoint): build it once "
+                      "with `morlbench pretrain --model smollm2-135m` (docs/models/smollm2-135m-arith.md)")
+
+
+class SmolLM2Arith(ModelSource):
+    """``--model smollm2-135m-arith``: the warm start of the default recipe, from the cache."""
+
+    name = "smollm2-135m-arith"
+    description = ("SmolLM2-135M-Instruct warm-started on the arith answer styles (built once by `morlbench "
+                   "pretrain --model smollm2-135m`; card: docs/models/smollm2-135m-arith.md)")
+    cpu_autocast = True
+    run_defaults = {"lora_rank": 16}
+
+    def load(self, device: torch.device, dtype: torch.dtype) -> LoadedModel:
+        from morlbench.models.local import LocalDirectory
+
+        directory = cache_dir()
+        if not (directory / "config.json").is_file():
+            raise missing(directory)
+        model = LocalDirectory(directory).load(device, dtype)
+        return dataclasses.replace(model, name=self.name, info={**model.info, "source": f"warm start {directory.name}"})
+
+    @staticmethod
+    def card() -> dict[str, Any] | None:
+        """The measured card of the built warm start (card.json), or None before it is built."""
+        path = cache_dir() / "card.json"
+        return json.loads(path.read_text()) if path.is_file() else None
