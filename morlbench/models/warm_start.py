@@ -42,7 +42,9 @@ class WarmStartRecipe:
 
 
 def recipe_digest(recipe: WarmStartRecipe, base_digest: str) -> str:
-    text = json.dumps({"recipe": asdict(recipe), "base": base_digest}, sort_keys=True)
+    """What names the cache directory: the recipe but its thread count (which moves only rounding), and the base."""
+    what = {k: v for k, v in asdict(recipe).items() if k != "threads"}
+    text = json.dumps({"recipe": what, "base": base_digest}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
