@@ -84,7 +84,7 @@ def test_gdpo_runs_on_trl_as_normalize_then_sum(tmp_path, capsys):
     spec = tiny_spec(method="gdpo", backend="trl", method_options={"eps": 0.0001})
     loop = SimpleNamespace(spec=spec, max_new_tokens=8, method=GDPO.from_options({"eps": "0.0001"}),
                            engine=SimpleNamespace(device=torch.device("cpu")), show_progress=False,
-                           model=SimpleNamespace(policy=SimpleNamespace(dtype=torch.float32)))
+                           model=SimpleNamespace(policy=SimpleNamespace(dtype=torch.float32), autocast=None))
     assert grpo_config(loop, str(tmp_path / "scratch")).multi_objective_aggregation == "normalize_then_sum"
     assert main(["run", "--backend", "trl", "--method", "gdpo", "--steps", "2", "--out", str(tmp_path / "no"),
                  "--no-progress"]) == 2
