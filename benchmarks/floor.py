@@ -114,8 +114,8 @@ def matmul_rate(size: int = 1024, repeats: int = 5, dtype: torch.dtype = torch.f
 def layer_matmul_rate(policy: torch.nn.Module, tokens: int = 1024, repeats: int = 5,
                       dtype: torch.dtype | None = None) -> float:
     """FLOP per second of the model's own block projections (every linear layer of the blocks, one after another)
-    on ``tokens`` rows of float32 input, in cache: the rate the model's thin shapes allow, beside the 1024^3 rate
-    the floor assumes (docs/performance.md)."""
+    on ``tokens`` rows of input in ``dtype`` (default: the weights'), in cache: the rate the model's thin shapes
+    allow, beside the 1024^3 rate the floor assumes (docs/performance.md)."""
     weights = [m.weight.detach().to(dtype or m.weight.dtype) for name, m in policy.named_modules()
                if isinstance(m, torch.nn.Linear) and ".layers." in name]
     inputs = {w.shape[1]: torch.randn(tokens, w.shape[1], dtype=w.dtype) for w in weights}

@@ -62,9 +62,10 @@ def train(method: str = "static", task: str = "arith", out: str | Path | None = 
     """Train one run with ``settings`` (any RunSpec field: seed, steps, weights, engine={...}, ...) into ``out``
     (default runs/TASK-METHOD-seedS) and return it read back."""
     from morlbench.run.execute import execute
+    from morlbench.run.resolve import with_model_defaults
     from morlbench.spec import RunSpec
 
-    spec = RunSpec.from_dict({"method": method, "task": task, **settings})
+    spec = RunSpec.from_dict(with_model_defaults({"method": method, "task": task, **settings}))
     spec.check()
     out = Path(out) if out is not None else Path("runs") / f"{spec.task}-{spec.method}-seed{spec.seed}"
     return load(execute(spec, out, resume=resume, progress=progress, log_to=log_to))

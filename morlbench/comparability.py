@@ -21,7 +21,7 @@ def comparability_key(spec: RunSpec, task_version: str, objectives: tuple[str, .
     ``morlbench.preferences.format_preferences`` writes it. Protocol 3 adds W and the evaluation schedule: the
     delivered board values every entry at W, the trajectory board at one common schedule. ``precision``
     (morlbench.engine.precision) is part of the key where it is not float32: a run in bfloat16 is another
-    experiment; float32 runs keep the key they always had."""
+    experiment; float32 runs keep the key they always had (CUDA runs, bfloat16 by default, now carry it)."""
     key = {
         "protocol": PROTOCOL_VERSION,
         "engine": f"{spec.backend}-{ENGINE_VERSION}" if spec.backend == "morlbench" else spec.backend,
@@ -45,7 +45,8 @@ def comparability_key(spec: RunSpec, task_version: str, objectives: tuple[str, .
 def group_name(key: dict[str, Any]) -> str:
     """A readable name for a comparability group: task, model, budget."""
     model = str(key["model"]).split("@")[0]
-    name = f"{key['task_version']} · {model} · {key['steps']} steps of {key['batch']}"
+    name = f"{key['task_version']} · {model} · {key['steps']} steps of {key['batch']}" + (
+        f" · {key['precision']}" if "precision" in key else "")
     return name if key.get("protocol") == PROTOCOL_VERSION else f"{name} · protocol {key.get('protocol')} (historical)"
 
 
@@ -56,7 +57,8 @@ def describe_comparability(key: dict[str, Any]) -> str:
               f"front chosen on `{key['selection_split']}`, valued on `{key['report_split']}`")
     return (f"task `{key['task_version']}`, objectives {', '.join(key['objectives'])}; model `{key['model']}`; "
             f"{key['steps']} steps of {key['batch']}; {splits}; {key['decoding']}, L = {key['max_new_tokens']}; "
-            f"protocol {key['protocol']}, engine `{key['engine']}`" + schedule_text(key))
+            f"protocol {key['protocol']}, engine `{key['engine']}`" + schedule_text(key)
+            + (f"; precision {key['precision']}" if "precision" in key else ""))
 
 
 def schedule_text(key: dict[str, Any]) -> str:

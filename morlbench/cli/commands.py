@@ -178,8 +178,8 @@ def warm_start_smollm2(args: argparse.Namespace) -> int:
     recipe = WarmStartRecipe(seed=args.seed, steps=args.steps or WarmStartRecipe.steps, threads=args.threads,
                              signoff_rate=args.signoff_rate)
     out = args.out or cache_dir(recipe)
-    if (out / "config.json").exists() and not args.force:
-        raise UsageError(f"--out {out} already holds a checkpoint; pass --force to overwrite it")
+    if out.exists() and any(out.iterdir()) and not args.force:
+        raise UsageError(f"--out {out} exists and is not empty; pass --force to replace it")
     record = warm_start(recipe, out, progress=not args.no_progress)
     card = write_card(out, record, progress=not args.no_progress)
     start = card["eval"]

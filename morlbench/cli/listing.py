@@ -34,7 +34,10 @@ def _extra(kind: str, entry: registry.Entry) -> str:
     from morlbench.isolation import guarded
 
     if kind == "models" and not entry.error and hasattr(entry.value, "card"):
-        return _card_text(entry.value.card())
+        try:
+            return _card_text(entry.value.card())
+        except Exception as exc:  # its base model is not installed here: the listing goes on
+            return f"  [unavailable: {str(exc).splitlines()[0]}]"
     if kind != "tasks" or entry.error:
         return ""
     try:

@@ -33,8 +33,9 @@ def grpo_config(loop: Loop, output_dir: str):
         multi_objective_aggregation="normalize_then_sum" if loop.method.capabilities().decoupled_normalisation
         else "sum_then_normalize", num_iterations=s.ppo_epochs,
         max_grad_norm=s.grad_clip or 1e9, **({"gradient_checkpointing": True} if s.gradient_checkpointing else {}),
-        use_cpu=loop.engine.device.type == "cpu",
-        bf16=loop.model.policy.dtype == torch.bfloat16 or loop.model.autocast is not None,
+        # bfloat16 autocast, where chosen, is the run's own context around TRL (its weight cache off); accelerate's
+        # would cache cast weights across optimizer steps
+        use_cpu=loop.engine.device.type == "cpu", bf16=loop.model.policy.dtype == torch.bfloat16,
         max_steps=spec.steps, seed=spec.seed, report_to=[], save_strategy="no", logging_steps=1,
         disable_tqdm=True, dataloader_num_workers=0)  # morlbench's own bar shows TRL's steps
 

@@ -48,8 +48,8 @@ def check_fields(data: dict[str, Any]) -> Fields:
     checks.check_numbers(key, "comparability")
     for name in names:
         plain(name, "objective name")
-    for field_name in ("model", "engine"):
-        plain(key[field_name], f"comparability {field_name}")
+    for field_name in ("model", "engine") + (("precision",) if "precision" in key else ()):
+        plain(key[field_name], f"comparability {field_name}")  # printed in board headings
     if key["objectives"] != names:
         raise Refused(f"objective_names {names} differ from the comparability key's {key['objectives']}")
     if key["protocol"] != (3 if schema >= 3 else 2):

@@ -86,6 +86,10 @@ def prepare_run_dir(out: Path, resume: bool, config: dict[str, Any]) -> RunDir:
         if stored != config["spec"]:
             changed = sorted(k for k in config["spec"] if stored.get(k) != config["spec"][k])
             raise UsageError(f"--resume: settings differ from the stored run in {', '.join(changed)}")
+        before, now = run.config().get("resolved", {}).get("dtype"), config["resolved"]["dtype"]
+        if before is not None and before != now:
+            raise UsageError(f"--resume: the run computed in {before} and would go on in {now} here (--dtype "
+                             f"{config['spec']['dtype']} resolves by machine); resume it with --dtype {before}")
         return run
     if resume:
         raise UsageError(f"--resume: {out} holds no run to resume")

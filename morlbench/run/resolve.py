@@ -75,12 +75,15 @@ def resolve(spec: RunSpec) -> Resolved:
 def with_model_defaults(fields: dict[str, Any]) -> dict[str, Any]:
     """The settings a user gave (command line, config or suite file), with the run defaults of the model they pick
     (``ModelSource.run_defaults``, e.g. LoRA for SmolLM2) where not given: the spec then records them."""
-    task = fields.get("task", RunSpec.task)
-    model = fields.get("model") or registry.lookup("tasks", task).default_model
-    defaults = dict(pick_model(model).run_defaults)
-    method = registry.lookup("methods", fields.get("method", RunSpec.method))
-    if method.from_options(fields.get("method_options", {})).capabilities().own_adapters:
-        defaults.pop("lora_rank", None)  # the method builds its own adapters
+    task, model, method = (fields.get(k, getattr(RunSpec, k)) for k in ("task", "model", "method"))
+    options = fields.get("method_options", {})
+    if not all(isinstance(v, str) for v in (task, model or "", method)) or not isinstance(options, dict) \
+            or task not in registry.names("tasks") or method not in registry.names("methods"):
+        return fields  # the spec's own checks name what is wrong, in one line
+    defaults = dict(pick_model(model or registry.lookup("tasks", task).default_model).run_defaults)
+    if fields.get("backend", RunSpec.backend) != "morlbench" or \
+            registry.lookup("methods", method).from_options(options).capabilities().own_adapters:
+        defaults.pop("lora_rank", None)  # TRL's backend takes no --lora-rank; some methods build their own
     return {**{k: v for k, v in defaults.items() if k not in fields}, **fields}
 
 

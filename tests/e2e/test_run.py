@@ -183,3 +183,16 @@ def test_a_bfloat16_autocast_lora_run_is_recorded_as_such_and_resumes_exactly(tm
     # frozen weights are kept in bfloat16; a checkpoint holds them so, and a resumed run computes the same
     interrupt_then_resume(spec, tmp_path / "resumed", monkeypatch)
     assert read(tmp_path / "resumed" / "eval.jsonl") == read(tmp_path / "whole" / "eval.jsonl")
+
+
+def test_resuming_at_another_precision_is_refused(tmp_path):
+    import json as _json
+
+    spec = small_spec(steps=2, eval_every=2, checkpoint_every=1)
+    out = tmp_path / "r"
+    execute(spec, out, progress=False)
+    config = _json.loads(read(out / "config.json"))
+    config["resolved"]["dtype"] = "bfloat16-autocast"  # as a machine with bfloat16 units would have resolved auto
+    (out / "config.json").write_text(_json.dumps(config))
+    with pytest.raises(UsageError, match="computed in bfloat16-autocast and would go on in float32"):
+        execute(spec, out, resume=True, progress=False)

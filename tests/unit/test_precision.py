@@ -110,3 +110,10 @@ def test_frozen_linear_weights_are_stored_in_bfloat16_but_trained_and_tied_ones_
         frozen_projection = "base_layer" in name
         assert p.dtype == (torch.bfloat16 if frozen_projection else torch.float32), name
     assert policy.lm_head.weight is policy.model.embed_tokens.weight
+
+
+def test_no_lora_default_for_trls_backend_and_bad_types_are_left_to_the_specs_checks():
+    from morlbench.run.resolve import with_model_defaults
+
+    assert "lora_rank" not in with_model_defaults({"task": "math500", "backend": "trl"})
+    assert with_model_defaults({"task": 3}) == {"task": 3}  # RunSpec's check names it in one line
