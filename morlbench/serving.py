@@ -17,7 +17,7 @@ from morlbench.results.rundir import open_run
 from morlbench.run.evaluation import policy_view
 from morlbench.run.policy import prepare_policy
 from morlbench.run.resolve import load_model, resolve
-from morlbench.spec import RunSpec, normalise_weights, parse_weights
+from morlbench.spec import DTYPES, RunSpec, normalise_weights, parse_weights
 from morlbench.tasks.base import Task
 from morlbench.tasks.objectives import ScoreContext
 from morlbench.tasks.problems import Problem, Sample
@@ -72,7 +72,11 @@ def load_run(path: Path, preference_text: str | None, device: str = "cpu") -> Se
     if not has_checkpoint(run.checkpoint_dir):
         raise UsageError(f"{path} has no checkpoint yet ({run.checkpoint_dir} holds no complete checkpoint)")
     verify(run.checkpoint_dir)
-    spec = RunSpec.from_dict({**run.config()["spec"], "device": device})
+    config = run.config()
+    # served at the precision it was trained in (--dtype auto may resolve otherwise on this machine)
+    recorded = config.get("resolved", {}).get("dtype")
+    precision = {"dtype": recorded} if recorded in DTYPES and device == config.get("resolved", {}).get("device") else {}
+    spec = RunSpec.from_dict({**config["spec"], "device": device, **precision})
     r = resolve(spec)
     preference = parse_preference(preference_text, r.task.objective_names)
     if preference is None and r.method.capabilities().serves_preferences:
