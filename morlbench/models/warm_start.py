@@ -74,7 +74,7 @@ def warm_start(recipe: WarmStartRecipe, out_dir: Path, progress: bool = True) ->
     model = SmolLM2().load(torch.device("cpu"), precision.weights)
     model.autocast = precision.autocast
     torch.manual_seed(recipe.seed)
-    trainable = apply_lora(model.policy, recipe.lora_rank)  # base weights stay float32: they are merged into
+    trainable = apply_lora(model.policy, recipe.lora_rank)  # the base stays float32: the adapters merge into it
     optimizer = torch.optim.AdamW(trainable, lr=recipe.lr, weight_decay=0.0)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, recipe))
     tokenizer = model.tokenizer
