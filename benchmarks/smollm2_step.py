@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from floor import batch_lengths, decoding_bytes, layer_matmul_rate, matmul_rate, model_shape, read_rate, step_flops
 
 from morlbench.engine.engine import Engine
-from morlbench.engine.precision import bfloat16_units, pick_precision, store_frozen_products
+from morlbench.engine.precision import bfloat16_units, load_at, pick_precision, store_frozen_products
 from morlbench.estimators import estimate
 from morlbench.models.hf import SmolLM2, smollm2_gguf
 from morlbench.models.lora import apply_lora
@@ -156,8 +156,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     precision = pick_precision(args.dtype, "cpu", SmolLM2.cpu_autocast)
-    model = SmolLM2().load(torch.device("cpu"), precision.weights)
-    model.autocast = precision.autocast
+    model = load_at(SmolLM2(), "cpu", precision)
     task = ArithTask()
     compute = precision.autocast or precision.weights
     shape, rate = model_shape(model.policy), matmul_rate(dtype=compute)

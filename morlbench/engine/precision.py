@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import torch
 
+    from morlbench.models.base import LoadedModel, ModelSource
+
 AUTOCAST = "bfloat16-autocast"
 
 
@@ -62,6 +64,16 @@ def store_frozen_products(module: torch.nn.Module, dtype: torch.dtype) -> int:
             setattr(m, name, torch.nn.Parameter(p.detach().to(dtype), requires_grad=False))
             converted += 1
     return converted
+
+
+def load_at(source: ModelSource, device: str, precision: Precision) -> LoadedModel:
+    """``source``'s model on ``device`` in ``precision``'s weights, its autocast dtype recorded on it."""
+    import dataclasses
+
+    import torch
+
+    model = source.load(torch.device(device), precision.weights)
+    return dataclasses.replace(model, autocast=precision.autocast)
 
 
 def pick_precision(name: str, device: str, cpu_autocast: bool = False) -> Precision:

@@ -62,7 +62,7 @@ def warm_start(recipe: WarmStartRecipe, out_dir: Path, progress: bool = True) ->
     import torch
     from tqdm import tqdm
 
-    from morlbench.engine.precision import pick_precision
+    from morlbench.engine.precision import load_at, pick_precision
     from morlbench.models.hf import SmolLM2
     from morlbench.models.lora import apply_lora, merge_lora
     from morlbench.models.pretraining import collate, lr_factor, solution_batches
@@ -71,8 +71,7 @@ def warm_start(recipe: WarmStartRecipe, out_dir: Path, progress: bool = True) ->
     torch.set_num_threads(recipe.threads)
     started = time.perf_counter()
     precision = pick_precision("auto", "cpu", SmolLM2.cpu_autocast)
-    model = SmolLM2().load(torch.device("cpu"), precision.weights)
-    model.autocast = precision.autocast
+    model = load_at(SmolLM2(), "cpu", precision)
     torch.manual_seed(recipe.seed)
     trainable = apply_lora(model.policy, recipe.lora_rank)  # the base stays float32: the adapters merge into it
     optimizer = torch.optim.AdamW(trainable, lr=recipe.lr, weight_decay=0.0)
@@ -126,9 +125,8 @@ def write_card(directory: Path, record: dict[str, Any], progress: bool = True) -
     """The warm start's card (card.json beside it): greedy objectives on the whole arith report split, the split a
     run's delivered policy is valued on, which is step 0 of every run from it; the styles it answers in."""
     import numpy as np
-    import torch
 
-    from morlbench.engine.precision import pick_precision
+    from morlbench.engine.precision import load_at, pick_precision
     from morlbench.models.card import style_of
     from morlbench.models.local import LocalDirectory
     from morlbench.run.evaluation import evaluate
@@ -136,8 +134,7 @@ def write_card(directory: Path, record: dict[str, Any], progress: bool = True) -
 
     started = time.perf_counter()
     precision = pick_precision("auto", "cpu", SmolLM2Arith.cpu_autocast)
-    model = dataclasses.replace(LocalDirectory(directory).load(torch.device("cpu"), precision.weights),
-                                autocast=precision.autocast)
+    model = load_at(LocalDirectory(directory), "cpu", precision)
     task = ArithTask()
     problems = task.split("report")
     with model.computing():

@@ -118,10 +118,6 @@ def precision_of(r: Resolved) -> Precision:
 
 def load_model(r: Resolved) -> LoadedModel:
     """The run's model on its device, at its precision (weights' dtype; autocast, where chosen, recorded on it)."""
-    import dataclasses
+    from morlbench.engine.precision import load_at
 
-    import torch
-
-    precision = precision_of(r)
-    model = r.model_source.load(torch.device(r.device), precision.weights)
-    return dataclasses.replace(model, autocast=precision.autocast)
+    return load_at(r.model_source, r.device, precision_of(r))
