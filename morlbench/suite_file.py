@@ -21,7 +21,8 @@ from morlbench.tune_record import chosen_values
 
 SPEC_FIELDS = {f.name for f in dataclasses.fields(RunSpec)} - {"task", "method", "seed", "method_options"}
 BUDGET_FIELDS = ("steps", "prompts_per_step", "group_size")
-TOP_LEVEL = {"name", "description", "tasks", "seeds", "budget", "settings", "methods", "leaderboard", "tune"}
+TOP_LEVEL = {"name", "description", "tasks", "seeds", "budget", "settings", "methods", "leaderboard", "tune",
+             "tuned_by"}
 METHOD_KEYS = {"name", "label", "weights", "options", "grid", "tune", "settings"}
 
 

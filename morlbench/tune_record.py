@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import tomllib
+
 from morlbench.errors import UsageError
 
 TUNE_KEYS = {"setting", "values", "seeds"}
@@ -56,10 +58,54 @@ def entry_search(entry: dict[str, Any], search: Search, where: str) -> Search | 
     return Search(str(own["setting"]), own["values"], search.seeds)
 
 
+def tuning_suite_of(data: dict[str, Any], path: Path) -> tuple[Path, dict[str, Any]] | None:
+    """The suite whose search tunes this one (``tuned_by = "OTHER.toml"``, beside it), with its tables; None where the
+    suite tunes itself or is not tuned."""
+    other = data.get("tuned_by")
+    if other is None:
+        return None
+    if "tune" in data:
+        raise UsageError(f"suite {path}: a [tune] table and tuned_by = {other!r}; a suite has one search")
+    source = path.parent / str(other)
+    try:
+        other_data = tomllib.loads(source.read_text())
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        raise UsageError(f"suite {path} tuned_by = {other!r}: {source} is not a readable suite file") from None
+    if not isinstance(other_data.get("tune"), dict) or "tuned_by" in other_data:
+        raise UsageError(f"suite {path} tuned_by = {other!r}: {source} has no [tune] table of its own")
+    shared = set(other_data["tune"].get("seeds", [])) & set(data.get("seeds", []))
+    if shared:
+        raise UsageError(f"suite {path} ranks seeds {sorted(shared)} that {source} tuned on; tuning seeds must be "
+                         "disjoint from the ranked seeds")
+    return source, other_data
+
+
+def _as_tuned(entry: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in entry.items() if k != "weights"}  # W may differ: the same entry at another K
+
+
+def borrowed_values(path: Path, source: Path, other_data: dict[str, Any]) -> Any:
+    """Each entry at the value another suite's tuning chose for the same entry (same method, label, options,
+    settings and search): for suites whose own search would cost more than their runs, e.g. the relationship
+    variants of a task whose search is recorded."""
+    chosen = chosen_values(source, other_data)
+    others = [_as_tuned(e) for e in other_data.get("methods", []) if isinstance(e, dict)]
+
+    def choices(label: str, entry: dict[str, Any]) -> list[tuple[str, str | None, Any]]:
+        if _as_tuned(entry) not in others:
+            raise UsageError(f"suite {path} method {label!r}: {source} has no entry with the same name, label, "
+                             "options, settings and search, so its tuning chose nothing for it")
+        return chosen(label, entry)
+    return choices
+
+
 def chosen_values(path: Path, data: dict[str, Any]) -> Any:
-    """(label, entry) -> [("", setting, chosen value)] from the suite's tuning record; every entry as configured for a
-    suite without [tune]. A suite with [tune] and no record for a tuned entry is refused: the ranked runs' settings
-    are not known before tuning."""
+    """(label, entry) -> [("", setting, chosen value)] from the suite's tuning record (or, with ``tuned_by``, another
+    suite's); every entry as configured for a suite without [tune]. A suite with [tune] and no record for a tuned
+    entry is refused: the ranked runs' settings are not known before tuning."""
+    borrowed = tuning_suite_of(data, path)
+    if borrowed is not None:
+        return borrowed_values(path, *borrowed)
     search = suite_search(data, path)
     if search is None:
         return lambda label, entry: [("", None, None)]

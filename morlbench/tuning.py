@@ -29,6 +29,8 @@ def tuning_suite(path: Path, root: Path | None) -> tuple[Suite, dict[tuple[str, 
     data = read_suite(path)
     search = suite_search(data, path)
     if search is None:
+        if "tuned_by" in data:
+            raise UsageError(f"suite {path} is tuned by {data['tuned_by']}: run `morlbench tune` on that suite")
         raise UsageError(f"suite {path} has no [tune] table: nothing to tune")
     candidates: dict[tuple[str, str], tuple[str, Any]] = {}
 
