@@ -183,6 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--prompts-per-step", type=int, default=8, help="prompts per batch (default 8)")
     p.add_argument("--group-size", type=int, default=8, help="rollouts per prompt (default 8)")
     p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    p.add_argument("--model", default=None, help="model to probe (default: each task's own), with its run defaults "
+                   "(e.g. LoRA for SmolLM2)")
     p.add_argument("--out", default=None, help="also write the numbers as JSON here")
     p.set_defaults(func=commands.cmd_probe)
     r = PretrainRecipe()

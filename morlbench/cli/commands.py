@@ -196,14 +196,16 @@ def cmd_probe(args: argparse.Namespace) -> int:
 
     from morlbench.probe import markdown, probe
     from morlbench.results.atomic import atomic_write_text
+    from morlbench.run.resolve import with_model_defaults
     from morlbench.spec import RunSpec
 
     if args.batches < 1:
         raise UsageError(f"--batches {args.batches} must be at least 1")
     results = {}
     for task in args.tasks:
-        spec = RunSpec(task=task, seed=args.seed, prompts_per_step=args.prompts_per_step, group_size=args.group_size)
-        results[task] = probe(spec, args.batches)
+        fields = {"task": task, "seed": args.seed, "prompts_per_step": args.prompts_per_step,
+                  "group_size": args.group_size, **({"model": args.model} if args.model else {})}
+        results[task] = probe(RunSpec.from_dict(with_model_defaults(fields)), args.batches)  # e.g. LoRA for SmolLM2
     print(markdown(results))
     if args.out:
         atomic_write_text(args.out, json.dumps(results, indent=2) + "\n")

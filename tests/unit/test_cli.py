@@ -61,3 +61,15 @@ def test_a_bad_run_file_is_refused_in_one_line(tmp_path, text, message):
 def test_a_missing_run_file_is_named(tmp_path):
     with pytest.raises(UsageError, match="--config .*nothing.toml: no such file"):
         load_run_file(tmp_path / "nothing.toml")
+
+
+def test_a_probe_takes_the_model_and_its_run_defaults(monkeypatch, capsys):
+    import morlbench.probe
+
+    probed = []
+    monkeypatch.setattr(morlbench.probe, "probe", lambda spec, batches: probed.append(spec) or {})
+    monkeypatch.setattr(morlbench.probe, "markdown", lambda results: "")
+    assert main(["probe", "arith", "--model", "smollm2-135m", "--batches", "1"]) == 0
+    assert main(["probe", "arith", "--batches", "1"]) == 0
+    assert (probed[0].model, probed[0].lora_rank) == ("smollm2-135m", 16)  # SmolLM2's LoRA, as a run gets it
+    assert (probed[1].model, probed[1].lora_rank) == (None, 0)  # the task's own model, as configured
