@@ -340,3 +340,21 @@ def test_experts_learn_at_the_runs_learning_rate_unless_expert_lr_is_set(tiny_ra
     engine.set_parameter_groups(method.prepare_policy(model.policy, NAMES))
     rates = [group["lr"] for group in engine.optimizer.param_groups]
     assert rates == [expert_lr] * 3 + [method.settings.mixer_lr]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["meta-policy", "soups"])
+def test_preference_serving_runs_train_and_serve_under_bfloat16_autocast(method, tmp_path, monkeypatch, capsys):
+    """Their adapters (float32, trained) over a base whose frozen linear weights are stored in bfloat16: the run
+    trains, serves W from the one artifact, resumes to the same bits, and `generate` serves at the run's precision."""
+    spec = tiny_meta_spec(method, dtype="bfloat16-autocast")
+    out = tmp_path / "whole"
+    execute(spec, out, progress=False)
+    assert json.loads(read(out / "config.json"))["resolved"]["dtype"] == "bfloat16-autocast"
+    final = [json.loads(line) for line in read(out / "eval.jsonl").splitlines()][-1]
+    assert len(final["points"]) == 3 and all(np.isfinite(p["report"]).all() for p in final["points"])
+    interrupt_then_resume(spec, tmp_path / "cut", monkeypatch)
+    assert read(tmp_path / "cut" / "eval.jsonl") == read(out / "eval.jsonl")
+    assert main(["generate", "--run", str(out), "--preference", "0.6,0.2,0.2", "--max-new-tokens", "8",
+                 "--prompt", "Ann has 5 apples. She buys 3 apples."]) == 0
+    assert capsys.readouterr().out.startswith("### Ann has 5 apples.")
