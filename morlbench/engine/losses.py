@@ -27,31 +27,37 @@ def token_logprobs(logits: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
 
 
 class GatheredLogprob(torch.autograd.Function):
-    """The token's logit minus the float32 log-normaliser, taken ``POSITIONS`` positions at a time; backward
-    recomputes the softmax from the saved low-precision logits, as many at a time. With a 49k-token vocabulary
-    (SmolLM2) a float32 log-softmax kept for backward is 4 bytes per vocabulary entry per token, twice the
-    bfloat16 logits themselves; here the float32 work lives only in one slice."""
+    """The token's logit minus the float32 log-normaliser, taken ``POSITIONS`` positions of one row at a time;
+    backward recomputes the softmax from the saved low-precision logits, as many at a time. With a 49k-token
+    vocabulary (SmolLM2) a float32 log-softmax kept for backward is 4 bytes per vocabulary entry per token, twice the
+    bfloat16 logits themselves; here the float32 work lives only in one slice. Logits are (rows, width, vocabulary);
+    one row's positions are contiguous even where the rows are not (``logits[:, :-1]``), so no slice copies them."""
 
     POSITIONS = 256
 
     @staticmethod
+    def slices(rows: int, width: int) -> list[tuple[int, slice]]:
+        step = GatheredLogprob.POSITIONS
+        return [(row, slice(start, start + step)) for row in range(rows) for start in range(0, width, step)]
+
+    @staticmethod
     def forward(ctx, logits: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
-        flat = logits.reshape(-1, logits.shape[-1])
-        norm = torch.cat([torch.logsumexp(part.float(), dim=-1) for part in flat.split(GatheredLogprob.POSITIONS)])
-        picked = flat.gather(-1, tokens.reshape(-1, 1)).squeeze(-1).float()
+        norm = torch.empty(tokens.shape, dtype=torch.float32, device=logits.device)
+        for row, at in GatheredLogprob.slices(*tokens.shape):
+            norm[row, at] = torch.logsumexp(logits[row, at].float(), dim=-1)
+        picked = logits.gather(-1, tokens.unsqueeze(-1)).squeeze(-1).float()
         ctx.save_for_backward(logits, tokens, norm)
-        return (picked - norm).view(tokens.shape)
+        return picked - norm
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:  # type: ignore[override]
         logits, tokens, norm = ctx.saved_tensors
-        flat, size = logits.reshape(-1, logits.shape[-1]), GatheredLogprob.POSITIONS
-        parts = []
-        for part, token, z, g in zip(flat.split(size), tokens.reshape(-1, 1).split(size), norm.split(size),
-                                     grad.reshape(-1, 1).float().split(size)):
-            d = torch.exp(part.float() - z.unsqueeze(-1)).mul_(-g)  # d/dlogit of (logit[token] - logsumexp)
-            parts.append(d.scatter_add_(-1, token, g).to(logits.dtype))
-        return torch.cat(parts).view(logits.shape), None
+        out, grad = torch.empty(logits.shape, dtype=logits.dtype, device=logits.device), grad.float()
+        for row, at in GatheredLogprob.slices(*tokens.shape):
+            g = grad[row, at].unsqueeze(-1)
+            d = torch.exp(logits[row, at].float() - norm[row, at].unsqueeze(-1)).mul_(-g)  # d/dlogit of the logsumexp
+            out[row, at] = d.scatter_add_(-1, tokens[row, at].unsqueeze(-1), g)  # plus d/dlogit[token] of the logit
+        return out, None
 
 
 def aggregate(values: torch.Tensor, mask: torch.Tensor, how: str) -> torch.Tensor:

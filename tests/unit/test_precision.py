@@ -117,3 +117,17 @@ def test_no_lora_default_for_trls_backend_and_bad_types_are_left_to_the_specs_ch
 
     assert "lora_rank" not in with_model_defaults({"task": "math500", "backend": "trl"})
     assert with_model_defaults({"task": 3}) == {"task": 3}  # RunSpec's check names it in one line
+
+
+def test_gathered_logprob_of_a_strided_slice_equals_that_of_a_contiguous_copy():
+    torch.manual_seed(1)
+    whole = (torch.randn(2, 600, 50) * 3).bfloat16()
+    tokens, upstream = torch.randint(0, 50, (2, 599)), torch.randn(2, 599)
+    strided = whole.clone().requires_grad_(True)
+    copied = whole[:, :-1].clone().requires_grad_(True)
+    ours = token_logprobs(strided[:, :-1], tokens)  # rows not contiguous: as completion_logprobs passes them
+    (ours * upstream).sum().backward()
+    theirs = token_logprobs(copied, tokens)
+    (theirs * upstream).sum().backward()
+    assert torch.equal(ours, theirs) and torch.equal(strided.grad[:, :-1], copied.grad)
+    assert not strided.grad[:, -1].any()  # the unused last position gets no gradient
