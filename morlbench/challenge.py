@@ -49,6 +49,8 @@ def challenger_suite(reference: Path, method: str, label: str, options: dict[str
     from morlbench.suite_file import read_suite
 
     data = read_suite(reference)
+    if "tuned_by" in data:  # its entries' values come from another suite's search, which has no challenger in it
+        raise UsageError(f"--suite {reference} borrows its tuning from {data['tuned_by']}; challenge that suite")
     ranked = list(data["seeds"])
     if seeds is not None:
         if not 1 <= seeds <= len(ranked):

@@ -71,9 +71,15 @@ def tuning_suite_of(data: dict[str, Any], path: Path) -> tuple[Path, dict[str, A
         other_data = tomllib.loads(source.read_text())
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         raise UsageError(f"suite {path} tuned_by = {other!r}: {source} is not a readable suite file") from None
-    if not isinstance(other_data.get("tune"), dict) or "tuned_by" in other_data:
-        raise UsageError(f"suite {path} tuned_by = {other!r}: {source} has no [tune] table of its own")
-    shared = set(other_data["tune"].get("seeds", [])) & set(data.get("seeds", []))
+    if source.resolve() == path.resolve() or not isinstance(other_data.get("tune"), dict) \
+            or "tuned_by" in other_data or not isinstance(other_data.get("seeds"), list):
+        raise UsageError(f"suite {path} tuned_by = {other!r}: {source} is not a suite with a [tune] table of its own")
+    search = suite_search(other_data, source)
+    model = [(d.get("settings") or {}).get("model") for d in (data, other_data)]
+    if model[0] != model[1]:
+        raise UsageError(f"suite {path} runs model {model[0] or 'the task default'} and {source} tuned model "
+                         f"{model[1] or 'the task default'}: a value chosen for one model does not carry to another")
+    shared = set(search.seeds) & set(data.get("seeds", []))
     if shared:
         raise UsageError(f"suite {path} ranks seeds {sorted(shared)} that {source} tuned on; tuning seeds must be "
                          "disjoint from the ranked seeds")
@@ -81,7 +87,9 @@ def tuning_suite_of(data: dict[str, Any], path: Path) -> tuple[Path, dict[str, A
 
 
 def _as_tuned(entry: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in entry.items() if k != "weights"}  # W may differ: the same entry at another K
+    """What makes two suites' entries the same entry: all but its weights (W may differ: the same entry at another
+    number of objectives); ``tune = true`` is the default written out."""
+    return {k: v for k, v in entry.items() if k != "weights" and not (k == "tune" and v is True)}
 
 
 def borrowed_values(path: Path, source: Path, other_data: dict[str, Any]) -> Any:

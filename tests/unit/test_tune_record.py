@@ -70,9 +70,12 @@ def test_each_entry_runs_at_the_value_the_other_suite_chose(tmp_path):
      "has no entry with the same name"),
     ({"seeds": "[0, 50]"}, "ranks seeds [50] that"),
     ({"extra": '[tune]\nsetting = "lr"\nvalues = [1e-4]\nseeds = [9]'}, "a suite has one search"),
+    ({"extra": '[settings]\nmodel = "tiny-arith-signoff"'}, "runs model tiny-arith-signoff and .* tuned model the "
+                                                               "task default"),
 ])
 def test_what_it_refuses(tmp_path, kwargs, message):
-    with pytest.raises(UsageError, match=message.replace("[", r"\[").replace("]", r"\]")):
+    with pytest.raises(UsageError, match=message.replace("[", r"\[").replace("]", r"\]") if "[" in message
+                       else message):
         load_suite(suites(tmp_path, **kwargs), tmp_path / "out")
 
 
@@ -83,3 +86,33 @@ def test_a_missing_choice_and_tuning_it_name_the_other_suite(tmp_path):
         load_suite(path, tmp_path / "out")
     with pytest.raises(UsageError, match="tuned by base.toml: run `morlbench tune` on that suite"):
         tuning_suite(path, tmp_path / "out")
+
+
+@pytest.mark.parametrize("target, message", [("missing.toml", "is not a readable suite file"),
+                                             ("variant.toml", "is not a suite with a \\[tune\\] table"),
+                                             ("plain.toml", "is not a suite with a \\[tune\\] table")])
+def test_a_source_that_is_not_a_tuned_suite_is_named(tmp_path, target, message):
+    path = suites(tmp_path)
+    (tmp_path / "plain.toml").write_text(textwrap.dedent(BASE).split("[tune]")[0] + '[[methods]]\nname = "static"\n')
+    path.write_text(path.read_text().replace('tuned_by = "base.toml"', f'tuned_by = "{target}"'))
+    with pytest.raises(UsageError, match=message):
+        load_suite(path, tmp_path / "out")
+
+
+def test_an_explicit_tune_true_is_the_same_entry(tmp_path):
+    suite = load_suite(_with_methods(tmp_path, '[[methods]]\nname = "static"\ntune = true'), tmp_path / "out")
+    assert {run.spec.engine.lr for run in suite.runs} == {1e-3}
+
+
+def _with_methods(tmp_path, methods):
+    path = suites(tmp_path)
+    path.write_text(path.read_text().replace('[[methods]]\nname = "static"\n', methods + "\n", 1))
+    return path
+
+
+def test_challenge_refuses_a_suite_that_borrows_its_tuning(tmp_path, capsys):
+    from morlbench.cli import main
+
+    path = suites(tmp_path)
+    assert main(["challenge", "gradient", "--suite", str(path), "--out", str(tmp_path / "ch"), "--dry-run"]) == 2
+    assert "borrows its tuning from base.toml; challenge that suite" in capsys.readouterr().err
