@@ -148,16 +148,33 @@ def engine_greedy(model, prompts: list[str]) -> tuple[float, int]:
     return time.perf_counter() - start, int(gen.completion_mask.sum())
 
 
+def profile_sampling(model, task: ArithTask) -> None:
+    """Operators of one training-layout sampling call (8 prompts x 8 rollouts, 32 new tokens) under LoRA, by self
+    time: where the sampling's distance from its floor goes."""
+    model = fresh(model)
+    engine = Engine(model, SETTINGS)
+    engine.set_parameter_groups([{"params": add_lora(model)}])
+    prompts = [model.encode_prompt(p.prompt) for p in batch(task, 0)]
+    with model.computing():
+        engine.sample(prompts, 8, seed=0)  # warm-up
+        with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as profiler:
+            engine.sample(prompts, 32, seed=1)
+    print(profiler.key_averages().table(sort_by="self_cpu_time_total", row_limit=15))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=2, help="timed steps per trainer, after one warm-up step")
     parser.add_argument("--dtype", default="auto", choices=("auto", "float32", "bfloat16-autocast"))
     parser.add_argument("--skip-trl", action="store_true", help="time the engine only")
+    parser.add_argument("--profile", action="store_true", help="only profile one sampling call, by operator")
     args = parser.parse_args()
     torch.set_num_threads(1)
     precision = pick_precision(args.dtype, "cpu", SmolLM2.cpu_autocast)
     model = load_at(SmolLM2(), "cpu", precision)
     task = ArithTask()
+    if args.profile:
+        return profile_sampling(model, task)
     compute = precision.autocast or precision.weights
     shape, rate = model_shape(model.policy), matmul_rate(dtype=compute)
     if precision.autocast is not None:  # the floor reads frozen weights and keys and values in bfloat16
