@@ -47,12 +47,15 @@ def tuning_suite(path: Path, root: Path | None) -> tuple[Suite, dict[tuple[str, 
 
 
 def selection_hypervolume(run_dirs: list[Path]) -> float | None:
-    """The delivered points' hypervolume on the selection split (the final evaluation's), for one entry seed."""
+    """The delivered points' hypervolume on the selection split (the final evaluation's), for one entry seed; None
+    while a run of it is unfinished (no report: failed, interrupted or not started), so its candidate has no mean."""
     from morlbench.compare.records import from_run_dir
     from morlbench.metrics.delivered import served_at, single_at
     from morlbench.metrics.pareto import hypervolume
     from morlbench.results.rundir import open_run
 
+    if not all((directory / "report.json").is_file() for directory in run_dirs):
+        return None
     points = []
     for directory in run_dirs:
         record = from_run_dir(open_run(directory))

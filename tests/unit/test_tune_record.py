@@ -116,3 +116,12 @@ def test_challenge_refuses_a_suite_that_borrows_its_tuning(tmp_path, capsys):
     path = suites(tmp_path)
     assert main(["challenge", "gradient", "--suite", str(path), "--out", str(tmp_path / "ch"), "--dry-run"]) == 2
     assert "borrows its tuning from base.toml; challenge that suite" in capsys.readouterr().err
+
+
+def test_an_unfinished_tuning_run_leaves_its_candidate_without_a_mean(tmp_path):
+    from morlbench.tuning import selection_hypervolume
+
+    started = tmp_path / "started"
+    started.mkdir()
+    (started / "config.json").write_text("{}")  # interrupted: no report
+    assert selection_hypervolume([started, tmp_path / "never-started"]) is None
