@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from floor import batch_lengths, decoding_bytes, layer_matmul_rate, matmul_rate, model_shape, read_rate, step_flops
 
 from morlbench.engine.engine import Engine
-from morlbench.engine.precision import bfloat16_units, load_at, pick_precision, store_frozen_products
+from morlbench.engine.precision import MERGED, bfloat16_units, load_at, pick_precision, store_frozen_products
 from morlbench.estimators import estimate
 from morlbench.models.hf import SmolLM2, smollm2_gguf
 from morlbench.models.lora import apply_lora
@@ -165,7 +165,8 @@ def profile_sampling(model, task: ArithTask) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=2, help="timed steps per trainer, after one warm-up step")
-    parser.add_argument("--dtype", default="auto", choices=("auto", "float32", "bfloat16-autocast"))
+    parser.add_argument("--dtype", default="auto", choices=("auto", "float32", "bfloat16-autocast",
+                                                            "bfloat16-autocast-merged"))
     parser.add_argument("--skip-trl", action="store_true", help="time the engine only")
     parser.add_argument("--profile", action="store_true", help="only profile one sampling call, by operator")
     args = parser.parse_args()
@@ -197,6 +198,15 @@ def main() -> None:
     print(f"  sampling {sampling:.1f} s: {sampling * rate / work['sampling']:.1f}x its compute floor, "
           f"{sampling / memory:.1f}x its memory floor ({memory:.1f} s); update {update:.1f} s: "
           f"{update * rate / work['update']:.1f}x its compute floor")
+    merged = None
+    if precision.autocast is not None and not precision.merged_sampling:  # the setting beside the default
+        m_seconds, m_tokens, _, m_phases = engine_steps(dataclasses.replace(model, merged_sampling=True), task,
+                                                        args.steps)
+        merged = statistics.median(m_seconds)
+        print(f"engine, {MERGED} (rollouts from bfloat16 projections, LoRA folded in): {merged:.1f} s per step "
+              f"({', '.join(f'{s:.1f}' for s in m_seconds)}), {statistics.mean(m_tokens):.0f} tokens per step; "
+              f"sampling {statistics.mean(p[0] for p in m_phases):.1f} s, update "
+              f"{statistics.mean(p[1] for p in m_phases):.1f} s")
     if not args.skip_trl:
         import tempfile
 
@@ -205,7 +215,8 @@ def main() -> None:
         trl_step = statistics.median(trl_seconds)
         print(f"TRL GRPOTrainer: {trl_step:.1f} s per step ({', '.join(f'{s:.1f}' for s in trl_seconds)}), "
               f"{statistics.mean(trl_tokens):.0f} tokens per step; engine speed-up {trl_step / step:.2f}x per step, "
-              f"{(trl_step / statistics.mean(trl_tokens)) / (step / statistics.mean(tokens)):.2f}x per token")
+              f"{(trl_step / statistics.mean(trl_tokens)) / (step / statistics.mean(tokens)):.2f}x per token"
+              + ("" if merged is None else f"; {MERGED} {trl_step / merged:.2f}x per step"))
 
     prompts = [p.prompt for p in task.split("report")[:PROMPTS]]
     lora = fresh(model)

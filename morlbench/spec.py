@@ -15,7 +15,7 @@ from morlbench.estimators import ESTIMATORS
 from morlbench.settings import setting, validate
 
 SCHEMA_VERSION = 3  # 3: evaluation protocol 3 (the preference set W, delivered points on the report split)
-DTYPES = ("auto", "float32", "bfloat16", "float16", "bfloat16-autocast")
+DTYPES = ("auto", "float32", "bfloat16", "float16", "bfloat16-autocast", "bfloat16-autocast-merged")
 DEVICES = ("auto", "cpu", "cuda")
 AGGREGATIONS = ("token-mean", "sequence-mean")
 
@@ -100,7 +100,9 @@ class RunSpec:
     device: str = setting("auto", "auto (cuda when available, else cpu), cpu or cuda", choices=DEVICES, group="machine")
     dtype: str = setting("auto", "auto (bfloat16 on CUDA; on CPU float32, or bfloat16-autocast for a model that "
                          "asks for it where the CPU has bfloat16 units), float32, bfloat16, float16 or "
-                         "bfloat16-autocast (float32 weights, bfloat16 products)", choices=DTYPES, group="machine")
+                         "bfloat16-autocast (float32 weights, bfloat16 products), bfloat16-autocast-merged (also "
+                         "training rollouts sampled from bfloat16 projections with LoRA folded in)", choices=DTYPES,
+                         group="machine")
     lora_rank: int = setting(0, "train LoRA adapters of this rank on every linear layer instead of all weights "
                              "(0: all weights)", low=0, high=4096, group="machine")
     backend: str = setting("morlbench", "training backend (`morlbench list backends`): morlbench (the built-in "

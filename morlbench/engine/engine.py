@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+from contextlib import nullcontext
 from typing import Any
 
 import torch
@@ -12,6 +13,7 @@ from morlbench.engine.losses import aggregate_part, kl_k3, surrogate
 from morlbench.engine.passes import PaddedPasses, SharedPromptPasses, passes_for
 from morlbench.engine.precision import store_frozen_products
 from morlbench.engine.sampling import Generation, generate
+from morlbench.engine.sampling_weights import sampling_copies
 from morlbench.errors import UsageError
 from morlbench.models.base import LoadedModel, count_parameters
 from morlbench.spec import EngineSettings
@@ -58,9 +60,11 @@ class Engine:
         """One completion per prompt at the training temperature, reproducible from ``seed``."""
         self.policy.eval()
         generator = torch.Generator(device=self.device).manual_seed(seed)
-        return generate(self.policy, prompts, max_new_tokens=max_new_tokens, eos_id=self.model.eos_token_id,
-                        pad_id=self.model.pad_token_id, temperature=self.settings.temperature,
-                        generator=generator)
+        merged = self.model.merged_sampling and self.model.autocast is not None
+        with sampling_copies(self.policy, self.model.autocast) if merged else nullcontext():
+            return generate(self.policy, prompts, max_new_tokens=max_new_tokens, eos_id=self.model.eos_token_id,
+                            pad_id=self.model.pad_token_id, temperature=self.settings.temperature,
+                            generator=generator)
 
     def trainable_names(self) -> tuple[str, ...]:
         return tuple(n for n, p in self.policy.named_parameters() if p.requires_grad)

@@ -4,7 +4,9 @@
 CPU (``ModelSource.cpu_autocast``: SmolLM2 does, tiny-arith does not, so the reference results stay bitwise
 reproducible on any CPU); it is taken only where the CPU multiplies bfloat16 natively (AMX tiles or AVX512-BF16),
 where bfloat16 products run 2-8x faster than float32 (docs/performance.md); elsewhere the run stays in float32.
-Under autocast the weights, gradients and optimizer stay float32; matrix products run in bfloat16. The chosen
+Under autocast the weights, gradients and optimizer stay float32; matrix products run in bfloat16
+(``bfloat16-autocast-merged`` also samples training rollouts from bfloat16 copies of the projections with LoRA
+folded in: ``morlbench.engine.sampling_weights``). The chosen
 precision is recorded (config.json ``resolved.dtype``) and, when it is not plain float32 weights, in the
 comparability key: runs computed at another precision are another experiment.
 """
@@ -19,6 +21,7 @@ if TYPE_CHECKING:
     from morlbench.models.base import LoadedModel, ModelSource
 
 AUTOCAST = "bfloat16-autocast"
+MERGED = "bfloat16-autocast-merged"  # morlbench.engine.sampling_weights
 
 
 def bfloat16_units() -> str | None:
@@ -36,15 +39,19 @@ def bfloat16_units() -> str | None:
 
 @dataclass(frozen=True)
 class Precision:
-    """Weights' dtype, and the dtype matrix products autocast to (None: no autocast)."""
+    """Weights' dtype, the dtype matrix products autocast to (None: no autocast), and whether training rollouts
+    are sampled from merged copies of the projections (only under autocast)."""
 
     weights: torch.dtype
     autocast: torch.dtype | None = None
+    merged_sampling: bool = False
 
     @property
     def name(self) -> str:
-        """As config.json records it: float32, bfloat16, float16 or bfloat16-autocast."""
-        return AUTOCAST if self.autocast is not None else str(self.weights).removeprefix("torch.")
+        """As config.json records it: float32, bfloat16, float16, bfloat16-autocast or bfloat16-autocast-merged."""
+        if self.autocast is not None:
+            return MERGED if self.merged_sampling else AUTOCAST
+        return str(self.weights).removeprefix("torch.")
 
 
 def store_frozen_products(module: torch.nn.Module, dtype: torch.dtype) -> int:
@@ -73,7 +80,7 @@ def load_at(source: ModelSource, device: str, precision: Precision) -> LoadedMod
     import torch
 
     model = source.load(torch.device(device), precision.weights)
-    return dataclasses.replace(model, autocast=precision.autocast)
+    return dataclasses.replace(model, autocast=precision.autocast, merged_sampling=precision.merged_sampling)
 
 
 def pick_precision(name: str, device: str, cpu_autocast: bool = False) -> Precision:
@@ -81,8 +88,8 @@ def pick_precision(name: str, device: str, cpu_autocast: bool = False) -> Precis
     autocast on CPU."""
     import torch
 
-    if name == AUTOCAST:
-        return Precision(torch.float32, torch.bfloat16)
+    if name in (AUTOCAST, MERGED):
+        return Precision(torch.float32, torch.bfloat16, merged_sampling=name == MERGED)
     if name != "auto":
         return Precision(getattr(torch, name))
     if device == "cuda":

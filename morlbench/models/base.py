@@ -21,6 +21,7 @@ class LoadedModel:
     name: str
     info: dict[str, Any]  # recorded in config.json: parameters, source, checkpoint digest
     autocast: torch.dtype | None = None  # matrix products in this dtype (CPU bfloat16 autocast), weights as loaded
+    merged_sampling: bool = False  # training rollouts from merged autocast-dtype copies (engine.sampling_weights)
 
     def computing(self) -> AbstractContextManager:
         """The context every forward and backward pass of this model runs in (autocast, or nothing). It may span

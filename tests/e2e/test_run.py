@@ -173,12 +173,13 @@ def test_evaluation_progress_counts_problems_within_each_split(tmp_path, capsys)
         assert shown in err, shown
 
 
-def test_a_bfloat16_autocast_lora_run_is_recorded_as_such_and_resumes_exactly(tmp_path, monkeypatch):
-    spec = small_spec(dtype="bfloat16-autocast", lora_rank=4)
+@pytest.mark.parametrize("dtype", ["bfloat16-autocast", "bfloat16-autocast-merged"])
+def test_a_bfloat16_autocast_lora_run_is_recorded_as_such_and_resumes_exactly(tmp_path, monkeypatch, dtype):
+    spec = small_spec(dtype=dtype, lora_rank=4)
     execute(spec, tmp_path / "whole", progress=False)
     config = json.loads(read(tmp_path / "whole" / "config.json"))
-    assert config["resolved"]["dtype"] == "bfloat16-autocast"
-    assert config["comparability"]["precision"] == "bfloat16-autocast"  # not comparable with float32 runs
+    assert config["resolved"]["dtype"] == dtype
+    assert config["comparability"]["precision"] == dtype  # not comparable with float32 runs, nor with each other
     assert "bfloat16_units" in config["provenance"]
     # frozen weights are kept in bfloat16; a checkpoint holds them so, and a resumed run computes the same
     interrupt_then_resume(spec, tmp_path / "resumed", monkeypatch)
