@@ -62,6 +62,8 @@ class TRLBackend(Backend):
             spec.lora_rank > 0: "--lora-rank is not wired to TRL's peft support",
             resume: "--resume: TRL's prompt sampler cannot continue from a morlbench checkpoint",
             processes > 1: "several processes: the TRL backend runs in one process",
+            spec.dtype == "bfloat16-autocast-merged": "--dtype bfloat16-autocast-merged: TRL samples from its own "
+                                                      "model, not from merged copies",
         }
         for refused, reason in refusals.items():
             if refused:

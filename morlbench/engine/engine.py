@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import copy
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import torch
@@ -60,11 +61,19 @@ class Engine:
         """One completion per prompt at the training temperature, reproducible from ``seed``."""
         self.policy.eval()
         generator = torch.Generator(device=self.device).manual_seed(seed)
-        merged = self.model.merged_sampling and self.model.autocast is not None
-        with sampling_copies(self.policy, self.model.autocast) if merged else nullcontext():
+        with self._sampling_weights():
             return generate(self.policy, prompts, max_new_tokens=max_new_tokens, eos_id=self.model.eos_token_id,
                             pad_id=self.model.pad_token_id, temperature=self.settings.temperature,
                             generator=generator)
+
+    @contextmanager
+    def _sampling_weights(self) -> Iterator[None]:
+        """Merged copies of the projections for sampling, where the run's precision asks for them."""
+        if not (self.model.merged_sampling and self.model.autocast is not None):
+            yield
+            return
+        with self.model.computing(), sampling_copies(self.policy, self.model.autocast):
+            yield
 
     def trainable_names(self) -> tuple[str, ...]:
         return tuple(n for n, p in self.policy.named_parameters() if p.requires_grad)

@@ -3,10 +3,11 @@ made once per sampling call, with every LoRA adapter folded into its copy.
 
 Under bfloat16 autocast a decoding step casts each projection's float32 weights (and LoRA's two adapters) to
 bfloat16 at every call, and a LoRA projection runs three products instead of one. Copies made once per call
-remove both. A plain projection's copy has the bits autocast's cast would give it, so its products are unchanged;
-a LoRA projection's copy rounds W + BA·s once, where the update computes W x + (x A) B s, so the rollouts are drawn
-from weights that differ from the scored ones by bfloat16 rounding (the policy ratio stays exact: the update
-computes old and new log-probabilities alike). Its effect is measured in docs/performance.md.
+remove both (the activations are still cast); while sampling they are held beside the originals. A plain
+projection's copy has the bits autocast's cast would give it, so its products are unchanged; a LoRA projection's
+copy rounds W + BA·s once, where the update computes W x + (x A) B s, so the rollouts are drawn from weights that
+differ from the scored ones by bfloat16 rounding (the policy ratio stays exact: the update computes old and new
+log-probabilities alike). Its effect is measured in docs/performance.md.
 """
 from __future__ import annotations
 
@@ -29,8 +30,10 @@ def _lora_copy(module: torch.nn.Module, dtype: torch.dtype) -> torch.nn.Linear |
     layer is not a plain linear one with plain adapters (it then samples as it is)."""
     base = module.get_base_layer()
     adapters = [a for a in module.active_adapters if a in module.lora_A]
+    variants = getattr(module, "lora_variant", {})  # DoRA and peft's other variants compute otherwise
     if (type(base) is not torch.nn.Linear or module.merged or module.disable_adapters
-            or any(module.use_dora.get(a, False) for a in adapters)):
+            or any(a in variants or module.use_dora.get(a, False) or getattr(module, "lora_bias", {}).get(a, False)
+                   for a in adapters)):
         return None
     weight = base.weight.detach().float()
     for adapter in adapters:
@@ -60,16 +63,20 @@ def _copies(policy: torch.nn.Module, dtype: torch.dtype) -> list[tuple[str, torc
 @contextmanager
 def sampling_copies(policy: torch.nn.Module, dtype: torch.dtype) -> Iterator[None]:
     """Within the context, every linear projection of ``policy`` (LoRA-wrapped or not) is replaced by a frozen
-    ``dtype`` copy; the original modules are back in place afterwards, untouched."""
-    with torch.no_grad(), torch.autocast(next(policy.parameters()).device.type, enabled=False):
+    ``dtype`` copy; the original modules are back in place afterwards, untouched. Only under ``dtype`` autocast,
+    which casts the activations to meet the copies."""
+    device = next(policy.parameters()).device.type
+    if not torch.is_autocast_enabled(device) or torch.get_autocast_dtype(device) != dtype:
+        raise RuntimeError(f"sampling_copies in {dtype} needs {dtype} autocast on {device}")
+    with torch.no_grad(), torch.autocast(device, enabled=False):
         copies = _copies(policy, dtype)  # the folds in float32, outside autocast
     originals = []
-    for name, copy in copies:
-        parent_name, _, child = name.rpartition(".")
-        parent = policy.get_submodule(parent_name) if parent_name else policy
-        originals.append((parent, child, getattr(parent, child)))
-        setattr(parent, child, copy)
     try:
+        for name, copy in copies:
+            parent_name, _, child = name.rpartition(".")
+            parent = policy.get_submodule(parent_name) if parent_name else policy
+            originals.append((parent, child, getattr(parent, child)))
+            setattr(parent, child, copy)
         yield
     finally:
         for parent, child, original in reversed(originals):

@@ -42,6 +42,7 @@ def test_linear_methods_advantages_are_the_estimate_of_their_reward_weights(meth
     (["--method-opt", "scalarisation=tchebycheff"], "method static (with these settings) neither scalarises"),
     (["--estimator", "rloo"], "--backend trl: --estimator rloo"),
     (["--lora-rank", "4"], "--backend trl: --lora-rank"),
+    (["--dtype", "bfloat16-autocast-merged"], "--backend trl: --dtype bfloat16-autocast-merged"),
     (["--backend", "deepspeed"], "unknown backend 'deepspeed'; registered: morlbench, trl"),
 ])
 def test_what_trl_cannot_run_is_refused_in_one_line(args, message, tmp_path, capsys):
