@@ -20,20 +20,21 @@ def cell(value: float | None) -> str:
 def main(path: Path) -> None:
     record = json.loads(path.read_text())
     entries = record["entries"]
-    values = [c["value"] for c in next(iter(entries.values()))["candidates"]]
+    values = sorted({c["value"] for entry in entries.values() for c in entry["candidates"]})
     print("| entry | setting | " + " | ".join(f"{v:g}" for v in values) + " | chosen | at an edge |")
     print("|---|---|" + "---|" * len(values) + "---|---|")
     for label, entry in entries.items():
         candidates = entry["candidates"]
-        cells = []
+        cells = {}
         for c in candidates:
             seeds = " / ".join(cell(v) for v in c["by_seed"].values())
-            cells.append(f"**{cell(c['mean'])}** ({seeds})" if c["value"] == entry["chosen"] else
-                         f"{cell(c['mean'])} ({seeds})")
+            cells[c["value"]] = (f"**{cell(c['mean'])}** ({seeds})" if c["value"] == entry["chosen"] else
+                                 f"{cell(c['mean'])} ({seeds})")
+        row = " | ".join(cells.get(v, "not searched") for v in values)
         searched = [c["value"] for c in candidates]
         edge = "-" if entry["chosen"] is None else (
             "lowest" if entry["chosen"] == min(searched) else "highest" if entry["chosen"] == max(searched) else "no")
-        print(f"| {label} | {entry['setting']} | " + " | ".join(cells) + f" | {entry['chosen']} | {edge} |")
+        print(f"| {label} | {entry['setting']} | {row} | {entry['chosen']} | {edge} |")
     seeds = ", ".join(next(iter(entries.values()))["candidates"][0]["by_seed"])
     print(f"\nEach cell: mean selection hypervolume over the tuning seeds ({seeds}), then per seed; bold: chosen "
           f"({record['rule']}).")

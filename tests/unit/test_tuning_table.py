@@ -1,0 +1,38 @@
+"""docs/results/arith-v3/tuning.py prints a tuning record as a table: means, per-seed values, the choice in bold,
+and whether it lies at an edge of the search."""
+import importlib.util
+import json
+from pathlib import Path
+
+SCRIPT = Path(__file__).parents[2] / "docs" / "results" / "arith-v3" / "tuning.py"
+
+
+def load():
+    spec = importlib.util.spec_from_file_location("tuning_table", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def candidate(value, by_seed):
+    valid = [v for v in by_seed.values() if v is not None]
+    return {"value": value, "by_seed": by_seed, "mean": sum(valid) / len(valid) if len(valid) == len(by_seed) else None}
+
+
+def test_the_table_bolds_the_choice_and_flags_edges(tmp_path, capsys):
+    entries = {
+        "low": {"setting": "lr", "chosen": 1e-4, "candidates": [candidate(1e-4, {"1": 0.4, "2": 0.3}),
+                                                                 candidate(1e-3, {"1": 0.1, "2": 0.2})]},
+        "middle": {"setting": "lr", "chosen": 2e-4, "candidates": [candidate(1e-4, {"1": 0.1, "2": 0.1}),
+                                                                    candidate(2e-4, {"1": 0.5, "2": 0.5}),
+                                                                    candidate(1e-3, {"1": 0.2, "2": 0.2})]},
+        "unfinished": {"setting": "lr", "chosen": None, "candidates": [candidate(1e-4, {"1": 0.4, "2": None})]},
+    }
+    path = tmp_path / "x.tuning.json"
+    path.write_text(json.dumps({"rule": "highest mean", "entries": entries}))
+    load().main(path)
+    lines = {line.split("|")[1].strip(): line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")}
+    assert "**0.350** (0.400 / 0.300)" in lines["low"] and lines["low"].endswith("| lowest |")
+    assert lines["low"].count("not searched") == 1  # 2e-4, searched by another entry only
+    assert "**0.500** (0.500 / 0.500)" in lines["middle"] and lines["middle"].endswith("| no |")
+    assert "- (0.400 / -)" in lines["unfinished"] and lines["unfinished"].endswith("| None | - |")
