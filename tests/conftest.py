@@ -1,4 +1,5 @@
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -13,6 +14,10 @@ TEST_PLUGIN = Path(__file__).parent / "plugins" / "morlbench-test-plugin"
 torch.set_num_threads(1)
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# A suite started in the background (`pytest ... &` from a script) inherits Ctrl-C ignored, and so would every run
+# it starts; the interrupt tests (tests/e2e/test_plugin_exits.py) need Ctrl-C to act as it does in a terminal.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session", autouse=True)
