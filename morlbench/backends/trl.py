@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from morlbench.backends.base import Backend
+from morlbench.engine.precision import MERGED
 from morlbench.errors import UsageError
 
 if TYPE_CHECKING:
@@ -62,8 +63,7 @@ class TRLBackend(Backend):
             spec.lora_rank > 0: "--lora-rank is not wired to TRL's peft support",
             resume: "--resume: TRL's prompt sampler cannot continue from a morlbench checkpoint",
             processes > 1: "several processes: the TRL backend runs in one process",
-            spec.dtype == "bfloat16-autocast-merged": "--dtype bfloat16-autocast-merged: TRL samples from its own "
-                                                      "model, not from merged copies",
+            spec.dtype == MERGED: f"--dtype {MERGED}: TRL samples from its own model, not from merged copies",
         }
         for refused, reason in refusals.items():
             if refused:

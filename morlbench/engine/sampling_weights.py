@@ -44,12 +44,13 @@ def _lora_copy(module: torch.nn.Module, dtype: torch.dtype) -> torch.nn.Linear |
 def _copies(policy: torch.nn.Module, dtype: torch.dtype) -> list[tuple[str, torch.nn.Module]]:
     from peft.tuners.lora import LoraLayer
 
-    lora = {name for name, m in policy.named_modules() if isinstance(m, LoraLayer)}
+    wrapped = [m for m in policy.modules() if isinstance(m, LoraLayer)]
+    inside = {id(part) for m in wrapped for part in m.modules() if part is not m}  # adapters and base layers
     copies = []
     for name, module in policy.named_modules():
-        if any(name.startswith(f"{outer}.") for outer in lora if outer):  # inside an adapter-wrapped projection
+        if id(module) in inside:
             continue
-        if name in lora:
+        if isinstance(module, LoraLayer):
             copy = _lora_copy(module, dtype)
         elif type(module) is torch.nn.Linear:
             copy = _frozen_linear(module.weight.detach().to(dtype), module.bias)
