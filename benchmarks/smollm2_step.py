@@ -1,6 +1,6 @@
 """SmolLM2-135M-Instruct's RL step on this CPU, in one run: the engine against TRL's GRPOTrainer on the same model,
 prompts and settings, both against the step's compute floor, and greedy sampling against llama.cpp's CPU decoding
-of the same GGUF where llama-cpp-python is installed (docs/performance.md).
+of the same GGUF where a llama.cpp binding is installed (benchmarks/llamacpp_decoding.py; docs/performance.md).
 
 Both trainers run as a SmolLM2 run does by default: LoRA of rank 16 on every linear layer, and bfloat16 autocast
 where the CPU has bfloat16 units (float32 elsewhere; --dtype overrides), one thread, on the embedded arith task's
@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
+import llamacpp_decoding
 from floor import batch_lengths, decoding_bytes, layer_matmul_rate, matmul_rate, model_shape, read_rate, step_flops
 
 from morlbench.engine.engine import Engine
@@ -118,23 +119,6 @@ def trl_steps(model, task: ArithTask, steps: int, bf16: bool, out: Path) -> tupl
     return marks[1:], tokens[1:]
 
 
-def llama_cpp_greedy(prompts: list[str]) -> tuple[float, int] | None:
-    """Seconds and tokens of llama.cpp decoding each prompt greedily (one sequence at a time: its Python API has
-    no batched generation), on one thread; None where llama-cpp-python is not installed."""
-    try:
-        from llama_cpp import Llama
-    except ImportError:
-        return None
-    llm = Llama(model_path=str(smollm2_gguf()), n_threads=1, n_ctx=512, verbose=False)
-    llm.create_chat_completion([{"role": "user", "content": prompts[0]}], max_tokens=4, temperature=0.0)  # warm-up
-    start, tokens = time.perf_counter(), 0
-    for prompt in prompts:
-        out = llm.create_chat_completion([{"role": "user", "content": prompt}], max_tokens=NEW_TOKENS,
-                                         temperature=0.0)
-        tokens += out["usage"]["completion_tokens"]
-    return time.perf_counter() - start, tokens
-
-
 def engine_greedy(model, prompts: list[str]) -> tuple[float, int]:
     from morlbench.engine.sampling import generate
 
@@ -162,29 +146,9 @@ def profile_sampling(model, task: ArithTask) -> None:
     print(profiler.key_averages().table(sort_by="self_cpu_time_total", row_limit=15))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=2, help="timed steps per trainer, after one warm-up step")
-    parser.add_argument("--dtype", default="auto", choices=("auto", "float32", "bfloat16-autocast",
-                                                            "bfloat16-autocast-merged"))
-    parser.add_argument("--skip-trl", action="store_true", help="time the engine only")
-    parser.add_argument("--profile", action="store_true", help="only profile one sampling call, by operator")
-    args = parser.parse_args()
-    torch.set_num_threads(1)
-    precision = pick_precision(args.dtype, "cpu", SmolLM2.cpu_autocast)
-    model = load_at(SmolLM2(), "cpu", precision)
-    task = ArithTask()
-    if args.profile:
-        return profile_sampling(model, task)
-    compute = precision.autocast or precision.weights
-    shape, rate = model_shape(model.policy), matmul_rate(dtype=compute)
-    if precision.autocast is not None:  # the floor reads frozen weights and keys and values in bfloat16
-        shape = dataclasses.replace(shape, weight_bytes=shape.weight_bytes // 2, kv_bytes=shape.kv_bytes // 2)
-    layer_rate, reads = layer_matmul_rate(model.policy, dtype=compute), read_rate()
-    print(f"machine: {torch.backends.cpu.get_cpu_capability()}, bfloat16 units: {bfloat16_units()}; precision "
-          f"{precision.name}; 1024^3 product {rate / 1e9:.0f} GFLOP/s, SmolLM2's projections {layer_rate / 1e9:.0f} "
-          f"GFLOP/s, reads {reads / 1e9:.1f} GB/s (one thread)")
-
+def compare_steps(model, task: ArithTask, precision, shape, rate: float, layer_rate: float, reads: float,
+                  args) -> None:
+    """The engine's step (and the merged-sampling setting's) against the floor and TRL's GRPOTrainer."""
     seconds, tokens, shapes, phases = engine_steps(model, task, args.steps)
     step = statistics.median(seconds)
     work = {k: statistics.mean(step_flops(shape, *s, lora=True)[k] for s in shapes) for k in ("sampling", "update")}
@@ -218,20 +182,61 @@ def main() -> None:
               f"{(trl_step / statistics.mean(trl_tokens)) / (step / statistics.mean(tokens)):.2f}x per token"
               + ("" if merged is None else f"; {MERGED} {trl_step / merged:.2f}x per step"))
 
+
+def compare_decoding(model, task: ArithTask, shape, reads: float) -> None:
+    """Greedy decoding of report-split problems: the engine (batched, as a run evaluates) against llama.cpp."""
     prompts = [p.prompt for p in task.split("report")[:PROMPTS]]
     lora = fresh(model)
     add_lora(lora)
     ours, ours_tokens = engine_greedy(lora, prompts)  # as a run's evaluation decodes
     memory = decoding_bytes(shape, [len(model.encode_prompt(p)) for p in prompts], [[NEW_TOKENS]] * len(prompts))
+    single = [engine_greedy(lora, [p]) for p in prompts]  # llama.cpp's layout: one sequence at a time
+    single_s, single_tokens = sum(s for s, _ in single), sum(n for _, n in single)
+    single_floor = sum(decoding_bytes(shape, [len(model.encode_prompt(p))], [[NEW_TOKENS]]) for p in prompts) / reads
     print(f"greedy decoding of {len(prompts)} problems: engine {ours:.2f} s, {ours_tokens / ours:.0f} tokens/s "
-          f"(memory floor of one-row-per-prompt decoding {memory / reads:.2f} s)")
-    theirs = llama_cpp_greedy(prompts)
+          f"(memory floor of one-row-per-prompt decoding {memory / reads:.2f} s); one sequence at a time "
+          f"{single_s:.2f} s, {single_tokens / single_s:.0f} tokens/s (memory floor {single_floor:.2f} s)")
+    theirs = llamacpp_decoding.greedy(prompts, NEW_TOKENS)
     if theirs is None:
-        print("llama.cpp: llama-cpp-python is not installed here (pip install llama-cpp-python compiles it)")
+        print("llama.cpp: neither llama-cpp-python nor node-llama-cpp is installed here "
+              "(npm ci --prefix benchmarks/llamacpp installs the latter, prebuilt)")
     else:
-        rate = theirs[1] / theirs[0]
-        print(f"llama.cpp ({smollm2_gguf().name}, one sequence at a time): {theirs[0]:.2f} s, {rate:.0f} tokens/s; "
-              f"engine speed-up {(ours_tokens / ours) / rate:.2f}x")
+        rate = theirs.tokens / theirs.seconds
+        floor = theirs.tokens * smollm2_gguf().stat().st_size / reads  # every quantized weight read once a token
+        print(f"llama.cpp ({smollm2_gguf().name} via {theirs.via}, one sequence at a time): {theirs.seconds:.2f} s, "
+              f"{rate:.0f} tokens/s, {theirs.seconds / floor:.1f}x its memory floor ({floor:.2f} s); "
+              f"engine speed-up {(ours_tokens / ours) / rate:.2f}x batched, "
+              f"{(single_tokens / single_s) / rate:.2f}x one sequence at a time")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=2, help="timed steps per trainer, after one warm-up step")
+    parser.add_argument("--dtype", default="auto", choices=("auto", "float32", "bfloat16-autocast",
+                                                            "bfloat16-autocast-merged"))
+    parser.add_argument("--skip-trl", action="store_true", help="time the engine only")
+    parser.add_argument("--decoding-only", action="store_true",
+                        help="only greedy decoding, the engine against llama.cpp")
+    parser.add_argument("--profile", action="store_true", help="only profile one sampling call, by operator")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    precision = pick_precision(args.dtype, "cpu", SmolLM2.cpu_autocast)
+    model = load_at(SmolLM2(), "cpu", precision)
+    task = ArithTask()
+    if args.profile:
+        return profile_sampling(model, task)
+    compute = precision.autocast or precision.weights
+    shape, rate = model_shape(model.policy), matmul_rate(dtype=compute)
+    if precision.autocast is not None:  # the floor reads frozen weights and keys and values in bfloat16
+        shape = dataclasses.replace(shape, weight_bytes=shape.weight_bytes // 2, kv_bytes=shape.kv_bytes // 2)
+    layer_rate, reads = layer_matmul_rate(model.policy, dtype=compute), read_rate()
+    print(f"machine: {torch.backends.cpu.get_cpu_capability()}, bfloat16 units: {bfloat16_units()}; precision "
+          f"{precision.name}; 1024^3 product {rate / 1e9:.0f} GFLOP/s, SmolLM2's projections {layer_rate / 1e9:.0f} "
+          f"GFLOP/s, reads {reads / 1e9:.1f} GB/s (one thread)")
+
+    if not args.decoding_only:
+        compare_steps(model, task, precision, shape, rate, layer_rate, reads, args)
+    compare_decoding(model, task, shape, reads)
 
 
 if __name__ == "__main__":
