@@ -36,3 +36,12 @@ def test_the_table_bolds_the_choice_and_flags_edges(tmp_path, capsys):
     assert lines["low"].count("not searched") == 1  # 2e-4, searched by another entry only
     assert "**0.500** (0.500 / 0.500)" in lines["middle"] and lines["middle"].endswith("| no |")
     assert "- (0.400 / -)" in lines["unfinished"] and lines["unfinished"].endswith("| None | - |")
+
+
+def test_the_readme_holds_the_committed_records_table(capsys):
+    """docs/results/arith-v3/README.md quotes the table of baselines/arith-v3.tuning.json as the script prints it."""
+    root = Path(__file__).parents[2]
+    load().main(root / "baselines" / "arith-v3.tuning.json")
+    printed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("|")]
+    readme = (root / "docs" / "results" / "arith-v3" / "README.md").read_text()
+    assert len(printed) == 12 and "\n".join(printed) in readme
