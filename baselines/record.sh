@@ -19,9 +19,19 @@ commit_finished() {  # $1: message
   done
   for file in baselines/*.tuning.json; do [ -f "$file" ] && git add "$file"; done
   if [ -n "$(git status --porcelain leaderboard/results)" ]; then
-    morlbench leaderboard > /dev/null && git add leaderboard
+    regenerate_leaderboard || return 1
   fi
   git diff --cached --quiet || git commit -q -m "$1"
+}
+
+regenerate_leaderboard() {  # the tables of exactly the result files staged with them
+  local listed
+  while :; do  # a run that finishes while the tables are built would be staged but not in them: build again
+    listed=$(git ls-files --cached --others --exclude-standard leaderboard/results | sort)
+    morlbench leaderboard > /dev/null || return 1
+    git add leaderboard
+    [ "$listed" = "$(git ls-files --cached leaderboard/results | sort)" ] && return 0
+  done
 }
 
 stage() {  # $1: what the commits say; the rest: the command
