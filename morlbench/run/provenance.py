@@ -28,16 +28,17 @@ def package_versions() -> dict[str, str]:
 
 
 def git_commit() -> str | None:
-    """The commit of the checkout morlbench runs from (with ``+changes`` when it has uncommitted changes)."""
+    """The commit of the checkout morlbench runs from, with ``+changes`` when the package's own files differ from it
+    (results, docs and suite files being recorded or committed beside the runs do not count: they are not code)."""
     import subprocess
     from pathlib import Path
 
-    here = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parents[1]
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=package, capture_output=True, text=True, timeout=5)
         if head.returncode:
             return None
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "."], cwd=package,
                                capture_output=True, text=True, timeout=5).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
