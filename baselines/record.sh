@@ -1,61 +1,86 @@
 #!/bin/bash
 # Records this wave's reference suites in order, each resuming where it stopped, and commits what has finished
 # every 10 minutes, so that a stop loses at most the runs in flight (docs/suites.md, "Recording"):
-# arith-v3 ranked, arith-v3 variants, smollm2-arith tuning, smollm2-arith ranked (arith-v3's own tuning search is
-# recorded). Commits carry each finished run's small files, the tuning records and, when result files changed, the
-# regenerated leaderboard (CI checks that it regenerates byte for byte).
+# arith-v3 ranked, arith-v3 variants, smollm2-arith tuning, smollm2-arith ranked (arith-v3's tuning search is
+# already recorded and not rerun). Commits carry each finished run's small files, the tuning records and, when
+# result files changed, the regenerated leaderboard (CI checks that it regenerates byte for byte), and nothing else
+# that is staged in the checkout. A stage whose runs failed is logged and the next one starts; the exit status says.
 #   (setsid nohup bash baselines/record.sh > record.log 2>&1 &)      # from the repository root, venv built
+# Stop it with `kill -- -PGID` (the process group setsid gave it): the sweep in flight stops with it.
 set -u
 cd "$(dirname "$0")/.."
 [ -d .venv ] && . .venv/bin/activate
+RECORDED=(baselines/arith-v3-runs baselines/arith-variants-v3-runs baselines/smollm2-arith-runs
+          baselines/arith-v3.tuning.json baselines/smollm2-arith.tuning.json leaderboard)
 
-commit_finished() {  # $1: message
-  local report dir file
-  for report in $(find baselines/*-runs -name report.json 2>/dev/null); do
+log() { echo "$(date -u +%FT%TZ) $*"; }
+
+stage_finished_runs() {
+  find baselines/*-runs -name report.json 2>/dev/null | while read -r report; do
     dir=$(dirname "$report")
     for file in config.json eval.jsonl metrics.jsonl run.toml report.md report.json; do
-      [ -f "$dir/$file" ] && git add "$dir/$file"
+      [ -f "$dir/$file" ] && echo "$dir/$file"
     done
-  done
-  for file in baselines/*.tuning.json; do [ -f "$file" ] && git add "$file"; done
-  if [ -n "$(git status --porcelain leaderboard/results)" ]; then
-    regenerate_leaderboard || return 1
-  fi
-  git diff --cached --quiet || git commit -q -m "$1"
+  done | xargs -r git add --
+  for file in baselines/*.tuning.json; do [ -f "$file" ] && git add -- "$file"; done
 }
 
 regenerate_leaderboard() {  # the tables of exactly the result files staged with them
-  local listed
-  while :; do  # a run that finishes while the tables are built would be staged but not in them: build again
+  local listed attempt
+  for attempt in 1 2 3; do  # a run finishing while the tables are built is staged but not in them: build again
     listed=$(git ls-files --cached --others --exclude-standard leaderboard/results | sort)
-    morlbench leaderboard > /dev/null || return 1
-    git add leaderboard
+    morlbench leaderboard > /dev/null || { log "morlbench leaderboard failed"; return 1; }
+    git add -- leaderboard || { log "git add leaderboard failed"; return 1; }
     [ "$listed" = "$(git ls-files --cached leaderboard/results | sort)" ] && return 0
   done
+  log "results kept arriving while the tables were built; the next round commits them"
+  return 1
+}
+
+commit_finished() {  # $1: message
+  local paths=()
+  for path in "${RECORDED[@]}"; do [ -e "$path" ] && paths+=("$path"); done
+  stage_finished_runs || log "staging the finished runs failed"
+  if [ -n "$(git status --porcelain -- leaderboard/results)" ] && ! regenerate_leaderboard; then
+    git reset -q -- leaderboard  # the run files still go in; tables and results wait for a round that builds
+  fi
+  git diff --cached --quiet -- "${paths[@]}" && return 0
+  git diff --cached --name-only -z -- "${paths[@]}" \
+    | git commit -q -m "$1" --pathspec-from-file=- --pathspec-file-nul || log "git commit failed"
 }
 
 stage() {  # $1: what the commits say; the rest: the command
-  local message=$1 pid rc
+  local message=$1 pid rc last
   shift
-  echo "$(date -u +%FT%TZ) start: $*"
+  log "start: $*"
   "$@" &
   pid=$!
+  trap 'kill -TERM "$pid" 2>/dev/null; wait "$pid"; exit 143' TERM INT HUP
+  last=$SECONDS
   while kill -0 "$pid" 2>/dev/null; do
-    sleep 600
-    commit_finished "$message: finished runs so far"
+    sleep 10
+    if (( SECONDS - last >= 600 )); then
+      commit_finished "$message: finished runs so far"
+      last=$SECONDS
+    fi
   done
   wait "$pid"
   rc=$?
+  trap - TERM INT HUP
   commit_finished "$message: finished runs so far"
-  echo "$(date -u +%FT%TZ) end (exit $rc): $*"
+  log "end (exit $rc): $*"
   return $rc
 }
 
+ls "${MORLBENCH_CACHE:-$HOME/.cache/morlbench}"/smollm2-135m-arith-* > /dev/null 2>&1 \
+  || log "warning: no SmolLM2 warm start built; the smollm2-arith stages need \`morlbench pretrain --model smollm2-135m\`"
+failed=0
 stage "arith-v3 ranked" morlbench sweep baselines/arith-v3.toml --jobs 2 --out baselines/arith-v3-runs \
-  --no-progress || exit 1
+  --no-progress || failed=1
 stage "arith-v3 variants" morlbench sweep baselines/arith-variants-v3.toml --jobs 2 \
-  --out baselines/arith-variants-v3-runs --no-progress || exit 1
+  --out baselines/arith-variants-v3-runs --no-progress || failed=1
 stage "smollm2-arith tuning" morlbench tune baselines/smollm2-arith.toml --jobs 2 \
-  --out baselines/smollm2-arith-runs --no-progress || exit 1
+  --out baselines/smollm2-arith-runs --no-progress || failed=1
 stage "smollm2-arith ranked" morlbench sweep baselines/smollm2-arith.toml --jobs 2 \
-  --out baselines/smollm2-arith-runs --no-progress || exit 1
+  --out baselines/smollm2-arith-runs --no-progress || failed=1
+exit $failed
