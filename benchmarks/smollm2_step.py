@@ -7,7 +7,7 @@ where the CPU has bfloat16 units (float32 elsewhere; --dtype overrides), one thr
 training prompts: 8 prompts x 8 rollouts, at most 64 new tokens, temperature 1, AdamW at a constant lr 1e-4, PPO
 clip 0.2, KL 1e-3 to the initial policy, token-mean loss. A step is timed from sampling to the optimizer's step;
 the first step of each warms up and is not counted. Two trainers draw different samples, so tokens per step are
-printed beside the times. `python benchmarks/smollm2_step.py [--steps 3]`.
+printed beside the times. `python benchmarks/smollm2_step.py [--steps 3] [--decoding-only]`.
 """
 from __future__ import annotations
 
@@ -119,17 +119,17 @@ def trl_steps(model, task: ArithTask, steps: int, bf16: bool, out: Path) -> tupl
     return marks[1:], tokens[1:]
 
 
-def engine_greedy(model, prompts: list[str]) -> tuple[float, int]:
+def engine_greedy(model, encoded: list[list[int]]) -> tuple[float, list[int]]:
+    """Seconds and generated tokens per row (EOS included) of the engine decoding the prompts greedily, batched."""
     from morlbench.engine.sampling import generate
 
-    encoded = [model.encode_prompt(p) for p in prompts]
     with model.computing():
         generate(model.policy, encoded[:2], max_new_tokens=4, eos_id=model.eos_token_id, pad_id=model.pad_token_id,
                  greedy=True)
         start = time.perf_counter()
         gen = generate(model.policy, encoded, max_new_tokens=NEW_TOKENS, eos_id=model.eos_token_id,
                        pad_id=model.pad_token_id, greedy=True)
-    return time.perf_counter() - start, int(gen.completion_mask.sum())
+    return time.perf_counter() - start, [int(n) for n in gen.completion_mask.sum(dim=1)]
 
 
 def profile_sampling(model, task: ArithTask) -> None:
@@ -184,29 +184,33 @@ def compare_steps(model, task: ArithTask, precision, shape, rate: float, layer_r
 
 
 def compare_decoding(model, task: ArithTask, shape, reads: float) -> None:
-    """Greedy decoding of report-split problems: the engine (batched, as a run evaluates) against llama.cpp."""
-    prompts = [p.prompt for p in task.split("report")[:PROMPTS]]
+    """Greedy decoding of report-split problems, the same prompt token ids for both: the engine batched (as a run
+    evaluates) and one sequence at a time, against llama.cpp one sequence at a time and batched; each against its
+    memory floor, for the tokens it generated."""
+    encoded = [model.encode_prompt(p.prompt) for p in task.split("report")[:PROMPTS]]
+    prompt_lengths = [len(e) for e in encoded]
     lora = fresh(model)
     add_lora(lora)
-    ours, ours_tokens = engine_greedy(lora, prompts)  # as a run's evaluation decodes
-    memory = decoding_bytes(shape, [len(model.encode_prompt(p)) for p in prompts], [[NEW_TOKENS]] * len(prompts))
-    single = [engine_greedy(lora, [p]) for p in prompts]  # llama.cpp's layout: one sequence at a time
-    single_s, single_tokens = sum(s for s, _ in single), sum(n for _, n in single)
-    single_floor = sum(decoding_bytes(shape, [len(model.encode_prompt(p))], [[NEW_TOKENS]]) for p in prompts) / reads
-    print(f"greedy decoding of {len(prompts)} problems: engine {ours:.2f} s, {ours_tokens / ours:.0f} tokens/s "
-          f"(memory floor of one-row-per-prompt decoding {memory / reads:.2f} s); one sequence at a time "
-          f"{single_s:.2f} s, {single_tokens / single_s:.0f} tokens/s (memory floor {single_floor:.2f} s)")
-    theirs = llamacpp_decoding.greedy(prompts, NEW_TOKENS)
-    if theirs is None:
-        print("llama.cpp: neither llama-cpp-python nor node-llama-cpp is installed here "
-              "(npm ci --prefix benchmarks/llamacpp installs the latter, prebuilt)")
-    else:
-        rate = theirs.tokens / theirs.seconds
-        floor = theirs.tokens * smollm2_gguf().stat().st_size / reads  # every quantized weight read once a token
-        print(f"llama.cpp ({smollm2_gguf().name} via {theirs.via}, one sequence at a time): {theirs.seconds:.2f} s, "
-              f"{rate:.0f} tokens/s, {theirs.seconds / floor:.1f}x its memory floor ({floor:.2f} s); "
-              f"engine speed-up {(ours_tokens / ours) / rate:.2f}x batched, "
-              f"{(single_tokens / single_s) / rate:.2f}x one sequence at a time")
+    seconds, rows = engine_greedy(lora, encoded)
+    floor = decoding_bytes(shape, prompt_lengths, [[n] for n in rows]) / reads
+    print(f"greedy decoding of {len(encoded)} problems: engine batched {seconds:.2f} s, {sum(rows) / seconds:.0f} "
+          f"tokens/s, {seconds / floor:.1f}x its memory floor ({floor:.2f} s)")
+    single = [engine_greedy(lora, [e]) for e in encoded]
+    single_s, single_rows = sum(s for s, _ in single), [n for _, r in single for n in r]
+    single_floor = sum(decoding_bytes(shape, [p], [[n]]) for p, n in zip(prompt_lengths, single_rows)) / reads
+    print(f"  engine one sequence at a time {single_s:.2f} s, {sum(single_rows) / single_s:.0f} tokens/s, "
+          f"{single_s / single_floor:.1f}x its memory floor ({single_floor:.2f} s)")
+    gguf_bytes = smollm2_gguf().stat().st_size  # llama.cpp reads every quantized weight once a decoding step
+    for batched in (False, True):
+        theirs = llamacpp_decoding.greedy(encoded, model.eos_token_id, NEW_TOKENS, batched)
+        if isinstance(theirs, str):
+            print(f"llama.cpp: {theirs}")
+            return
+        steps = max(theirs.rows) if batched else theirs.tokens  # batched: the rows share each step's weight read
+        floor = steps * gguf_bytes / reads
+        print(f"llama.cpp {'batched' if batched else 'one sequence at a time'} ({smollm2_gguf().name} via "
+              f"{theirs.via}): {theirs.seconds:.2f} s, {theirs.tokens / theirs.seconds:.0f} tokens/s, "
+              f"{theirs.seconds / floor:.1f}x its memory floor ({floor:.2f} s)")
 
 
 def main() -> None:
