@@ -72,6 +72,10 @@ stage() {  # $1: what the commits say; the rest: the command
   return $rc
 }
 
+if [ -f .git/index.lock ] && ! pgrep -x git > /dev/null; then  # left by a stop that killed git mid-commit
+  log "removing a stale .git/index.lock"
+  rm -f .git/index.lock
+fi
 ls "${MORLBENCH_CACHE:-$HOME/.cache/morlbench}"/smollm2-135m-arith-* > /dev/null 2>&1 \
   || log "warning: no SmolLM2 warm start built; the smollm2-arith stages need \`morlbench pretrain --model smollm2-135m\`"
 failed=0
