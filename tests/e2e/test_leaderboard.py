@@ -314,3 +314,24 @@ def test_a_result_of_a_thousand_evaluations_builds_in_seconds(results, tmp_path)
     assert time.perf_counter() - began < 10 and not built.rejected
     group = next(g for g in built.groups if g.key["steps"] == steps)
     assert len(group.rows) == 1 and len(group.rows[0].values[0].curve) == steps + 1  # its trajectory was computed
+
+
+def test_the_verdicts_script_reads_one_group_and_names_the_choices(results, capsys):
+    """docs/results/verdicts.py (the readings' table of verdicts) picks one group, or fails naming them."""
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).parents[2] / "docs" / "results" / "verdicts.py"
+    spec = importlib.util.spec_from_file_location("verdicts", script)
+    verdicts = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(verdicts)
+    where = ["--results", str(results / "results")]
+    with pytest.raises(SystemExit, match=r"2 protocol-3 groups for task version 'arith-conflict-d2s2v1': .*1 steps.*"
+                                         r"2 steps.*give --model or --steps"):
+        verdicts.main(["arith-conflict-d2s2v1", *where])
+    with pytest.raises(SystemExit, match=r"no protocol-3 group for task version 'arith-conflict-d2s2v1', 3 steps; "
+                                         r"the groups are: arith-conflict-d2s2v1 tiny-arith@"):
+        verdicts.main(["arith-conflict-d2s2v1", "--steps", "3", *where])
+    verdicts.main(["arith-conflict-d2s2v1", "--steps", "2", "--model", "tiny-arith", *where])
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| static |")]
+    assert rows == ["| static | 2 | - | baseline | - | baseline | - | baseline |"]
