@@ -136,6 +136,18 @@ def detectable(tests: list[Test3], family: int) -> tuple[float, float] | None:
     return minimum_detectable(sd, n, alpha=ALPHA / family), minimum_detectable(sd, n, alpha=ALPHA)
 
 
+def why_not_tested(row: Row3) -> str | None:
+    """Why the entry's mechanism did not act, when it did not: it cannot under the runs' estimator (declared), or
+    it logs a signal and that signal was 0 on every step of every run (docs/leaderboard.md). Either way its row
+    is another method's, and a verdict on it would be read as one on the mechanism."""
+    if any(r.inert for r in row.entry.runs):
+        return "not tested: its mechanism cannot act under this estimator"
+    shares = [v.signal_share for v in row.values]
+    if shares and all(share == 0 for share in shares):  # None (no signal logged) is not 0
+        return "not tested: its mechanism never acted (no signal on any step of any run)"
+    return None
+
+
 def analyse3(key: dict[str, Any], records: list[RunRecord], reference_front: np.ndarray | None = None) -> Group3:
     """``reference_front``: a stored reference front that applies to the group (pair metrics only)."""
     preferences = parse_preferences(key["preferences"], len(key["objectives"]))
@@ -146,9 +158,7 @@ def analyse3(key: dict[str, Any], records: list[RunRecord], reference_front: np.
     base = statics[0] if statics else None
     for row in rows:
         row.interval = interval_of(row.values, preferences)
-        inert = [r for r in row.entry.runs if r.inert]
-        if inert:
-            row.not_tested = "not tested: its mechanism cannot act under this estimator"
+        row.not_tested = why_not_tested(row)
     if base is not None:
         base.baseline = True
         contestants = [r for r in rows if r is not base and r.not_tested is None]

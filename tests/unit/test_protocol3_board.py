@@ -21,7 +21,7 @@ KEY = {"protocol": 3, "engine": "morlbench-2", "task_version": "t1", "objectives
 START = [0.2, 0.5]
 
 
-def single(label, seed, w, final, path=(), method="static", inert=False, entry=None, extra=False):
+def single(label, seed, w, final, path=(), method="static", inert=False, entry=None, extra=False, signal=None):
     """A single-policy run started at w: the starting point at step 0, ``path`` at step 5, ``final`` at 10."""
     points = [START, *(path or [final]), final]
     tokens = seed * 1000 + round(w[0] * 1000)  # every run's own records
@@ -30,8 +30,9 @@ def single(label, seed, w, final, path=(), method="static", inert=False, entry=N
     evals[-1]["report"] = list(final)
     if extra:  # evaluations off the schedule: never read
         evals.insert(1, {"step": 3, "rollouts": 24, "tokens": 120, "objectives": [1.0, 1.0], "report": [1.0, 1.0]})
+    mechanism = None if signal is None else {"initial_weights": list(w), "weights": [], "signal": signal}
     return RunRecord(label, f"{label}-{w}", method, "", seed, KEY, ["a", "b"], evals, weights=list(w),
-                     entry_id=entry or label, inert=inert, method_settings={})
+                     entry_id=entry or label, inert=inert, method_settings={}, mechanism=mechanism)
 
 
 def serving(label, seed, finals, extra_points=()):
@@ -131,6 +132,25 @@ def test_holm_families_verdicts_and_not_tested():
     assert rows["better"].rank == 1 and rows["better"].tests["time"].verdict == "better"  # reaches sooner
     d = group.detectable["delivered"]
     assert d[0] > d[1]  # after the correction (alpha / 2) larger than at alpha
+
+
+def test_a_mechanism_that_never_acted_is_not_tested():
+    """An entry whose logged signal is 0 on every step of every run is listed, out of the families; one step with a
+    signal in one run of one seed makes it a contestant."""
+    seeds = range(10)
+
+    def dormant(label, acting_seed=None):
+        a = 0.6 if acting_seed is None else 0.65  # another entry's own evaluations
+        return [single(label, s, w, [a + 0.01 * s, 0.7 - 0.1 * i], method="hv-meta-reward",
+                       signal=[0.0, 0.3 if (s, i) == (acting_seed, 2) else 0.0])
+                for s in seeds for i, w in enumerate(W)]
+
+    group = analyse3(KEY, static_entry(seeds) + dormant("never") + dormant("once", acting_seed=7))
+    rows = {r.label: r for r in group.rows}
+    assert rows["never"].not_tested == "not tested: its mechanism never acted (no signal on any step of any run)"
+    assert not rows["never"].tests and rows["never"].rank is not None  # still listed and ranked by its value
+    assert rows["once"].not_tested is None and rows["once"].tests["delivered"].verdict == "better"
+    assert group.family == {"delivered": 1, "trajectory": 2}
 
 
 def test_times_to_target_are_censored_not_averaged_over_survivors():
