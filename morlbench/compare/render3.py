@@ -32,10 +32,12 @@ def group_text3(group: Group3) -> list[str]:
                      f"headline is f = {TARGET_LEVELS[HEADLINE]:g}. Time to target: Kaplan–Meier median [95% "
                      "Brookmeyer–Crowley interval] (reached/seeds), censored at the budget; compared by the "
                      "restricted mean time to the budget.")
-    lines.append("The paper's claim (dynamic weighting reaches the front sooner) is posed by one pre-registered "
-                 "primary test: HV-AUC paired by seed against the static baseline, whose runs start from the same W "
-                 "(the trajectory board's HV-AUC verdict); dominance at matched steps (the share of scheduled steps "
-                 "with the entry's trajectory hypervolume above the baseline's) is secondary and descriptive.")
+    lines.append("The paper's claim (dynamic weighting reaches the front sooner) is posed by HV-AUC paired by seed "
+                 "against static weighting from the same W at the same learning rate: for a tuned entry the static "
+                 "baseline (the trajectory board's HV-AUC verdict); for a rule run untuned at its own lr, the static "
+                 "grid run at that lr where the suite has one (docs/leaderboard.md); dominance at matched steps (the "
+                 "share of scheduled steps with the entry's trajectory hypervolume above the baseline's) is "
+                 "secondary and descriptive.")
     base = f"`{group.baseline}`" if group.baseline else "none (no linear static entry)"
     lines.append(f"Baseline: {base}. Every comparison pairs seeds; the exact sign-flip permutation test decides "
                  f"(the paired t p is printed beside it); Holm's correction at α = {ALPHA} runs over each board's "

@@ -191,3 +191,41 @@ def test_a_seed_is_verified_when_every_one_of_its_runs_was_reproduced():
         record.verified = record.seed == 1 or (record.seed == 2 and record.weights != list(W[0]))
     row = analyse3(KEY, records).rows[0]
     assert row.verified_seeds == 1 and seeds_cell(row) == "3 (1 verified)"
+
+
+def verdicts_script():
+    """docs/results/verdicts.py, the readings' table of a group's verdicts."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("verdicts", Path(__file__).parents[2] / "docs/results/verdicts.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_readings_pair_is_one_uncorrected_exact_test_and_the_rest_are_counted_on_request():
+    """--pair tests one pre-registered pair alone at alpha; the sensitivity line counts the not-tested entries in the
+    families and reports what that would change; the power table says when the exact test cannot decide at all."""
+    verdicts = verdicts_script()
+    seeds = range(10)
+    records = static_entry(seeds)
+    records += [single("slow-static", s, w, [0.25 + 0.01 * s, 0.6 - 0.1 * i], method="static")
+                for s in seeds for i, w in enumerate(W)]
+    records += [single("rule", s, w, [0.26 + 0.01 * s + 0.001 * (s % 3), 0.6 - 0.1 * i], method="gradient")
+                for s in seeds for i, w in enumerate(W)]
+    records += [single("dormant", s, w, [0.7 + 0.01 * s, 0.7 - 0.1 * i], method="hv-meta-reward",
+                       signal=[0.0, 0.0]) for s in seeds for i, w in enumerate(W)]
+    group = analyse3(KEY, records)
+    pair = {line.split("|")[1].strip(): line for line in verdicts.pair(group, "rule", "slow-static")}
+    delivered = pair["delivered HV"]  # per seed 0.6 x (0.01 + 0.001 (s mod 3)), mean 0.00654
+    assert "| 10 | 0.0065 [" in delivered and "| 0.0020 | better |" in delivered  # ahead on all 10: 2 / 2^10
+    with pytest.raises(SystemExit, match=r"no entry 'nope' in group \w+ \(entries: dormant, rule, slow-static, stat"):
+        verdicts.pair(group, "nope", "static")
+    line = verdicts.if_all_counted(group)[0]
+    assert "(dormant) would make the families 3 (delivered) and 6 (trajectory)" in line
+    assert "dormant delivered HV better (Holm p 0.006)" in line  # 2/1024 x 3: ahead on all ten seeds
+    assert [r.label for r in group.rows if r.not_tested] == ["dormant"] and group.family["delivered"] == 2
+    few = analyse3(KEY, [r for r in records if r.seed < 5])
+    power = "\n".join(verdicts.power(few))
+    assert "| rule | none / none |" in power and "p = 0.0625" in power  # 5 seeds: the floor is above alpha
