@@ -46,3 +46,25 @@ def test_the_readme_holds_the_committed_records_table(capsys):
     readme = (root / "docs" / "results" / "arith-v3" / "README.md").read_text()
     entries = json.loads((root / "baselines" / "arith-v3.tuning.json").read_text())["entries"]
     assert len(printed) == 2 + len(entries) and "\n".join(printed) in readme
+
+
+def test_the_readme_holds_the_cost_table_of_the_committed_tuning_runs(capsys):
+    """docs/results/arith-v3/README.md ("Cost") quotes docs/results/arith-v3/cost.py on the committed tuning runs."""
+    import runpy
+
+    root = Path(__file__).parents[2]
+    cost = runpy.run_path(str(root / "docs" / "results" / "arith-v3" / "cost.py"))
+    lines = cost["table"](root / "baselines" / "arith-v3-runs" / "tuning")
+    assert len(lines) == 2 + 10 and lines[-1].startswith("| tchebycheff | 24 |")  # ten tuned entries, 24 runs each
+    assert "\n".join(lines) in (root / "docs" / "results" / "arith-v3" / "README.md").read_text()
+
+
+def test_the_readme_holds_the_bracket_checks_of_the_committed_runs():
+    """The grid's bracket checks (baselines/arith-v3-bracket) as docs/results/arith-v3/bracket.py prints them."""
+    import runpy
+
+    root = Path(__file__).parents[2]
+    lines = runpy.run_path(str(root / "docs" / "results" / "arith-v3" / "bracket.py"))["table"]()
+    assert [line.split(" | ")[0] for line in lines[2:]] == ["| meta-policy", "| soups", "| static"]
+    assert "**1e-05: 0.269**, 3e-05: 0.368" in lines[-1]  # checked below the grid, beside the search's lowest
+    assert "\n".join(lines) in (root / "docs" / "results" / "arith-v3" / "README.md").read_text()
