@@ -1,8 +1,9 @@
 #!/bin/bash
 # Records this wave's reference suites in order, each resuming where it stopped, and commits what has finished
 # every 10 minutes, so that a stop loses at most the runs in flight (docs/suites.md, "Recording"):
-# arith-v3 ranked, arith-v3 variants, smollm2-arith tuning, smollm2-arith ranked (arith-v3's tuning search is
-# already recorded and not rerun). Commits carry each finished run's small files, the tuning records and, when
+# arith-v3 ranked, arith-v3 variants, smollm2-arith tuning, smollm2-arith-static-paper (only when that search put
+# static elsewhere than gradient-paper's lr), smollm2-arith ranked (arith-v3's tuning search is already recorded
+# and not rerun). Commits carry each finished run's small files, the tuning records and, when
 # result files changed, the regenerated leaderboard (CI checks that it regenerates byte for byte), and nothing else
 # that is staged in the checkout. A stage whose runs failed is logged and the next one starts; the exit status says.
 #   (setsid nohup bash baselines/record.sh > record.log 2>&1 &)      # from the repository root, venv built
@@ -72,6 +73,11 @@ stage() {  # $1: what the commits say; the rest: the command
   return $rc
 }
 
+static_elsewhere_than() {  # $1: a learning rate; $2: a tuning record. True when its search chose another for static
+  python -c 'import json, sys; c = json.load(open(sys.argv[2]))["entries"]["static"]["chosen"]
+sys.exit(0 if c is not None and c != float(sys.argv[1]) else 1)' "$1" "$2" 2>/dev/null
+}
+
 if [ -f .git/index.lock ] && ! pgrep -x git > /dev/null; then  # left by a stop that killed git mid-commit
   log "removing a stale .git/index.lock"
   rm -f .git/index.lock
@@ -85,6 +91,10 @@ stage "arith-v3 variants" morlbench sweep baselines/arith-variants-v3.toml --job
   --out baselines/arith-variants-v3-runs --no-progress || failed=1
 stage "smollm2-arith tuning" morlbench tune baselines/smollm2-arith.toml --jobs 2 \
   --out baselines/smollm2-arith-runs --no-progress || failed=1
+if static_elsewhere_than 1e-4 baselines/smollm2-arith.tuning.json; then  # gradient-paper's matched baseline
+  stage "smollm2-arith static-paper" morlbench sweep baselines/smollm2-arith-static-paper.toml --jobs 2 \
+    --out baselines/smollm2-arith-runs --no-progress || failed=1
+fi
 stage "smollm2-arith ranked" morlbench sweep baselines/smollm2-arith.toml --jobs 2 \
   --out baselines/smollm2-arith-runs --no-progress || failed=1
 exit $failed
