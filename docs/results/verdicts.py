@@ -101,6 +101,10 @@ def power(group: Group3) -> list[str]:
     return lines
 
 
+def p_text(p: float | None) -> str:
+    return "-" if p is None else f"{p:.3f}"
+
+
 def if_all_counted(group: Group3) -> list[str]:
     """The verdicts had the entries that were not tested been compared and counted in the families."""
     base = next((r for r in group.rows if r.baseline), None)
@@ -121,7 +125,7 @@ def if_all_counted(group: Group3) -> list[str]:
     changed = [f"{r.label} {name}: {r.tests[test].verdict} -> {tests[test].verdict}"
                for r, tests in rows if not r.not_tested for test, name, _ in TESTS
                if test in tests and r.tests[test].verdict != tests[test].verdict]
-    own = [f"{r.label} {name} {tests[test].verdict} (Holm p {tests[test].adjusted_p:.3f})"
+    own = [f"{r.label} {name} {tests[test].verdict} (Holm p {p_text(tests[test].adjusted_p)})"
            for r, tests in rows if r.not_tested for test, name, _ in TESTS if test in tests]
     return [f"Counted, the entries not tested ({', '.join(r.label for r in dormant)}) would make the families "
             f"{len(rows)} (delivered) and {len(trajectory)} (trajectory) comparisons; their own verdicts: "
