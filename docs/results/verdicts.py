@@ -78,6 +78,8 @@ def detectable_cell(t: Test3 | None, family: int, digits: int) -> str:
     "none" where the exact test's floor is above the level, whatever the difference."""
     if t is None or t.test.n < 2:
         return "-"
+    if (t.test.sd_difference or 0.0) < 1e-12:  # every seed the same difference: zero spread would claim any
+        return "no spread (SD 0)"
     cells = []
     for alpha in (ALPHA / max(family, 1), ALPHA):
         mdd = minimum_detectable(t.test.sd_difference, t.test.n, alpha=alpha)
@@ -97,7 +99,8 @@ def power(group: Group3) -> list[str]:
     if n >= 2:
         lines.append(f"\nEach cell: the smallest true difference the comparison detects with power 0.8 (paired t, its "
                      f"own SD) at Holm's first step and at its last; none where the exact sign-flip test cannot go "
-                     f"below the level at all (its floor over {n} seeds: p = {exact_floor(n):.4f}).")
+                     f"below the level at all (its floor over {n} seeds: p = {exact_floor(n):.4f}); no spread where "
+                     f"every seed gave the same difference, so no power can be estimated from it.")
     return lines
 
 

@@ -229,3 +229,13 @@ def test_the_readings_pair_is_one_uncorrected_exact_test_and_the_rest_are_counte
     few = analyse3(KEY, [r for r in records if r.seed < 5])
     power = "\n".join(verdicts.power(few))
     assert "| rule | none / none |" in power and "p = 0.0625" in power  # 5 seeds: the floor is above alpha
+
+
+def test_the_power_table_names_a_difference_without_spread():
+    """Every seed the same difference (a constant shift): no power is estimated from a zero SD."""
+    verdicts = verdicts_script()
+    seeds = range(6)
+    records = static_entry(seeds) + [single("lifted", s, w, [0.35 + 0.01 * s, 0.6 - 0.1 * i], method="gdpo")
+                                     for s in seeds for i, w in enumerate(W)]
+    power = "\n".join(verdicts.power(analyse3(KEY, records)))
+    assert "| lifted | no spread (SD 0) |" in power and "no spread where every seed gave the same" in power
