@@ -239,3 +239,38 @@ def test_the_power_table_names_a_difference_without_spread():
                                      for s in seeds for i, w in enumerate(W)]
     power = "\n".join(verdicts.power(analyse3(KEY, records)))
     assert "| lifted | no spread (SD 0) |" in power and "no spread where every seed gave the same" in power
+
+
+def board_of(model, lifts, seeds=range(5)):
+    """A group on model ``model``: the static baseline and, per label, a single-policy entry lifted by its value."""
+    import dataclasses
+
+    key = {**KEY, "model": model}
+    records = static_entry(seeds) + [single(label, s, w, [0.3 + lift + 0.01 * s, 0.6 - 0.1 * i], method="gdpo",
+                                            path=[[0.25, 0.5]] if lift == 0 else ())  # unlifted: another path
+                                     for label, lift in lifts.items() for s in seeds for i, w in enumerate(W)]
+    return analyse3(key, [dataclasses.replace(r, comparability=key) for r in records])
+
+
+def test_the_carry_over_reading_follows_the_sign_rule():
+    """docs/results/smollm2/carryover.py: same sign carries over, opposite does not, an exact 0 has no direction;
+    --pair reads one difference per board, with the real board's side renamed where asked."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[2] / "docs/results/smollm2/carryover.py"
+    spec = importlib.util.spec_from_file_location("carryover", path)
+    carry = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(carry)
+    embedded = board_of("m@0", {"up": 0.05, "down": -0.05, "flat": 0.02, "alone": 0.1}, seeds=range(10))
+    real = board_of("n@0", {"up": 0.02, "down": 0.03, "flat": 0.0})
+    lines = {tuple(c.strip() for c in line.split("|")[1:3]): line for line in carry.against_baselines(embedded, real)}
+    assert lines[("up", "delivered HV")].endswith("| carries over |")
+    assert lines[("down", "HV-AUC")].endswith("| does not carry over |")
+    assert lines[("flat", "delivered HV")].endswith("| no direction |")
+    assert not any(label == "alone" for label, _ in lines)  # on one board only
+    assert "| better (p " in lines[("up", "delivered HV")] and "(5) |" in lines[("up", "delivered HV")]
+    paired = carry.pair(embedded, real, "up", "down", "flat")
+    assert paired[2].startswith("| delivered HV | 0.0600 [") and paired[2].endswith("| carries over |")
+    with pytest.raises(SystemExit, match="no entry 'alone' on the board of n@0"):
+        carry.pair(embedded, real, "alone", "static", "static")
