@@ -98,9 +98,10 @@ def power(group: Group3) -> list[str]:
     n = max((t.test.n for r in group.rows for t in r.tests.values()), default=0)
     if n >= 2:
         lines.append(f"\nEach cell: the smallest true difference the comparison detects with power 0.8 (paired t, its "
-                     f"own SD) at Holm's first step and at its last; none where the exact sign-flip test cannot go "
-                     f"below the level at all (its floor over {n} seeds: p = {exact_floor(n):.4f}); no spread where "
-                     f"every seed gave the same difference, so no power can be estimated from it.")
+                     f"own SD, where the leaderboard's power line pools the family's) at Holm's first step and at its "
+                     f"last; none where the exact sign-flip test cannot go below the level at all (its floor over {n} "
+                     f"seeds: p = {exact_floor(n):.4f}); no spread where every seed gave the same difference, so no "
+                     f"power can be estimated from it.")
     return lines
 
 
@@ -135,15 +136,17 @@ def if_all_counted(group: Group3) -> list[str]:
             f"{'; '.join(own)}; verdicts of the others that would change: {'; '.join(changed) or 'none'}."]
 
 
-def pair(group: Group3, first: str, second: str) -> list[str]:
-    """One pre-registered comparison, alone: ``first`` minus ``second`` on each test, paired by seed, exact
-    sign-flip p at α (no correction: it is the only test of its question)."""
+def pair(group: Group3, first: str, second: str, primary: str = "auc") -> list[str]:
+    """One pre-registered comparison, alone: ``first`` minus ``second`` on the ``primary`` test, paired by seed,
+    exact sign-flip p at α (no correction: it is the only test of its question); the other tests beside it,
+    descriptive (no verdict: they were not pre-registered)."""
     rows = {r.label: r for r in group.rows}
     for label in (first, second):
         if label not in rows:
             raise SystemExit(f"error: no entry {label!r} in group {group_id(group.key)} (entries: "
                              f"{', '.join(sorted(rows))})")
-    lines = [f"| {first} − {second} | seeds | Δ [95%] | exact p | at α = {ALPHA} |", "|---|---|---|---|---|"]
+    lines = [f"| {first} − {second} | seeds | Δ [uncorrected 95%] | exact p | at α = {ALPHA} |",
+             "|---|---|---|---|---|"]
     for test, name, digits in TESTS:
         if test == "time" and group.hv0 is None:
             continue
@@ -152,6 +155,10 @@ def pair(group: Group3, first: str, second: str) -> list[str]:
         decided = (t.exact_p is not None and t.exact_p < ALPHA and t.test.n >= 2)
         ahead = (t.test.mean_difference < 0) == lower
         word = ("better" if ahead else "worse") if decided else "tie"
+        if test != primary:
+            word = "descriptive"
+        else:
+            name = f"**{name}** (pre-registered)"
         p = "-" if t.exact_p is None else f"{t.exact_p:.4f}"
         lines.append(f"| {name} | {t.test.n} | {delta_cells(t, digits)[0]} | {p} | {word} |")
     return lines
@@ -164,12 +171,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--steps", type=int, help="the group's budget in steps")
     parser.add_argument("--pair", nargs=2, metavar=("ENTRY", "AGAINST"),
                         help="print only this pre-registered comparison, uncorrected")
+    parser.add_argument("--primary", choices=[test for test, _, _ in TESTS], default="auc",
+                        help="the pair's pre-registered test (default: auc, HV-AUC); the others are descriptive")
     parser.add_argument("--results", type=Path, default=ROOT / "leaderboard" / "results")
     args = parser.parse_args(argv)
     board = build(args.results, ROOT / "baselines" / "reference.json")
     group = find_group(board.groups, args.task_version, args.model, args.steps)
     if args.pair:
-        print("\n".join(pair(group, *args.pair)))
+        print("\n".join(pair(group, *args.pair, primary=args.primary)))
         return
     print(f"Group {group_id(group.key)}: {group.key['model']}, {group.key['steps']} steps, baseline "
           f"`{group.baseline}`; a verdict is better or worse only where Holm's corrected exact p is below {ALPHA}.\n")

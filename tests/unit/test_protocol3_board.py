@@ -217,9 +217,10 @@ def test_the_readings_pair_is_one_uncorrected_exact_test_and_the_rest_are_counte
     records += [single("dormant", s, w, [0.7 + 0.01 * s, 0.7 - 0.1 * i], method="hv-meta-reward",
                        signal=[0.0, 0.0]) for s in seeds for i, w in enumerate(W)]
     group = analyse3(KEY, records)
-    pair = {line.split("|")[1].strip(): line for line in verdicts.pair(group, "rule", "slow-static")}
-    delivered = pair["delivered HV"]  # per seed 0.6 x (0.01 + 0.001 (s mod 3)), mean 0.00654
+    pair = {line.split("|")[1].strip(): line for line in verdicts.pair(group, "rule", "slow-static", "delivered")}
+    delivered = pair["**delivered HV** (pre-registered)"]  # per seed 0.6 x (0.01 + 0.001 (s mod 3)), mean 0.00654
     assert "| 10 | 0.0065 [" in delivered and "| 0.0020 | better |" in delivered  # ahead on all 10: 2 / 2^10
+    assert pair["HV-AUC"].endswith("| descriptive |")  # not pre-registered: no verdict
     with pytest.raises(SystemExit, match=r"no entry 'nope' in group \w+ \(entries: dormant, rule, slow-static, stat"):
         verdicts.pair(group, "nope", "static")
     line = verdicts.if_all_counted(group)[0]
@@ -241,36 +242,64 @@ def test_the_power_table_names_a_difference_without_spread():
     assert "| lifted | no spread (SD 0) |" in power and "no spread where every seed gave the same" in power
 
 
-def board_of(model, lifts, seeds=range(5)):
-    """A group on model ``model``: the static baseline and, per label, a single-policy entry lifted by its value."""
+def board_of(model, lifts, seeds=range(5), lr=None):
+    """A group on model ``model``: the static baseline and, per label, a single-policy entry lifted by its value
+    (a pair (lift, spread) lifts seed s by lift + spread x (-1)^s); ``lr``: label -> its runs' learning rate."""
     import dataclasses
 
     key = {**KEY, "model": model}
-    records = static_entry(seeds) + [single(label, s, w, [0.3 + lift + 0.01 * s, 0.6 - 0.1 * i], method="gdpo",
-                                            path=[[0.25, 0.5]] if lift == 0 else ())  # unlifted: another path
-                                     for label, lift in lifts.items() for s in seeds for i, w in enumerate(W)]
-    return analyse3(key, [dataclasses.replace(r, comparability=key) for r in records])
+    lifts = {label: v if isinstance(v, tuple) else (v, 0.0) for label, v in lifts.items()}
+    records = static_entry(seeds) + [
+        single(label, s, w, [0.3 + lift + spread * (-1) ** s + 0.01 * s, 0.6 - 0.1 * i], method="gdpo",
+               path=[[0.25, 0.5]] if lift == 0 else ())  # unlifted: another path, not the baseline's run
+        for label, (lift, spread) in lifts.items() for s in seeds for i, w in enumerate(W)]
+    return analyse3(key, [dataclasses.replace(r, comparability=key, lr=(lr or {}).get(r.label)) for r in records])
 
 
-def test_the_carry_over_reading_follows_the_sign_rule():
-    """docs/results/smollm2/carryover.py: same sign carries over, opposite does not, an exact 0 has no direction;
-    --pair reads one difference per board, with the real board's side renamed where asked."""
+def carryover_script():
     import importlib.util
     from pathlib import Path
 
-    path = Path(__file__).parents[2] / "docs/results/smollm2/carryover.py"
-    spec = importlib.util.spec_from_file_location("carryover", path)
-    carry = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(carry)
-    embedded = board_of("m@0", {"up": 0.05, "down": -0.05, "flat": 0.02, "alone": 0.1}, seeds=range(10))
-    real = board_of("n@0", {"up": 0.02, "down": 0.03, "flat": 0.0})
-    lines = {tuple(c.strip() for c in line.split("|")[1:3]): line for line in carry.against_baselines(embedded, real)}
+    spec = importlib.util.spec_from_file_location("carryover", Path(__file__).parents[2] / "docs/results/smollm2/"
+                                                  "carryover.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_carry_over_reading_follows_its_pre_registered_rule():
+    """docs/results/smollm2/carryover.py: an embedded verdict carries over where the real mean has its sign and an
+    interval excluding 0; same way where the interval spans 0; an embedded tie carries nothing; a mean that prints
+    as 0 has no sign; secondary entries are printed, not counted; entries on one board only are named."""
+    carry = carryover_script()
+    embedded = board_of("m@0", {"up": 0.05, "down": -0.05, "wide": 0.045, "flat": 0.02, "tie": (0.0001, 0.02),
+                                "gradient-paper": 0.055, "alone": 0.1}, seeds=range(10))
+    real = board_of("n@0", {"up": 0.02, "down": 0.03, "wide": (0.01, 0.021), "flat": 0.0, "tie": 0.015,
+                            "gradient-paper": 0.025})
+    out = carry.against_baselines(embedded, real, (10, 5))
+    lines = {tuple(c.strip() for c in line.split("|")[1:3]): line for line in out if line.startswith("| ")}
     assert lines[("up", "delivered HV")].endswith("| carries over |")
-    assert lines[("down", "HV-AUC")].endswith("| does not carry over |")
-    assert lines[("flat", "delivered HV")].endswith("| no direction |")
-    assert not any(label == "alone" for label, _ in lines)  # on one board only
-    assert "| better (p " in lines[("up", "delivered HV")] and "(5) |" in lines[("up", "delivered HV")]
-    paired = carry.pair(embedded, real, "up", "down", "flat")
-    assert paired[2].startswith("| delivered HV | 0.0600 [") and paired[2].endswith("| carries over |")
-    with pytest.raises(SystemExit, match="no entry 'alone' on the board of n@0"):
-        carry.pair(embedded, real, "alone", "static", "static")
+    assert "| better (p " in lines[("up", "delivered HV")] and "(10) |" in lines[("up", "delivered HV")]
+    assert lines[("down", "HV-AUC")].endswith("| opposite way |")
+    assert lines[("wide", "delivered HV")].endswith("| same way, real interval spans 0 |")
+    assert lines[("flat", "delivered HV")].endswith("| no sign on the real board |")
+    assert lines[("tie", "delivered HV")].endswith("| embedded tie: nothing to carry |")
+    assert "not counted: untuned at its own lr" in lines[("gradient-paper", "delivered HV")]
+    assert not any(label == "alone" for label, _ in lines) and out[-1] == "On the embedded board only: alone."
+    assert "Counted: 8 embedded verdicts (better or worse; 2 ties set apart); 4 point the same way" in out[-2]
+    incomplete = carry.against_baselines(embedded, real, (10, 6))
+    assert "| incomplete: 10 and 5 seeds of 10 and 6 |" in incomplete[2]
+    with pytest.raises(SystemExit, match="has 5 seeds of 'static', fewer than 6"):
+        carry.checked(real, 6)
+
+
+def test_the_carry_over_pair_is_read_at_one_learning_rate():
+    carry = carryover_script()
+    embedded = board_of("m@0", {"rule": 0.05, "slow": 0.01}, seeds=range(10), lr={"rule": 1e-4, "slow": 1e-4})
+    real = board_of("n@0", {"rule": 0.02, "slow": 0.01}, lr={"rule": 1e-4, "slow": 3e-4})
+    paired = carry.pair(embedded, real, "rule", "slow", "rule")
+    assert paired[2].startswith("| delivered HV | 0.0240 [") and paired[2].endswith("| no sign |")  # rule - rule
+    with pytest.raises(SystemExit, match="rule ran at lr 0.0001 and slow at 0.0003: not a pair at one learning rate"):
+        carry.pair(embedded, real, "rule", "slow", "slow")
+    with pytest.raises(SystemExit, match="no entry 'nope' on the board of n@0"):
+        carry.pair(embedded, real, "rule", "slow", "nope")
