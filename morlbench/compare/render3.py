@@ -140,18 +140,21 @@ DELIVERED_HEAD = ["rank", "entry", "method (package)", "seeds", "delivered HV [9
                   "tokens with evaluation", "weights moved (L1)", "signal steps", "lr"]
 
 
+def lr_cell(row: Row3) -> str:
+    """The learning rates the entry's runs trained at (one, for an entry the protocol tuned or fixed)."""
+    return ", ".join(f"{x:g}" for x in sorted({r.lr for r in row.entry.runs if r.lr is not None})) or "-"
+
+
 def delivered_rows(group: Group3) -> list[list[str]]:
     out = []
     for r in group.rows:
         first = r.entry.first
-        lr = sorted({x.lr for x in r.entry.runs if x.lr is not None})
         out.append([rank_cell3(r.rank, r), r.label, f"{first.method} ({first.package or 'run directories'})",
                     str(len(r.values)), hv_cell(r), *delta_cells(r.tests.get("delivered"), 4),
                     verdict_cell(r, "delivered"), mean_cell(r, "utility", 4), mean_cell(r, "eum", 4),
                     average_cell(r, "train_tokens", 0),
                     str(round(float(np.mean([v.train_tokens + v.eval_tokens for v in r.values])))),
-                    average_cell(r, "weights_moved", 3), average_cell(r, "signal_share", 2),
-                    ", ".join(f"{x:g}" for x in lr) or "-"])
+                    average_cell(r, "weights_moved", 3), average_cell(r, "signal_share", 2), lr_cell(r)])
     return out
 
 

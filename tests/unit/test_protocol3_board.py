@@ -193,15 +193,20 @@ def test_a_seed_is_verified_when_every_one_of_its_runs_was_reproduced():
     assert row.verified_seeds == 1 and seeds_cell(row) == "3 (1 verified)"
 
 
-def verdicts_script():
-    """docs/results/verdicts.py, the readings' table of a group's verdicts."""
+def reading_script(path):
+    """A script of docs/results (``path`` below it), loaded as a module."""
     import importlib.util
     from pathlib import Path
 
-    spec = importlib.util.spec_from_file_location("verdicts", Path(__file__).parents[2] / "docs/results/verdicts.py")
+    spec = importlib.util.spec_from_file_location(Path(path).stem, Path(__file__).parents[2] / "docs/results" / path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def verdicts_script():
+    """docs/results/verdicts.py, the readings' table of a group's verdicts."""
+    return reading_script("verdicts.py")
 
 
 def test_the_readings_pair_is_one_uncorrected_exact_test_and_the_rest_are_counted_on_request():
@@ -257,14 +262,8 @@ def board_of(model, lifts, seeds=range(5), lr=None):
 
 
 def carryover_script():
-    import importlib.util
-    from pathlib import Path
-
-    spec = importlib.util.spec_from_file_location("carryover", Path(__file__).parents[2] / "docs/results/smollm2/"
-                                                  "carryover.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """docs/results/smollm2/carryover.py, the real-model reading's carry-over rule."""
+    return reading_script("smollm2/carryover.py")
 
 
 def test_the_carry_over_reading_follows_its_pre_registered_rule():

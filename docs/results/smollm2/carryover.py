@@ -30,7 +30,7 @@ import sys
 from pathlib import Path
 
 from morlbench.compare.board3 import Group3, Row3, Test3, compare
-from morlbench.compare.render3 import verdict_cell
+from morlbench.compare.render3 import lr_cell, verdict_cell
 from morlbench.leaderboard import build
 from morlbench.metrics.stats import format_interval
 
@@ -52,9 +52,9 @@ def sign(x: float) -> int:
     return 0 if abs(x) < ZERO else (1 if x > 0 else -1)
 
 
-def direction(embedded_verdict: str, embedded: Test3, real: Test3) -> str:
+def direction(embedded: Test3, real: Test3) -> str:
     """The README's rule for one entry and measure."""
-    if not embedded_verdict.startswith(("better", "worse")):
+    if embedded.verdict not in ("better", "worse"):
         return "embedded tie: nothing to carry"
     e, r = sign(embedded.test.mean_difference), sign(real.test.mean_difference)
     if r == 0:
@@ -67,10 +67,6 @@ def direction(embedded_verdict: str, embedded: Test3, real: Test3) -> str:
 
 def cell(t: Test3) -> str:
     return f"{format_interval(t.test.mean_difference, t.test.low, t.test.high, DIGITS)} ({t.test.n})"
-
-
-def lrs(row: Row3) -> str:
-    return ", ".join(f"{x:g}" for x in sorted({r.lr for r in row.entry.runs if r.lr is not None})) or "-"
 
 
 def checked(group: Group3, least: int, baseline: str = "static") -> int:
@@ -104,9 +100,9 @@ def against_baselines(embedded: Group3, real: Group3, seeds: tuple[int, int],
                 if (t_e.test.n, t_r.test.n) != seeds:
                     word = f"incomplete: {t_e.test.n} and {t_r.test.n} seeds of {seeds[0]} and {seeds[1]}"
                 elif e.label in secondary:
-                    word = f"not counted: untuned at its own lr ({lrs(r)} here), read --pair"
+                    word = f"not counted: untuned at its own lr ({lr_cell(r)} here), read --pair"
                 else:
-                    word = direction(verdict, t_e, t_r)
+                    word = direction(t_e, t_r)
                     counted.append(word)
             e_cell = "-" if e.not_tested else cell(e.tests[test])
             lines.append(f"| {e.label} | {name} | {e_cell} | {verdict} | {real_cell} | {word} |")
@@ -133,9 +129,9 @@ def pair(embedded: Group3, real: Group3, first: str, second: str, real_second: s
             raise SystemExit(f"error: no entry {missing[0]!r} on the board of {group.key['model']} (entries: "
                              f"{', '.join(sorted(found))})")
         a, b = found[labels[0]], found[labels[1]]
-        if lrs(a) != lrs(b):
-            raise SystemExit(f"error: on the board of {group.key['model']} {a.label} ran at lr {lrs(a)} and "
-                             f"{b.label} at {lrs(b)}: not a pair at one learning rate")
+        if lr_cell(a) != lr_cell(b):
+            raise SystemExit(f"error: on the board of {group.key['model']} {a.label} ran at lr {lr_cell(a)} and "
+                             f"{b.label} at {lr_cell(b)}: not a pair at one learning rate")
         return a, b
 
     e_first, e_second = rows_of(embedded, (first, second))
@@ -144,8 +140,8 @@ def pair(embedded: Group3, real: Group3, first: str, second: str, real_second: s
              "[uncorrected 95%] (seeds) | signs |", "|---|---|---|---|"]
     for test, name in MEASURES:
         e, r = compare(e_first, e_second, test), compare(r_first, r_second, test)
-        agree = "no sign" if 0 in (sign(e.test.mean_difference), sign(r.test.mean_difference)) else (
-            "same" if sign(e.test.mean_difference) == sign(r.test.mean_difference) else "opposite")
+        signs = sign(e.test.mean_difference), sign(r.test.mean_difference)
+        agree = "no sign" if 0 in signs else ("same" if signs[0] == signs[1] else "opposite")
         lines.append(f"| {name} | {cell(e)} | {cell(r)} | {agree} |")
     return lines
 
