@@ -151,6 +151,8 @@ def submit(run_dir: Path, results_dir: Path, label: str | None = None) -> Path:
     """Write the run's result file under ``results_dir`` and check it reads back as the leaderboard will."""
     data = result_from_run(run_dir, label)
     path = result_path(results_dir, data)
+    if path.exists() and json.loads(path.read_text()) == json.loads(json.dumps(data)):
+        return path  # submitted before and unchanged: a sweep's resubmissions need not re-read the whole group
     check_label(results_dir, data, path)
     atomic_write_json(path, data)
     try:

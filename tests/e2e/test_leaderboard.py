@@ -179,6 +179,18 @@ def test_only_finished_runs_are_submitted(tmp_path):
         submit(out, tmp_path / "results")
 
 
+def test_resubmitting_an_unchanged_run_keeps_its_file_and_reads_no_other(results, tmp_path, monkeypatch):
+    """A sweep resubmits every run it skipped as done: with the file already there, that costs no scan of the group."""
+    import morlbench.results.submission as submission
+
+    shutil.copytree(results / "results", tmp_path / "results")
+    first = submit(results / "runs" / "w0-0", tmp_path / "results")
+    before = {p: p.stat().st_mtime_ns for p in (tmp_path / "results").rglob("*.json")}
+    monkeypatch.setattr(submission, "load_result", lambda path: pytest.fail(f"read {path.name}"))
+    assert submit(results / "runs" / "w0-0", tmp_path / "results") == first
+    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "results").rglob("*.json")} == before
+
+
 def test_expected_utility_hand_checked():
     points = np.array([[1.0, 0.0], [0.0, 1.0]])
     prefs = np.array([[1.0, 0.0], [0.5, 0.5], [0.0, 1.0]])
