@@ -76,11 +76,13 @@ class RunRecord:
 
 def suite_label(run: RunDir) -> str:
     """The suite's label (runs live in TASK/LABEL/seedS, or TASK/LABEL/wWEIGHTS/seedS for an entry run once from
-    each preference of W), else the method with its options."""
+    each preference of W; a tuning candidate, under LABEL/tune-SETTING=VALUE, is LABEL@SETTING=VALUE), else the
+    method with its options."""
     if not run.path.name.startswith("seed"):
         return default_label(run.config()["spec"])
     parent = run.path.parent
-    return parent.parent.name if re.fullmatch(r"w[0-9].*", parent.name) else parent.name
+    parent = parent.parent if re.fullmatch(r"w[0-9].*", parent.name) else parent
+    return f"{parent.parent.name}@{parent.name[len('tune-'):]}" if parent.name.startswith("tune-") else parent.name
 
 
 def from_run_dir(run: RunDir) -> RunRecord:

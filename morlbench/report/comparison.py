@@ -31,8 +31,8 @@ from morlbench.sweep import SWEEP_RECORD
 
 def find_records(paths: list[Path]) -> tuple[list[RunDir], list[RunRecord]]:
     """What ``paths`` hold for a comparison: the finished run directories (to rebuild their reports too) and every
-    record — run directories, suite directories (with the committed result files their sweep.json lists), result
-    files (``morlbench submit``) and directories of them. Refused in one line when there is nothing."""
+    record — run directories, suite directories (the runs and committed result files their sweep.json lists),
+    result files (``morlbench submit``) and directories of them. Refused in one line when there is nothing."""
     runs: list[RunDir] = []
     results: list[Path] = []
     for path in paths:
@@ -40,11 +40,15 @@ def find_records(paths: list[Path]) -> tuple[list[RunDir], list[RunRecord]]:
             results.append(path)
         elif (path / "config.json").exists():
             runs += [run_dir_of(path)] if (path / "report.json").exists() else []
+        elif path.is_dir() and (rows := sweep_rows(path)) is not None:
+            # A suite: the runs its sweep record lists, not others below it (e.g. `morlbench tune`'s candidates).
+            runs += [run_dir_of(path / r["dir"]) for r in rows if (path / r["dir"] / "report.json").exists()]
+            results += listed_in_sweep(path, rows)
         elif path.is_dir():
             below = sorted(p.parent for p in path.rglob("config.json"))
             runs += [run_dir_of(p) for p in below if (p / "report.json").exists()]
-            results += listed_in_sweep(path) + [p for p in sorted(path.rglob("*.json")) if p.name != SWEEP_RECORD
-                                                and not any(p.is_relative_to(run) for run in below)]
+            results += [p for p in sorted(path.rglob("*.json")) if p.name != SWEEP_RECORD
+                        and not any(p.is_relative_to(run) for run in below)]
         else:
             raise UsageError(f"{path} does not exist")
     if not runs and not results:
@@ -52,13 +56,23 @@ def find_records(paths: list[Path]) -> tuple[list[RunDir], list[RunRecord]]:
     return runs, [from_run_dir(run) for run in runs] + [from_result(load_result(p)) for p in results]
 
 
-def listed_in_sweep(suite_dir: Path) -> list[Path]:
+def sweep_rows(suite_dir: Path) -> list[dict] | None:
+    """The runs of the directory's sweep record (sweep.json), or None where no sweep ran there."""
+    record = suite_dir / SWEEP_RECORD
+    if not record.is_file():
+        return None
+    try:
+        rows = json.loads(record.read_text())["runs"]
+        if not all(isinstance(r, dict) and isinstance(r.get("dir"), str) for r in rows):
+            raise TypeError
+    except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError):
+        raise UsageError(f"{record} is not a sweep record (JSON with \"runs\"); remove it or rerun the sweep") from None
+    return rows
+
+
+def listed_in_sweep(suite_dir: Path, rows: list[dict]) -> list[Path]:
     """The result files of the runs a sweep skipped as committed (recorded elsewhere), from its sweep.json."""
     record = suite_dir / SWEEP_RECORD
-    try:
-        rows = json.loads(record.read_text()).get("runs", []) if record.is_file() else []
-    except (json.JSONDecodeError, AttributeError, UnicodeDecodeError):
-        raise UsageError(f"{record} is not a sweep record (JSON with \"runs\"); remove it or rerun the sweep") from None
     listed = [Path(r["result"]) for r in rows if r.get("status") == "skipped (committed)" and r.get("result")]
     for path in listed:
         if not path.is_file():

@@ -225,3 +225,29 @@ def test_sigterm_stops_the_sweep_and_its_workers_and_the_suite_resumes(tmp_path)
     # the rerun resumes every interrupted run and finishes the suite
     assert main(["sweep", str(path), "--out", str(out), "--jobs", "2", "--no-progress"]) == 0
     assert len(list(out.glob("arith-conflict/*/*/seed0/report.json"))) == 5
+
+
+def test_a_suites_comparison_is_of_its_swept_runs_and_tuning_candidates_are_labelled_by_entry(tmp_path):
+    """`morlbench tune` puts its candidates under the suite's directory: the closing comparison (and `morlbench
+    report SUITE_DIR`) reads the runs the sweep record lists; a directory of candidates compares them by entry."""
+    import shutil
+
+    from morlbench.report.comparison import find_records
+    from morlbench.run.execute import execute
+    from morlbench.spec import RunSpec
+
+    execute(RunSpec(task="arith-conflict", steps=1, prompts_per_step=2, group_size=2, eval_every=1,
+                    max_new_tokens=16, gradient_cosine_every=0), tmp_path / "run", progress=False)
+    suite = tmp_path / "suite"
+    for below in ("arith-conflict/static/seed0", "tuning/arith-conflict/static/tune-lr=0.001/seed0",
+                  "tuning/arith-conflict/hv/tune-lr=0.001/w0.5-0.5/seed0"):
+        shutil.copytree(tmp_path / "run", suite / below)
+    (suite / "sweep.json").write_text(json.dumps({"suite": "s", "runs": [{"dir": "arith-conflict/static/seed0",
+                                                                            "status": "done"}]}))
+    runs, records = find_records([suite])
+    assert [run.path for run in runs] == [suite / "arith-conflict/static/seed0"] and records[0].label == "static"
+    _, records = find_records([suite / "tuning"])
+    assert sorted(r.label for r in records) == ["hv@lr=0.001", "static@lr=0.001"]
+    (suite / "sweep.json").write_text(json.dumps({"suite": "s"}))
+    with pytest.raises(UsageError, match="is not a sweep record"):
+        find_records([suite])
