@@ -139,14 +139,15 @@ def if_all_counted(group: Group3) -> list[str]:
 def pair(group: Group3, first: str, second: str, primary: str = "auc") -> list[str]:
     """One pre-registered comparison, alone: ``first`` minus ``second`` on the ``primary`` test, paired by seed,
     exact sign-flip p at α (no correction: it is the only test of its question); the other tests beside it,
-    descriptive (no verdict: they were not pre-registered)."""
+    descriptive (no verdict: they were not pre-registered). Each row says what it could detect: a tie is not
+    equivalence."""
     rows = {r.label: r for r in group.rows}
     for label in (first, second):
         if label not in rows:
             raise SystemExit(f"error: no entry {label!r} in group {group_id(group.key)} (entries: "
                              f"{', '.join(sorted(rows))})")
-    lines = [f"| {first} − {second} | seeds | Δ [uncorrected 95%] | exact p | at α = {ALPHA} |",
-             "|---|---|---|---|---|"]
+    lines = [f"| {first} − {second} | seeds | Δ [95% t-interval] | exact p | at α = {ALPHA} | "
+             f"detectable at α = {ALPHA} (power 0.8) |", "|---|---|---|---|---|---|"]
     for test, name, digits in TESTS:
         if test == "time" and group.hv0 is None:
             continue
@@ -160,7 +161,8 @@ def pair(group: Group3, first: str, second: str, primary: str = "auc") -> list[s
         else:
             name = f"**{name}** (pre-registered)"
         p = "-" if t.exact_p is None else f"{t.exact_p:.4f}"
-        lines.append(f"| {name} | {t.test.n} | {delta_cells(t, digits)[0]} | {p} | {word} |")
+        lines.append(f"| {name} | {t.test.n} | {delta_cells(t, digits)[0]} | {p} | {word} | "
+                     f"{detectable_cell(t, 1, digits).split(' / ')[0]} |")
     return lines
 
 

@@ -3,6 +3,7 @@ candidates, times to target are censored data, one Holm family per board, stable
 from __future__ import annotations
 
 import random
+import statistics
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from morlbench.compare.protocol3 import gather
 from morlbench.compare.records import RunRecord
 from morlbench.errors import UsageError
 from morlbench.metrics.pareto import hypervolume
+from morlbench.metrics.stats import minimum_detectable
 
 W = ((0.5, 0.5), (0.75, 0.25), (0.375, 0.625))
 W_TEXT = "0.5,0.5;0.75,0.25;0.375,0.625"
@@ -225,7 +227,9 @@ def test_the_readings_pair_is_one_uncorrected_exact_test_and_the_rest_are_counte
     pair = {line.split("|")[1].strip(): line for line in verdicts.pair(group, "rule", "slow-static", "delivered")}
     delivered = pair["**delivered HV** (pre-registered)"]  # per seed 0.6 x (0.01 + 0.001 (s mod 3)), mean 0.00654
     assert "| 10 | 0.0065 [" in delivered and "| 0.0020 | better |" in delivered  # ahead on all 10: 2 / 2^10
-    assert pair["HV-AUC"].endswith("| descriptive |")  # not pre-registered: no verdict
+    sd = 0.6 * 0.001 * statistics.stdev(s % 3 for s in seeds)  # of the per-seed differences, w's first objective
+    assert delivered.endswith(f"| {minimum_detectable(sd, 10, alpha=0.05):.4f} |")
+    assert "| 0.0020 | descriptive |" in pair["HV-AUC"]  # not pre-registered: no verdict
     with pytest.raises(SystemExit, match=r"no entry 'nope' in group \w+ \(entries: dormant, rule, slow-static, stat"):
         verdicts.pair(group, "nope", "static")
     line = verdicts.if_all_counted(group)[0]
