@@ -176,15 +176,28 @@ def analyse3(key: dict[str, Any], records: list[RunRecord], reference_front: np.
         for name, test in r.tests.items():
             family["delivered" if name == "delivered" else "trajectory"] += test.exact_p is not None
     for metric, attr in (("delivered", "rank"), ("auc", "trajectory_rank")):
-        for i, row in enumerate(sorted((r for r in rows if r.ranked), key=lambda r: (-r.mean(metric), r.label)), 1):
-            setattr(row, attr, i)
-    rows.sort(key=lambda r: (not r.baseline, r.rank is None, r.rank or 0, r.label))
+        rank_by_verdict(rows, metric, attr)
+    rows.sort(key=lambda r: (not r.baseline, r.rank is None, r.rank or 0, -r.mean("delivered"), r.label))
     detect = {"delivered": detectable([r.tests["delivered"] for r in rows if "delivered" in r.tests],
                                       family["delivered"]),
               "trajectory": detectable([r.tests["auc"] for r in rows if "auc" in r.tests], family["trajectory"])}
     notes = [f"{e.label}: {n}" for e in entries.values() for n in e.notes]
     return Group3(key, rows, base.label if base else None, hv0, targets(hv0), family, detect,
                   max((len(r.values) for r in rows), default=0), notes)
+
+
+def rank_by_verdict(rows: list[Row3], metric: str, attr: str) -> None:
+    """Ranks that only the test can give: the entries better than the baseline on ``metric`` share the first rank,
+    the baseline and the entries level with it the next, those worse the last (ranks counted as in sports: 1, 1, 3).
+    Means order the rows within a rank, never the rank itself. An entry not tested gets none."""
+    tier = {"better": 0, "tie": 1, "worse": 2}
+
+    def tier_of(row: Row3) -> int:
+        return 1 if row.baseline or metric not in row.tests else tier.get(row.tests[metric].verdict, 1)
+
+    contestants = [r for r in rows if r.ranked and r.not_tested is None]
+    for row in contestants:
+        setattr(row, attr, 1 + sum(tier_of(other) < tier_of(row) for other in contestants))
 
 
 def km_median(row: Row3, level: int = HEADLINE) -> tuple[float | None, float | None, float | None, int]:

@@ -53,7 +53,11 @@ def group_text3(group: Group3) -> list[str]:
                  "per-problem values, else over seeds (that problem set), as marked. Training compute differs: a "
                  "single-policy entry trains |W| runs per seed, a preference-serving entry one; the tokens columns "
                  "give each, and no verdict is at equal compute.")
-    lines.append(f"Ranked: entries with at least {MIN_RANKED_SEEDS} complete seeds; the others are listed unranked.")
+    lines.append(f"Ranked: entries with at least {MIN_RANKED_SEEDS} complete seeds, by their verdict against the "
+                 "baseline on each board (delivered HV; HV-AUC): the entries better than it share the first rank, the "
+                 "baseline and the entries level with it the next, those worse the last; within a rank the rows are "
+                 "in order of mean, which the test does not separate. An entry not tested has no rank; the others "
+                 "are listed unranked.")
     return lines + [f"Not on the boards: {note}" for note in group.notes]
 
 
@@ -104,7 +108,9 @@ def average_cell(row: Row3, attr: str, digits: int) -> str:
 
 
 def rank_cell3(rank: int | None, row: Row3) -> str:
-    return str(rank) if rank is not None else f"unranked ({len(row.values)} seeds)"
+    if rank is not None:
+        return str(rank)
+    return "not tested" if row.not_tested and row.ranked else f"unranked ({len(row.values)} seeds)"
 
 
 HEADLINE_HEAD = ["rank", "entry", "delivered HV [95%]", "vs baseline (Holm p)", "HV-AUC",
@@ -167,7 +173,8 @@ def trajectory_head() -> list[str]:
 
 def trajectory_rows(group: Group3) -> list[list[str]]:
     out = []
-    for r in sorted(group.rows, key=lambda r: (not r.baseline, r.trajectory_rank is None, r.trajectory_rank or 0)):
+    for r in sorted(group.rows, key=lambda r: (not r.baseline, r.trajectory_rank is None, r.trajectory_rank or 0,
+                                               -r.mean("auc"), r.label)):
         rmst = restricted_mean(r)
         out.append([rank_cell3(r.trajectory_rank, r), r.label, str(len(r.values)), mean_cell(r, "auc", 4),
                     *delta_cells(r.tests.get("auc"), 4), verdict_cell(r, "auc"),

@@ -132,6 +132,9 @@ def test_holm_families_verdicts_and_not_tested():
     assert rows["same"].tests["delivered"].verdict == "tie"
     assert rows["inert"].not_tested and not rows["inert"].tests
     assert rows["better"].rank == 1 and rows["better"].tests["time"].verdict == "better"  # reaches sooner
+    # Ranks are the verdicts' tiers: a tie shares the baseline's rank, whatever its mean; an untested entry has none.
+    assert (rows["static"].rank, rows["same"].rank, rows["inert"].rank) == (2, 2, None)
+    assert [r.label for r in group.rows] == ["static", "better", "same", "inert"]
     d = group.detectable["delivered"]
     assert d[0] > d[1]  # after the correction (alpha / 2) larger than at alpha
 
@@ -150,7 +153,7 @@ def test_a_mechanism_that_never_acted_is_not_tested():
     group = analyse3(KEY, static_entry(seeds) + dormant("never") + dormant("once", acting_seed=7))
     rows = {r.label: r for r in group.rows}
     assert rows["never"].not_tested == "not tested: its mechanism never acted (no signal on any step of any run)"
-    assert not rows["never"].tests and rows["never"].rank is not None  # still listed and ranked by its value
+    assert not rows["never"].tests and rows["never"].rank is None  # listed, with no verdict to rank it by
     assert rows["once"].not_tested is None and rows["once"].tests["delivered"].verdict == "better"
     assert group.family == {"delivered": 1, "trajectory": 2}
 
