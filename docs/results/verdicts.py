@@ -88,7 +88,7 @@ def detectable_cell(t: Test3 | None, family: int, digits: int) -> str:
 
 
 def power(group: Group3) -> list[str]:
-    sizes = {name: group.family[FAMILY[name]] for name, _, _ in TESTS}
+    sizes = {name: max(group.family[FAMILY[name]], 1) for name, _, _ in TESTS}  # 0 before any seed is shared
     head = ["entry"] + [f"{name}: detectable at α/{sizes[test]} / α" for test, name, _ in TESTS]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in group.rows:

@@ -242,6 +242,8 @@ def test_the_readings_pair_is_one_uncorrected_exact_test_and_the_rest_are_counte
     few = analyse3(KEY, [r for r in records if r.seed < 5])
     power = "\n".join(verdicts.power(few))
     assert "| rule | none / none |" in power and "p = 0.0625" in power  # 5 seeds: the floor is above alpha
+    one = "\n".join(verdicts.power(analyse3(KEY, [r for r in records if r.seed == 0])))
+    assert "detectable at α/1 / α" in one and "α/0" not in one  # no comparison yet: no family to divide by
 
 
 def test_the_power_table_names_a_difference_without_spread():
