@@ -73,15 +73,15 @@ def exact_floor(n: int) -> float:
     return 2 / 2**n
 
 
-def detectable_cell(t: Test3 | None, family: int, digits: int) -> str:
-    """What one comparison can detect (paired t, power 0.8, its own SD) at Holm's first step and at its last;
-    "none" where the exact test's floor is above the level, whatever the difference."""
+def detectable_cell(t: Test3 | None, digits: int, *alphas: float) -> str:
+    """What one comparison can detect (paired t, power 0.8, its own SD) at each level (e.g. Holm's first step and
+    its last); "none" where the exact test's floor is above the level, whatever the difference."""
     if t is None or t.test.n < 2:
         return "-"
     if (t.test.sd_difference or 0.0) < 1e-12:  # every seed the same difference: zero spread would claim any
         return "no spread (SD 0)"
     cells = []
-    for alpha in (ALPHA / max(family, 1), ALPHA):
+    for alpha in alphas:
         mdd = minimum_detectable(t.test.sd_difference, t.test.n, alpha=alpha)
         cells.append("none" if exact_floor(t.test.n) >= alpha or mdd is None else f"{mdd:.{digits}f}")
     return " / ".join(cells)
@@ -93,7 +93,8 @@ def power(group: Group3) -> list[str]:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in group.rows:
         if r.tests:
-            cells = [detectable_cell(r.tests.get(test), sizes[test], digits) for test, _, digits in TESTS]
+            cells = [detectable_cell(r.tests.get(test), digits, ALPHA / sizes[test], ALPHA)
+                     for test, _, digits in TESTS]
             lines.append("| " + " | ".join([r.label, *cells]) + " |")
     n = max((t.test.n for r in group.rows for t in r.tests.values()), default=0)
     if n >= 2:
@@ -162,7 +163,7 @@ def pair(group: Group3, first: str, second: str, primary: str = "auc") -> list[s
             name = f"**{name}** (pre-registered)"
         p = "-" if t.exact_p is None else f"{t.exact_p:.4f}"
         lines.append(f"| {name} | {t.test.n} | {delta_cells(t, digits)[0]} | {p} | {word} | "
-                     f"{detectable_cell(t, 1, digits).split(' / ')[0]} |")
+                     f"{detectable_cell(t, digits, ALPHA)} |")
     return lines
 
 

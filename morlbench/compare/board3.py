@@ -186,18 +186,21 @@ def analyse3(key: dict[str, Any], records: list[RunRecord], reference_front: np.
                   max((len(r.values) for r in rows), default=0), notes)
 
 
+VERDICT_TIERS = {"better": 0, "tie": 1, "worse": 2}  # against the baseline; the baseline itself is level
+
+
 def rank_by_verdict(rows: list[Row3], metric: str, attr: str) -> None:
     """Ranks that only the test can give: the entries better than the baseline on ``metric`` share the first rank,
     the baseline and the entries level with it the next, those worse the last (ranks counted as in sports: 1, 1, 3).
-    Means order the rows within a rank, never the rank itself. An entry not tested gets none."""
-    tier = {"better": 0, "tie": 1, "worse": 2}
-
-    def tier_of(row: Row3) -> int:
-        return 1 if row.baseline or metric not in row.tests else tier.get(row.tests[metric].verdict, 1)
-
-    contestants = [r for r in rows if r.ranked and r.not_tested is None]
-    for row in contestants:
-        setattr(row, attr, 1 + sum(tier_of(other) < tier_of(row) for other in contestants))
+    Means order the rows within a rank, never the rank itself. No verdict, no rank: an entry not tested, one whose
+    test could not run (too few seeds shared with the baseline), every entry of a group without a baseline."""
+    if not any(r.baseline for r in rows):
+        return
+    tiers = {id(r): 1 if r.baseline else VERDICT_TIERS.get(r.tests[metric].verdict)
+             for r in rows if r.ranked and (r.baseline or metric in r.tests)}
+    for row in rows:
+        if tiers.get(id(row)) is not None:
+            setattr(row, attr, 1 + sum(t is not None and t < tiers[id(row)] for t in tiers.values()))
 
 
 def km_median(row: Row3, level: int = HEADLINE) -> tuple[float | None, float | None, float | None, int]:

@@ -56,8 +56,8 @@ def group_text3(group: Group3) -> list[str]:
     lines.append(f"Ranked: entries with at least {MIN_RANKED_SEEDS} complete seeds, by their verdict against the "
                  "baseline on each board (delivered HV; HV-AUC): the entries better than it share the first rank, the "
                  "baseline and the entries level with it the next, those worse the last; within a rank the rows are "
-                 "in order of mean, which the test does not separate. An entry not tested has no rank; the others "
-                 "are listed unranked.")
+                 "in order of mean, which the test does not separate; no verdict, no rank (docs/leaderboard.md). "
+                 "Entries with fewer seeds are listed unranked.")
     return lines + [f"Not on the boards: {note}" for note in group.notes]
 
 
@@ -110,7 +110,9 @@ def average_cell(row: Row3, attr: str, digits: int) -> str:
 def rank_cell3(rank: int | None, row: Row3) -> str:
     if rank is not None:
         return str(rank)
-    return "not tested" if row.not_tested and row.ranked else f"unranked ({len(row.values)} seeds)"
+    if not row.ranked:
+        return f"unranked ({len(row.values)} seeds)"
+    return "not tested" if row.not_tested else "no verdict"  # enough seeds, but no test against a baseline
 
 
 HEADLINE_HEAD = ["rank", "entry", "delivered HV [95%]", "vs baseline (Holm p)", "HV-AUC",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from morlbench.comparability import group_name
 from morlbench.compare.board import analyse
@@ -42,7 +43,8 @@ def find_records(paths: list[Path]) -> tuple[list[RunDir], list[RunRecord]]:
             runs += [run_dir_of(path)] if (path / "report.json").exists() else []
         elif path.is_dir() and (rows := sweep_rows(path)) is not None:
             # A suite: the runs its sweep record lists, not others below it (e.g. `morlbench tune`'s candidates).
-            runs += [run_dir_of(path / r["dir"]) for r in rows if (path / r["dir"] / "report.json").exists()]
+            runs += [run_dir_of(path / r["dir"]) for r in rows if r.get("status") in FINISHED
+                     and (path / r["dir"] / "report.json").exists()]
             results += listed_in_sweep(path, rows)
         elif path.is_dir():
             below = sorted(p.parent for p in path.rglob("config.json"))
@@ -56,7 +58,10 @@ def find_records(paths: list[Path]) -> tuple[list[RunDir], list[RunRecord]]:
     return runs, [from_run_dir(run) for run in runs] + [from_result(load_result(p)) for p in results]
 
 
-def sweep_rows(suite_dir: Path) -> list[dict] | None:
+FINISHED = ("done", "skipped (done)")  # a sweep record's statuses of runs finished in its directory
+
+
+def sweep_rows(suite_dir: Path) -> list[dict[str, Any]] | None:
     """The runs of the directory's sweep record (sweep.json), or None where no sweep ran there."""
     record = suite_dir / SWEEP_RECORD
     if not record.is_file():
@@ -66,7 +71,8 @@ def sweep_rows(suite_dir: Path) -> list[dict] | None:
         if not all(isinstance(r, dict) and isinstance(r.get("dir"), str) for r in rows):
             raise TypeError
     except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError):
-        raise UsageError(f"{record} is not a sweep record (JSON with \"runs\"); remove it or rerun the sweep") from None
+        raise UsageError(f"{record} is not a sweep record (JSON with \"runs\", each with a \"dir\"); remove it or "
+                         "rerun the sweep") from None
     return rows
 
 

@@ -147,12 +147,21 @@ def check_label(results_dir: Path, data: dict[str, Any], path: Path) -> None:
             raise UsageError(f"{other} already holds this entry's seed {data['seed']}; remove it to replace it")
 
 
+def holds_exactly(path: Path, data: dict[str, Any]) -> bool:
+    """The result file is there with exactly this content (anything unreadable is not, and gets rewritten)."""
+    try:
+        return json.loads(path.read_text()) == json.loads(json.dumps(data))
+    except (OSError, ValueError):
+        return False
+
+
 def submit(run_dir: Path, results_dir: Path, label: str | None = None) -> Path:
     """Write the run's result file under ``results_dir`` and check it reads back as the leaderboard will."""
     data = result_from_run(run_dir, label)
     path = result_path(results_dir, data)
-    if path.exists() and json.loads(path.read_text()) == json.loads(json.dumps(data)):
-        return path  # submitted before and unchanged: a sweep's resubmissions need not re-read the whole group
+    if holds_exactly(path, data):  # submitted before: a sweep's resubmissions need not re-read the whole group
+        load_result(path)
+        return path
     check_label(results_dir, data, path)
     atomic_write_json(path, data)
     try:

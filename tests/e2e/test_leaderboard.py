@@ -186,9 +186,13 @@ def test_resubmitting_an_unchanged_run_keeps_its_file_and_reads_no_other(results
     shutil.copytree(results / "results", tmp_path / "results")
     first = submit(results / "runs" / "w0-0", tmp_path / "results")
     before = {p: p.stat().st_mtime_ns for p in (tmp_path / "results").rglob("*.json")}
-    monkeypatch.setattr(submission, "load_result", lambda path: pytest.fail(f"read {path.name}"))
-    assert submit(results / "runs" / "w0-0", tmp_path / "results") == first
+    read = submission.load_result
+    monkeypatch.setattr(submission, "load_result", lambda path: read(path) if path == first else pytest.fail(path.name))
+    assert submit(results / "runs" / "w0-0", tmp_path / "results") == first  # its own file still reads back
     assert {p: p.stat().st_mtime_ns for p in (tmp_path / "results").rglob("*.json")} == before
+    monkeypatch.undo()
+    first.write_text("<<<<<<< a merge left this\n")  # unreadable: rewritten, as a first submission would
+    assert submit(results / "runs" / "w0-0", tmp_path / "results") == first and load_result(first).seed == 0
 
 
 def test_expected_utility_hand_checked():

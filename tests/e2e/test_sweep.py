@@ -242,8 +242,9 @@ def test_a_suites_comparison_is_of_its_swept_runs_and_tuning_candidates_are_labe
     for below in ("arith-conflict/static/seed0", "tuning/arith-conflict/static/tune-lr=0.001/seed0",
                   "tuning/arith-conflict/hv/tune-lr=0.001/w0.5-0.5/seed0"):
         shutil.copytree(tmp_path / "run", suite / below)
-    (suite / "sweep.json").write_text(json.dumps({"suite": "s", "runs": [{"dir": "arith-conflict/static/seed0",
-                                                                            "status": "done"}]}))
+    other = "tuning/arith-conflict/hv/tune-lr=0.001/w0.5-0.5/seed0"  # a failed row: "holds other settings"
+    (suite / "sweep.json").write_text(json.dumps({"suite": "s", "runs": [
+        {"dir": "arith-conflict/static/seed0", "status": "done"}, {"dir": other, "status": "failed"}]}))
     runs, records = find_records([suite])
     assert [run.path for run in runs] == [suite / "arith-conflict/static/seed0"] and records[0].label == "static"
     _, records = find_records([suite / "tuning"])

@@ -135,6 +135,14 @@ def test_holm_families_verdicts_and_not_tested():
     # Ranks are the verdicts' tiers: a tie shares the baseline's rank, whatever its mean; an untested entry has none.
     assert (rows["static"].rank, rows["same"].rank, rows["inert"].rank) == (2, 2, None)
     assert [r.label for r in group.rows] == ["static", "better", "same", "inert"]
+    assert (rows["better"].trajectory_rank, rows["static"].trajectory_rank) == (1, 2)
+    worse = [single("worse", s, w, [0.1 + 0.01 * s, 0.5 - 0.1 * i], method="mo-grpo") for s in seeds
+             for i, w in enumerate(W)]
+    apart = [single("apart", s + 10, w, [0.9, 0.9 - 0.1 * i], method="gdpo") for s in seeds for i, w in enumerate(W)]
+    ranks = {r.label: r.rank for r in analyse3(KEY, records + worse + apart).rows}
+    assert (ranks["better"], ranks["static"], ranks["same"], ranks["worse"], ranks["apart"]) == (1, 2, 2, 4, None)
+    alone = analyse3(KEY, [r for r in records if r.label in ("better", "same")])  # no static entry: no baseline
+    assert [r.rank for r in alone.rows] == [None, None]
     d = group.detectable["delivered"]
     assert d[0] > d[1]  # after the correction (alpha / 2) larger than at alpha
 
