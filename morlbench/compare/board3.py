@@ -7,6 +7,7 @@ mechanism cannot act under its estimator is "not tested", never "no difference".
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -175,9 +176,9 @@ def analyse3(key: dict[str, Any], records: list[RunRecord], reference_front: np.
     for r in rows:
         for name, test in r.tests.items():
             family["delivered" if name == "delivered" else "trajectory"] += test.exact_p is not None
-    for metric, attr in (("delivered", "rank"), ("auc", "trajectory_rank")):
+    for metric, attr in RANK_OF.items():
         rank_by_verdict(rows, metric, attr)
-    rows.sort(key=lambda r: (not r.baseline, r.rank is None, r.rank or 0, -r.mean("delivered"), r.label))
+    rows.sort(key=board_order("delivered"))
     detect = {"delivered": detectable([r.tests["delivered"] for r in rows if "delivered" in r.tests],
                                       family["delivered"]),
               "trajectory": detectable([r.tests["auc"] for r in rows if "auc" in r.tests], family["trajectory"])}
@@ -186,7 +187,17 @@ def analyse3(key: dict[str, Any], records: list[RunRecord], reference_front: np.
                   max((len(r.values) for r in rows), default=0), notes)
 
 
+RANK_OF = {"delivered": "rank", "auc": "trajectory_rank"}  # each board's ranking measure and its rank's attribute
 VERDICT_TIERS = {"better": 0, "tie": 1, "worse": 2}  # against the baseline; the baseline itself is level
+
+
+def verdict_tier(row: Row3, metric: str) -> int | None:
+    """The row's tier on ``metric``; None where it has no verdict (too few seeds, not tested, untested)."""
+    if not row.ranked:
+        return None
+    if row.baseline:
+        return VERDICT_TIERS["tie"]
+    return VERDICT_TIERS.get(row.tests[metric].verdict) if metric in row.tests else None
 
 
 def rank_by_verdict(rows: list[Row3], metric: str, attr: str) -> None:
@@ -196,11 +207,17 @@ def rank_by_verdict(rows: list[Row3], metric: str, attr: str) -> None:
     test could not run (too few seeds shared with the baseline), every entry of a group without a baseline."""
     if not any(r.baseline for r in rows):
         return
-    tiers = {id(r): 1 if r.baseline else VERDICT_TIERS.get(r.tests[metric].verdict)
-             for r in rows if r.ranked and (r.baseline or metric in r.tests)}
-    for row in rows:
-        if tiers.get(id(row)) is not None:
-            setattr(row, attr, 1 + sum(t is not None and t < tiers[id(row)] for t in tiers.values()))
+    tiers = [(row, verdict_tier(row, metric)) for row in rows]
+    placed = [tier for _, tier in tiers if tier is not None]
+    for row, tier in tiers:
+        if tier is not None:
+            setattr(row, attr, 1 + sum(other < tier for other in placed))
+
+
+def board_order(metric: str) -> Callable[[Row3], tuple]:
+    """How a board lists its rows: the baseline first, then by rank, by mean within a rank, the unranked last."""
+    attr = RANK_OF[metric]
+    return lambda r: (not r.baseline, getattr(r, attr) is None, getattr(r, attr) or 0, -r.mean(metric), r.label)
 
 
 def km_median(row: Row3, level: int = HEADLINE) -> tuple[float | None, float | None, float | None, int]:

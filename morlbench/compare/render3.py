@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from morlbench.comparability import describe_comparability
-from morlbench.compare.board3 import HEADLINE, Group3, Row3, Test3, km_median, restricted_mean
+from morlbench.compare.board3 import HEADLINE, Group3, Row3, Test3, board_order, km_median, restricted_mean
 from morlbench.compare.protocol3 import TARGET_LEVELS
 from morlbench.compare.values import lookup
 from morlbench.metrics.stats import ALPHA, MIN_RANKED_SEEDS, format_interval, t_interval
@@ -175,8 +175,7 @@ def trajectory_head() -> list[str]:
 
 def trajectory_rows(group: Group3) -> list[list[str]]:
     out = []
-    for r in sorted(group.rows, key=lambda r: (not r.baseline, r.trajectory_rank is None, r.trajectory_rank or 0,
-                                               -r.mean("auc"), r.label)):
+    for r in sorted(group.rows, key=board_order("auc")):
         rmst = restricted_mean(r)
         out.append([rank_cell3(r.trajectory_rank, r), r.label, str(len(r.values)), mean_cell(r, "auc", 4),
                     *delta_cells(r.tests.get("auc"), 4), verdict_cell(r, "auc"),

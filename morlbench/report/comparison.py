@@ -76,7 +76,7 @@ def sweep_rows(suite_dir: Path) -> list[dict[str, Any]] | None:
     return rows
 
 
-def listed_in_sweep(suite_dir: Path, rows: list[dict]) -> list[Path]:
+def listed_in_sweep(suite_dir: Path, rows: list[dict[str, Any]]) -> list[Path]:
     """The result files of the runs a sweep skipped as committed (recorded elsewhere), from its sweep.json."""
     record = suite_dir / SWEEP_RECORD
     listed = [Path(r["result"]) for r in rows if r.get("status") == "skipped (committed)" and r.get("result")]
