@@ -147,6 +147,9 @@ def expand(data: dict[str, Any], path: Path, root: Path, seeds: list[int],
         if label in ("", ".", ".."):
             raise UsageError(f"{where}: label {label!r}: the run directory would leave the suite's directory; use "
                              "labels of letters, digits and . _ = -")
+        if label.startswith("tune-"):  # the comparison reads LABEL/tune-SETTING=VALUE as a tuning candidate
+            raise UsageError(f"{where}: label {label!r}: labels starting with 'tune-' name tuning candidates; choose "
+                             "another label")
         if label in labels:
             raise UsageError(f"{where}: label {label!r} is already used by methods[{labels[label]}]; set 'label'")
         labels[label] = index

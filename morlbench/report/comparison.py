@@ -73,6 +73,10 @@ def sweep_rows(suite_dir: Path) -> list[dict[str, Any]] | None:
     except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError):
         raise UsageError(f"{record} is not a sweep record (JSON with \"runs\", each with a \"dir\"); remove it or "
                          "rerun the sweep") from None
+    for row in rows:  # the sweep writes each run's directory below its own; anything else is not its record
+        if Path(row["dir"]).is_absolute() or ".." in Path(row["dir"]).parts:
+            raise UsageError(f"{record}: run directory {row['dir']!r} is outside {suite_dir}; a sweep record names "
+                             "directories below its own (remove it or rerun the sweep)")
     return rows
 
 

@@ -252,3 +252,7 @@ def test_a_suites_comparison_is_of_its_swept_runs_and_tuning_candidates_are_labe
     (suite / "sweep.json").write_text(json.dumps({"suite": "s"}))
     with pytest.raises(UsageError, match="is not a sweep record"):
         find_records([suite])
+    for outside in ("../run", str(tmp_path / "run")):  # a run outside the suite's directory is not its run
+        (suite / "sweep.json").write_text(json.dumps({"suite": "s", "runs": [{"dir": outside, "status": "done"}]}))
+        with pytest.raises(UsageError, match="is outside"):
+            find_records([suite])
