@@ -23,7 +23,7 @@ from morlbench.compare.board3 import Group3, Row3, Test3, compare, decide
 from morlbench.compare.protocol3 import TARGET_LEVELS
 from morlbench.compare.render3 import HEADLINE, delta_cells, verdict_cell
 from morlbench.leaderboard import build, group_id
-from morlbench.metrics.stats import ALPHA, minimum_detectable
+from morlbench.metrics.stats import ALPHA, minimum_detectable, sign_flip_floor
 
 ROOT = Path(__file__).resolve().parents[2]
 TIME = f"restricted steps to f={TARGET_LEVELS[HEADLINE]:g}"
@@ -68,11 +68,6 @@ def table(group: Group3) -> list[str]:
     return lines + [f"\n{r.label}: {r.not_tested}." for r in group.rows if r.not_tested]
 
 
-def exact_floor(n: int) -> float:
-    """The smallest two-sided p the exact sign-flip test can give over n pairs."""
-    return 2 / 2**n
-
-
 def detectable_cell(t: Test3 | None, digits: int, *alphas: float) -> str:
     """What one comparison can detect (paired t, power 0.8, its own SD) at each level (e.g. Holm's first step and
     its last); "none" where the exact test's floor is above the level, whatever the difference."""
@@ -83,7 +78,7 @@ def detectable_cell(t: Test3 | None, digits: int, *alphas: float) -> str:
     cells = []
     for alpha in alphas:
         mdd = minimum_detectable(t.test.sd_difference, t.test.n, alpha=alpha)
-        cells.append("none" if exact_floor(t.test.n) >= alpha or mdd is None else f"{mdd:.{digits}f}")
+        cells.append("none" if sign_flip_floor(t.test.n) >= alpha or mdd is None else f"{mdd:.{digits}f}")
     return " / ".join(cells)
 
 
@@ -101,8 +96,8 @@ def power(group: Group3) -> list[str]:
         lines.append(f"\nEach cell: the smallest true difference the comparison detects with power 0.8 (paired t, its "
                      f"own SD, where the leaderboard's power line pools the family's) at Holm's first step and at its "
                      f"last; none where the exact sign-flip test cannot go below the level at all (its floor over {n} "
-                     f"seeds: p = {exact_floor(n):.4f}); no spread where every seed gave the same difference, so no "
-                     f"power can be estimated from it.")
+                     f"seeds: p = {sign_flip_floor(n):.4f}); no spread where every seed gave the same difference, so "
+                     f"no power can be estimated from it.")
     return lines
 
 

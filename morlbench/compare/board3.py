@@ -16,7 +16,16 @@ import numpy as np
 from morlbench.compare.protocol3 import HEADLINE_LEVEL, TARGET_LEVELS, Entry3, SeedValues, gather, group_values, targets
 from morlbench.compare.records import RunRecord
 from morlbench.metrics.pareto import hypervolume
-from morlbench.metrics.stats import ALPHA, MIN_RANKED_SEEDS, PairedTest, holm, minimum_detectable, paired_t, sign_flip_p
+from morlbench.metrics.stats import (
+    ALPHA,
+    MIN_RANKED_SEEDS,
+    PairedTest,
+    holm,
+    minimum_detectable,
+    paired_t,
+    sign_flip_floor,
+    sign_flip_p,
+)
 from morlbench.metrics.survival import kaplan_meier
 from morlbench.metrics.task_interval import task_interval
 from morlbench.preferences import parse_preferences
@@ -74,6 +83,17 @@ def value_of(v: SeedValues, metric: str) -> float:
     return float(getattr(v, {"delivered": "hypervolume", "auc": "auc"}.get(metric, metric)))
 
 
+@dataclass(frozen=True)
+class Detectable:
+    """The smallest difference a board's family detects with power 0.8 (paired t, pooled SD) at Holm's first step
+    (alpha / family) and at its last (alpha); None where the exact sign-flip test that decides cannot reach that
+    level over ``seeds`` pairs at any difference (its floor, ``sign_flip_floor``, is not below it)."""
+
+    first: float | None
+    last: float | None
+    seeds: int
+
+
 @dataclass
 class Group3:
     key: dict[str, Any]
@@ -82,7 +102,7 @@ class Group3:
     hv0: float | None
     targets: list[float]
     family: dict[str, int]  # board -> comparisons in its Holm family
-    detectable: dict[str, tuple[float, float] | None]  # board -> (at Holm's first step, at its last), headline metric
+    detectable: dict[str, Detectable | None]  # board -> its headline metric's power
     seeds: int
     notes: list[str]
 
@@ -128,13 +148,15 @@ def decide(tests: list[Test3], lower_is_better: list[bool]) -> None:
             test.verdict = "better" if (test.test.mean_difference < 0) == lower else "worse"
 
 
-def detectable(tests: list[Test3], family: int) -> tuple[float, float] | None:
+def detectable(tests: list[Test3], family: int) -> Detectable | None:
     sds = [t.test.sd_difference for t in tests if t.test.sd_difference is not None]
     ns = [t.test.n for t in tests if t.test.n >= 2]
     if not sds or not ns or family == 0:
         return None
     sd, n = float(np.sqrt(np.mean(np.square(sds)))), int(np.median(ns))
-    return minimum_detectable(sd, n, alpha=ALPHA / family), minimum_detectable(sd, n, alpha=ALPHA)
+    first, last = (None if sign_flip_floor(n) >= alpha else minimum_detectable(sd, n, alpha=alpha)
+                   for alpha in (ALPHA / family, ALPHA))
+    return Detectable(first, last, n)
 
 
 def why_not_tested(row: Row3) -> str | None:

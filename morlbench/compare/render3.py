@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 
 from morlbench.comparability import describe_comparability
-from morlbench.compare.board3 import HEADLINE, Group3, Row3, Test3, board_order, km_median, restricted_mean
+from morlbench.compare.board3 import HEADLINE, Detectable, Group3, Row3, Test3, board_order, km_median, restricted_mean
 from morlbench.compare.protocol3 import TARGET_LEVELS
 from morlbench.compare.values import lookup
-from morlbench.metrics.stats import ALPHA, MIN_RANKED_SEEDS, format_interval, t_interval
+from morlbench.metrics.stats import ALPHA, MIN_RANKED_SEEDS, format_interval, sign_flip_floor, t_interval
 
 
 def group_text3(group: Group3) -> list[str]:
@@ -47,8 +47,7 @@ def group_text3(group: Group3) -> list[str]:
     for board, what in (("delivered", "delivered HV"), ("trajectory", "HV-AUC")):
         d = group.detectable[board]
         if d is not None:
-            lines.append(f"Smallest {what} difference the {board} family detects with power 0.8 (paired t, pooled "
-                         f"SD): {d[0]:.4f} at Holm's first step (α/{group.family[board]}), {d[1]:.4f} at its last.")
+            lines.append(power_line(board, what, d, group.family[board]))
     lines.append("Delivered HV intervals: over seeds and report problems (the task) where every seed kept its "
                  "per-problem values, else over seeds (that problem set), as marked. Training compute differs: a "
                  "single-policy entry trains |W| runs per seed, a preference-serving entry one; the tokens columns "
@@ -59,6 +58,16 @@ def group_text3(group: Group3) -> list[str]:
                  "in order of mean, which the test does not separate; no verdict, no rank (docs/leaderboard.md). "
                  "Entries with fewer seeds are listed unranked.")
     return lines + [f"Not on the boards: {note}" for note in group.notes]
+
+
+def power_line(board: str, what: str, d: Detectable, family: int) -> str:
+    head = f"Smallest {what} difference the {board} family detects with power 0.8 (paired t, pooled SD)"
+    if d.first is None or d.last is None:  # Holm's first step out of reach: nothing can be rejected at all
+        return (f"{head}: none. Over {d.seeds} seeds the exact sign-flip test that decides cannot give p below "
+                f"{sign_flip_floor(d.seeds):.4f}, and Holm's first step needs p below α/{family} = "
+                f"{ALPHA / family:.4f}: every verdict on this board is a tie by construction, whatever the "
+                "differences.")
+    return f"{head}: {d.first:.4f} at Holm's first step (α/{family}), {d.last:.4f} at its last."
 
 
 def _p(value: float | None) -> str:

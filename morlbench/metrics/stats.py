@@ -88,6 +88,13 @@ def sign_flip_p(differences: Sequence[float]) -> float | None:
     return float((1 + hits) / (1 + 2**EXACT_SIGN_FLIPS))
 
 
+def sign_flip_floor(n: int) -> float:
+    """The smallest p ``sign_flip_p`` can give over n pairs (every difference nonzero and of one sign): 2 / 2^n
+    where it enumerates, 1 / (1 + 2^20) where it samples. A level at or below it cannot be reached at any
+    difference."""
+    return 2.0 / 2**n if n <= EXACT_SIGN_FLIPS else 1 / (1 + 2**EXACT_SIGN_FLIPS)
+
+
 def holm(p_values: Sequence[float | None]) -> list[float | None]:
     """Holm-adjusted p-values (None stays None): the step-down Bonferroni correction, monotone."""
     indexed = sorted((p, i) for i, p in enumerate(p_values) if p is not None)

@@ -144,7 +144,7 @@ def test_holm_families_verdicts_and_not_tested():
     alone = analyse3(KEY, [r for r in records if r.label in ("better", "same")])  # no static entry: no baseline
     assert [r.rank for r in alone.rows] == [None, None]
     d = group.detectable["delivered"]
-    assert d[0] > d[1]  # after the correction (alpha / 2) larger than at alpha
+    assert d.first > d.last  # after the correction (alpha / 2) larger than at alpha
 
 
 def test_a_mechanism_that_never_acted_is_not_tested():
@@ -319,3 +319,31 @@ def test_the_carry_over_pair_is_read_at_one_learning_rate():
         carry.pair(embedded, real, "rule", "slow", "slow")
     with pytest.raises(SystemExit, match="no entry 'nope' on the board of n@0"):
         carry.pair(embedded, real, "rule", "slow", "nope")
+
+
+def test_the_power_line_is_about_the_test_that_decides():
+    """The leaderboard's power line: where Holm's first step asks for a p below the exact sign-flip test's floor
+    (2 / 2^n over n seeds), no difference is detectable and every verdict on the board is a tie by construction."""
+    from morlbench.compare.render3 import group_text3
+
+    def group(n):
+        seeds = range(n)
+        records = static_entry(seeds)
+        for label, shift in (("rule", 0.05), ("other", -0.05)):  # two contestants: Holm's first step is alpha / 2
+            records += [single(label, s, w, [0.3 + shift + 0.01 * s + 0.001 * (s % 3), 0.6 - 0.1 * i],
+                               method="gradient") for s in seeds for i, w in enumerate(W)]
+        return analyse3(KEY, records)
+
+    def power(n):
+        return next(line for line in group_text3(group(n)) if line.startswith("Smallest delivered HV"))
+
+    six, seven = group(6), group(7)
+    assert six.family["delivered"] == 2 and [r.tests["delivered"].verdict for r in six.rows if r.tests] == ["tie"] * 2
+    assert six.detectable["delivered"].first is None  # 2 / 64 = 0.031 is not below 0.05 / 2
+    assert power(6).endswith("detects with power 0.8 (paired t, pooled SD): none. Over 6 seeds the exact sign-flip "
+                             "test that decides cannot give p below 0.0312, and Holm's first step needs p below α/2 = "
+                             "0.0250: every verdict on this board is a tie by construction, whatever the differences.")
+    d = seven.detectable["delivered"]  # 2 / 128 = 0.016 is: the paired t's detectable differences
+    assert d.first > d.last > 0 and d.seeds == 7
+    assert [r.tests["delivered"].verdict for r in seven.rows if r.tests] == ["better", "worse"]
+    assert power(7).endswith(f"{d.first:.4f} at Holm's first step (α/2), {d.last:.4f} at its last.")
