@@ -147,9 +147,10 @@ def expand(data: dict[str, Any], path: Path, root: Path, seeds: list[int],
         if label in ("", ".", ".."):
             raise UsageError(f"{where}: label {label!r}: the run directory would leave the suite's directory; use "
                              "labels of letters, digits and . _ = -")
-        if label.startswith("tune-"):  # the comparison reads LABEL/tune-SETTING=VALUE as a tuning candidate
-            raise UsageError(f"{where}: label {label!r}: labels starting with 'tune-' name tuning candidates; choose "
-                             "another label")
+        # the comparison reads a directory LABEL/tune-SETTING=VALUE as a tuning candidate, wWEIGHTS as a w of W
+        if label.startswith("tune-") or re.fullmatch(r"w[0-9].*", label):
+            raise UsageError(f"{where}: label {label!r}: labels starting with 'tune-', or with 'w' and a digit, name "
+                             "tuning candidates and weight vectors in run directories; choose another label")
         if label in labels:
             raise UsageError(f"{where}: label {label!r} is already used by methods[{labels[label]}]; set 'label'")
         labels[label] = index

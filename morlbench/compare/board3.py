@@ -85,9 +85,10 @@ def value_of(v: SeedValues, metric: str) -> float:
 
 @dataclass(frozen=True)
 class Detectable:
-    """The smallest difference a board's family detects with power 0.8 (paired t, pooled SD) at Holm's first step
-    (alpha / family) and at its last (alpha); None where the exact sign-flip test that decides cannot reach that
-    level over ``seeds`` pairs at any difference (its floor, ``sign_flip_floor``, is not below it)."""
+    """The smallest difference a board's family detects with power 0.8 (paired t, pooled SD, at the median number
+    of shared seeds) at Holm's first step (alpha / family) and at its last (alpha); None where the exact sign-flip
+    test that decides cannot reach that level at any difference even over ``seeds``, the most seeds any comparison
+    of the family shares (its floor, ``sign_flip_floor``, is not below the level)."""
 
     first: float | None
     last: float | None
@@ -154,9 +155,9 @@ def detectable(tests: list[Test3], family: int) -> Detectable | None:
     if not sds or not ns or family == 0:
         return None
     sd, n = float(np.sqrt(np.mean(np.square(sds)))), int(np.median(ns))
-    first, last = (None if sign_flip_floor(n) >= alpha else minimum_detectable(sd, n, alpha=alpha)
-                   for alpha in (ALPHA / family, ALPHA))
-    return Detectable(first, last, n)
+    first, last = (None if sign_flip_floor(max(ns)) >= alpha else minimum_detectable(sd, n, alpha=alpha)
+                   for alpha in (ALPHA / family, ALPHA))  # the best-seeded comparison is the one that could reject
+    return Detectable(first, last, max(ns))
 
 
 def why_not_tested(row: Row3) -> str | None:

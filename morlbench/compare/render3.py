@@ -63,10 +63,10 @@ def group_text3(group: Group3) -> list[str]:
 def power_line(board: str, what: str, d: Detectable, family: int) -> str:
     head = f"Smallest {what} difference the {board} family detects with power 0.8 (paired t, pooled SD)"
     if d.first is None or d.last is None:  # Holm's first step out of reach: nothing can be rejected at all
-        return (f"{head}: none. Over {d.seeds} seeds the exact sign-flip test that decides cannot give p below "
-                f"{sign_flip_floor(d.seeds):.4f}, and Holm's first step needs p below α/{family} = "
-                f"{ALPHA / family:.4f}: every verdict on this board is a tie by construction, whatever the "
-                "differences.")
+        return (f"{head}: none. Over {d.seeds} seeds (the most any comparison shares) the exact sign-flip test "
+                f"that decides cannot give p below {sign_flip_floor(d.seeds):.4f}, and Holm's first step needs p "
+                f"below α/{family} = {ALPHA / family:.4f}: every verdict on this board is a tie by construction, "
+                "whatever the differences.")
     return f"{head}: {d.first:.4f} at Holm's first step (α/{family}), {d.last:.4f} at its last."
 
 

@@ -119,7 +119,8 @@ def test_suite_seeds_are_distinct_whole_numbers(tmp_path, seeds, message):
 @pytest.mark.parametrize("fields, message", [
     ({"label": ".."}, "would leave the suite's directory"), ({"label": "."}, "would leave the suite's directory"),
     ({"tasks": '["arith", "arith"]'}, "two runs would share the directory"),
-    ({"label": "tune-lr"}, "labels starting with 'tune-' name tuning candidates"),
+    ({"label": "tune-lr"}, "labels starting with 'tune-', or with 'w' and a digit, name tuning candidates"),
+    ({"label": "w2"}, "labels starting with 'tune-', or with 'w' and a digit, name tuning candidates"),
 ])
 def test_suite_runs_get_directories_of_their_own_inside_the_suite(tmp_path, fields, message):
     with pytest.raises(UsageError, match=message):

@@ -340,10 +340,22 @@ def test_the_power_line_is_about_the_test_that_decides():
     six, seven = group(6), group(7)
     assert six.family["delivered"] == 2 and [r.tests["delivered"].verdict for r in six.rows if r.tests] == ["tie"] * 2
     assert six.detectable["delivered"].first is None  # 2 / 64 = 0.031 is not below 0.05 / 2
-    assert power(6).endswith("detects with power 0.8 (paired t, pooled SD): none. Over 6 seeds the exact sign-flip "
-                             "test that decides cannot give p below 0.0312, and Holm's first step needs p below α/2 = "
-                             "0.0250: every verdict on this board is a tie by construction, whatever the differences.")
+    assert power(6).endswith("detects with power 0.8 (paired t, pooled SD): none. Over 6 seeds (the most any "
+                             "comparison shares) the exact sign-flip test that decides cannot give p below 0.0312, "
+                             "and Holm's first step needs p below α/2 = 0.0250: every verdict on this board is a tie "
+                             "by construction, whatever the differences.")
     d = seven.detectable["delivered"]  # 2 / 128 = 0.016 is: the paired t's detectable differences
     assert d.first > d.last > 0 and d.seeds == 7
     assert [r.tests["delivered"].verdict for r in seven.rows if r.tests] == ["better", "worse"]
     assert power(7).endswith(f"{d.first:.4f} at Holm's first step (α/2), {d.last:.4f} at its last.")
+    # one contestant at 10 seeds beside two at 5 (the median): the 10-seed comparison can still reject
+    seeds = range(10)
+    records = static_entry(seeds)
+    records += [single("long", s, w, [0.35 + 0.01 * s + 0.001 * (s % 3), 0.6 - 0.1 * i], method="gradient")
+                for s in seeds for i, w in enumerate(W)]
+    for label, shift in (("short", 0.003), ("brief", -0.003)):
+        records += [single(label, s, w, [0.3 + shift + 0.01 * s + 0.002 * (s % 2), 0.6 - 0.1 * i],
+                           method="gradient") for s in range(5) for i, w in enumerate(W)]
+    mixed = analyse3(KEY, records)
+    assert mixed.rows[1].label == "long" and mixed.rows[1].tests["delivered"].verdict == "better"
+    assert mixed.detectable["delivered"].first is not None and mixed.detectable["delivered"].seeds == 10
