@@ -1,7 +1,7 @@
 """The checks outside reference suite v3's search that placed its learning-rate grid and tested its edges: each
-entry checked one value beyond the edge it chose, on tuning seed 1000 (and, where that was close, 1001), beside the
-search's own values on that seed. Prints the Markdown tables of docs/results/arith-v3/README.md ("The tuning
-search"), one per tuning seed checked.
+entry checked one value beyond the edge it chose, on tuning seed 1000 (and on 1001 where the gap on 1000 was
+inside the spread between the two tuning seeds), beside the search's own values on that seed. Prints the Markdown
+tables of docs/results/arith-v3/README.md ("The tuning search"), one per tuning seed checked.
 
     python docs/results/arith-v3/bracket.py
 
