@@ -15,6 +15,7 @@ import tomllib
 
 from morlbench.errors import UsageError
 from morlbench.run.resolve import with_model_defaults
+from morlbench.rundirs import TUNING_PREFIX, is_weights_dir
 from morlbench.spec import RunSpec
 from morlbench.suitecheck import check_directories, checked_name, checked_seeds
 from morlbench.tune_record import chosen_values
@@ -148,7 +149,7 @@ def expand(data: dict[str, Any], path: Path, root: Path, seeds: list[int],
             raise UsageError(f"{where}: label {label!r}: the run directory would leave the suite's directory; use "
                              "labels of letters, digits and . _ = -")
         # the comparison reads a directory LABEL/tune-SETTING=VALUE as a tuning candidate, wWEIGHTS as a w of W
-        if label.startswith("tune-") or re.fullmatch(r"w[0-9].*", label):
+        if label.startswith(TUNING_PREFIX) or is_weights_dir(label):
             raise UsageError(f"{where}: label {label!r}: labels starting with 'tune-', or with 'w' and a digit, name "
                              "tuning candidates and weight vectors in run directories; choose another label")
         if label in labels:

@@ -19,6 +19,7 @@ import numpy as np
 
 from morlbench.errors import UsageError
 from morlbench.results.atomic import atomic_write_json
+from morlbench.rundirs import TUNING_PREFIX
 from morlbench.suite_file import Suite, _slug, expand, read_suite
 from morlbench.tune_record import entry_search, record_path, suite_search
 
@@ -36,7 +37,8 @@ def tuning_suite(path: Path, root: Path | None) -> tuple[Suite, dict[tuple[str, 
 
     def choices(label: str, entry: dict[str, Any]) -> list[tuple[str, str | None, Any]]:
         own = entry_search(entry, search, f"suite {path} method {label!r}")
-        out = [] if own is None else [(f"tune-{_slug(own.setting)}={_slug(v)}", own.setting, v) for v in own.values]
+        out = [] if own is None else [(f"{TUNING_PREFIX}{_slug(own.setting)}={_slug(v)}", own.setting, v)
+                                      for v in own.values]
         candidates.update({(label, part): (setting, value) for part, setting, value in out})
         return out
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +12,7 @@ from morlbench.metrics.front import current_points, front_points
 from morlbench.results.resultfile import Result, entry_identity_id, identity_id
 from morlbench.results.rundir import RunDir
 from morlbench.results.submission import default_label, entry_identity
+from morlbench.rundirs import TUNING_PREFIX, is_weights_dir
 
 
 @dataclass
@@ -81,8 +81,10 @@ def suite_label(run: RunDir) -> str:
     if not run.path.name.startswith("seed"):
         return default_label(run.config()["spec"])
     parent = run.path.parent
-    parent = parent.parent if re.fullmatch(r"w[0-9].*", parent.name) else parent
-    return f"{parent.parent.name}@{parent.name[len('tune-'):]}" if parent.name.startswith("tune-") else parent.name
+    parent = parent.parent if is_weights_dir(parent.name) else parent
+    if parent.name.startswith(TUNING_PREFIX):
+        return f"{parent.parent.name}@{parent.name.removeprefix(TUNING_PREFIX)}"
+    return parent.name
 
 
 def from_run_dir(run: RunDir) -> RunRecord:
