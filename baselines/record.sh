@@ -82,8 +82,6 @@ if [ -f .git/index.lock ] && ! pgrep -x git > /dev/null; then  # left by a stop 
   log "removing a stale .git/index.lock"
   rm -f .git/index.lock
 fi
-ls "${MORLBENCH_CACHE:-$HOME/.cache/morlbench}"/smollm2-135m-arith-* > /dev/null 2>&1 \
-  || log "warning: no SmolLM2 warm start built; the smollm2-arith stages need \`morlbench pretrain --model smollm2-135m\`"
 failed=0
 stage "arith-v3 ranked" morlbench sweep baselines/arith-v3.toml --jobs 2 --out baselines/arith-v3-runs \
   --no-progress || failed=1
