@@ -191,12 +191,13 @@ def build_parser() -> argparse.ArgumentParser:
     w = WarmStartRecipe()
     p = sub.add_parser("pretrain", help="rebuild tiny-arith, or warm-start SmolLM2 on the arith answer styles",
                        description="Rebuild tiny-arith with morlbench's deterministic supervised recipe, or (--model "
-                       "smollm2-135m) build the warm start the registered model smollm2-135m-arith loads.")
+                       "smollm2-135m) rebuild the LoRA warm start whose reference build the registered model "
+                       "smollm2-135m-arith ships (it says whether this build's adapters are the shipped ones).")
     p.add_argument("--model", default="tiny-arith", choices=("tiny-arith", "smollm2-135m"),
                    help="tiny-arith (from scratch) or smollm2-135m (a LoRA warm start, merged; default tiny-arith)")
     tiny_out = DEFAULT_RUNS / "pretrain" / "tiny-arith"
-    p.add_argument("--out", default=None, help=f"checkpoint directory (default {tiny_out}; for smollm2-135m the cache "
-                   "directory smollm2-135m-arith loads from, under MORLBENCH_CACHE)")
+    p.add_argument("--out", default=None, help=f"checkpoint directory (default {tiny_out}; for smollm2-135m "
+                   f"{DEFAULT_RUNS / 'pretrain' / 'smollm2-135m-arith'})")
     p.add_argument("--steps", type=int, default=None,
                    help=f"optimiser steps (default {r.steps}; {w.steps} for smollm2-135m)")
     p.add_argument("--seed", type=int, default=r.seed, help=f"seed (default {r.seed})")

@@ -173,11 +173,11 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
 
 
 def warm_start_smollm2(args: argparse.Namespace) -> int:
-    from morlbench.models.warm_start import WarmStartRecipe, cache_dir, warm_start, write_card
+    from morlbench.models.warm_start import SHIPPED, WarmStartRecipe, shipped_card, warm_start, write_card
 
     recipe = WarmStartRecipe(seed=args.seed, steps=args.steps or WarmStartRecipe.steps, threads=args.threads,
                              signoff_rate=args.signoff_rate)
-    out = args.out or cache_dir(recipe)
+    out = args.out or DEFAULT_RUNS / "pretrain" / "smollm2-135m-arith"
     if out.exists() and any(out.iterdir()) and not args.force:
         raise UsageError(f"--out {out} exists and is not empty; pass --force to replace it")
     record = warm_start(recipe, out, progress=not args.no_progress)
@@ -186,8 +186,10 @@ def warm_start_smollm2(args: argparse.Namespace) -> int:
     print(f"warm start built in {record['build_seconds']} s: {out}")
     print(f"greedy objectives on arith's {start['split']} split ({', '.join(start['objective_names'])}): "
           f"{start['objectives']}; measured in {card['card_seconds']} s")
-    if out == cache_dir():
-        print("`--model smollm2-135m-arith` now loads it")
+    same = (SHIPPED / "card.json").is_file() and record["adapters_sha256"] == shipped_card()["adapters_sha256"]
+    print(f"its adapters {'are' if same else 'are not'} the shipped reference build's ({SHIPPED}); "
+          + ("`--model smollm2-135m-arith` is this model" if same else
+             f"`--model {out}` runs this build (its results form their own comparability group)"))
     return 0
 
 

@@ -29,8 +29,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def _extra(kind: str, entry: registry.Entry) -> str:
-    """Version and split sizes of a task, so `list tasks` tells what a result would be compared on; a built
-    model's measured card (its starting objectives), or how to build it."""
+    """Version and split sizes of a task, so `list tasks` tells what a result would be compared on; a model's
+    measured card (its starting objectives), where it has one."""
     from morlbench.isolation import guarded
 
     if kind == "models" and not entry.error and hasattr(entry.value, "card"):
@@ -54,7 +54,7 @@ def _card_text(card: dict[str, Any] | None) -> str:
         return "  [not built yet]"
     start = card["eval"]
     names = ", ".join(f"{n} {v:.3f}" for n, v in zip(start["objective_names"], start["objectives"]))
-    return f"  [built; step 0 on {start['split']} ({start['problems']} problems, greedy): {names}]"
+    return f"  [reference build; step 0 on {start['split']} ({start['problems']} problems, greedy): {names}]"
 
 
 def details(kind: str, value: Any) -> list[str]:

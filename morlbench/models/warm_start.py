@@ -5,9 +5,11 @@ Out of the box SmolLM2 solves none of the arith problems (it writes "63 + 36 = 1
 LoRA adapters on seeded problems of the task's training stream (the evaluation splits' problems are held out),
 each solved in a style drawn from the mix (numbered steps, inline, boxed answer only), with the loss on the
 solution only, under the run precision SmolLM2 gets here (bfloat16 autocast where the CPU has bfloat16 units),
-then merges the adapters into float32 weights. It is deterministic for a given machine class and cached under
-``$MORLBENCH_CACHE/smollm2-135m-arith-<digest>``, the digest covering the recipe and the base GGUF, where the
-registered model ``smollm2-135m-arith`` finds it. docs/models/smollm2-135m-arith.md records its cost and card.
+then stores the adapters (bfloat16) and merges them exactly into float32 weights (morlbench.models.adapters). A
+build is deterministic for a given machine class only, so the registered model ``smollm2-135m-arith`` is the
+reference build: its adapters and card ship in the package, and every machine merges them into the same bits,
+once, under ``$MORLBENCH_CACHE/smollm2-135m-arith-<digest>``. docs/models/smollm2-135m-arith.md records its cost
+and card.
 """
 from __future__ import annotations
 
@@ -19,7 +21,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from morlbench.errors import UsageError
 from morlbench.models.base import LoadedModel, ModelSource
 
 if TYPE_CHECKING:
@@ -41,19 +42,39 @@ class WarmStartRecipe:
     threads: int = 1
 
 
-def recipe_digest(recipe: WarmStartRecipe, base_digest: str) -> str:
-    """What names the cache directory: the recipe but its thread count (which moves only rounding), and the base."""
-    what = {k: v for k, v in asdict(recipe).items() if k != "threads"}
-    text = json.dumps({"recipe": what, "base": base_digest}, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+SHIPPED = Path(__file__).parent / "checkpoints" / "smollm2-135m-arith"  # the reference build's adapters and card
+ADAPTERS_FILE = "adapters.safetensors"
+# In a build's directory the adapters sit one level down: the checkpoint digest covers the top level's weights only
+BUILT_ADAPTERS = Path("adapters") / ADAPTERS_FILE
 
 
-def cache_dir(recipe: WarmStartRecipe = WarmStartRecipe()) -> Path:
-    """Where the warm start of ``recipe`` lives (the default recipe's is the registered model's)."""
+def cache_dir() -> Path:
+    """Where the registered model is merged once: keyed by the shipped adapters and the base GGUF."""
     from morlbench.models.hf import cache_root, smollm2_gguf
     from morlbench.results.atomic import file_sha256
 
-    return cache_root() / f"smollm2-135m-arith-{recipe_digest(recipe, file_sha256(smollm2_gguf())[:16])}"
+    key = json.dumps({"adapters": file_sha256(SHIPPED / ADAPTERS_FILE), "base": file_sha256(smollm2_gguf())})
+    return cache_root() / f"smollm2-135m-arith-{hashlib.sha256(key.encode()).hexdigest()[:16]}"
+
+
+def shipped_card() -> dict[str, Any]:
+    return json.loads((SHIPPED / "card.json").read_text())
+
+
+def materialise(directory: Path) -> None:
+    """The registered model: the shipped adapters merged exactly into SmolLM2's float32 weights, saved once."""
+    import torch
+
+    from morlbench.models.adapters import load_adapters, merged_state
+    from morlbench.models.hf import SmolLM2
+
+    model = SmolLM2().load(torch.device("cpu"), torch.float32)
+    adapters, scaling = load_adapters(SHIPPED / ADAPTERS_FILE)
+    model.policy.load_state_dict(merged_state(model.policy.state_dict(), adapters, scaling))
+    card = shipped_card()
+    save(model, directory, {"from": "the shipped adapters (morlbench/models/checkpoints/smollm2-135m-arith)",
+                            "adapters_sha256": card["adapters_sha256"], "base_sha256": model.info["checkpoint_sha256"]},
+         replace=False)
 
 
 def warm_start(recipe: WarmStartRecipe, out_dir: Path, progress: bool = True) -> dict[str, Any]:
@@ -63,6 +84,7 @@ def warm_start(recipe: WarmStartRecipe, out_dir: Path, progress: bool = True) ->
     from tqdm import tqdm
 
     from morlbench.engine.precision import load_at, pick_precision
+    from morlbench.models.adapters import adapter_state, merged_state
     from morlbench.models.hf import SmolLM2
     from morlbench.models.lora import apply_lora, merge_lora
     from morlbench.models.pretraining import collate, lr_factor, solution_batches
@@ -98,23 +120,41 @@ def warm_start(recipe: WarmStartRecipe, out_dir: Path, progress: bool = True) ->
             tokens_seen += int(attention.sum())
             losses.append(float(loss.detach()))
             bar.set_postfix(loss=f"{sum(losses[-10:]) / len(losses[-10:]):.3f}")
-    merge_lora(model.policy)
+    base_state = {key.replace(".base_layer.", "."): value.detach().clone()
+                  for key, value in model.policy.state_dict().items() if "lora_" not in key}
+    adapters, scaling = adapter_state(model.policy)
+    merge_lora(model.policy)  # back to a plain model; its weights are then the exact merge of what is stored
+    model.policy.load_state_dict(merged_state(base_state, adapters, scaling))
     seconds = time.perf_counter() - started
     record = {"recipe": asdict(recipe), "base": model.info["source"], "base_sha256": model.info["checkpoint_sha256"],
               "precision": precision.name, "tokens_seen": tokens_seen, "build_seconds": round(seconds, 1),
               "final_loss": round(sum(losses[-10:]) / len(losses[-10:]), 4), "torch": torch.__version__}
-    save(model, out_dir, record)
+    save(model, out_dir, record, (adapters, scaling))
     return record
 
 
-def save(model: Any, out_dir: Path, record: dict[str, Any]) -> None:
+def save(model: Any, out_dir: Path, record: dict[str, Any], adapters: tuple[dict, float] | None = None,
+         replace: bool = True) -> None:
+    """The merged model, its tokenizer, ``build.json`` and (from a build) the adapters, under a temporary name that
+    is then renamed: no half-written model. ``replace=False``: an ``out_dir`` another process finished first is
+    kept (two jobs of a sweep may merge the same adapters at once; both get the same bits)."""
     import os
     import shutil
+
+    from morlbench.models.adapters import save_adapters
+    from morlbench.results.atomic import file_sha256
 
     tmp = out_dir.with_name(out_dir.name + f".tmp{os.getpid()}")
     model.policy.save_pretrained(tmp)
     model.tokenizer.save_pretrained(tmp)
+    if adapters is not None:
+        (tmp / BUILT_ADAPTERS).parent.mkdir()
+        save_adapters(tmp / BUILT_ADAPTERS, *adapters)
+        record["adapters_sha256"] = file_sha256(tmp / BUILT_ADAPTERS)[:16]
     (tmp / "build.json").write_text(json.dumps(record, indent=2) + "\n")
+    if out_dir.exists() and not replace:
+        shutil.rmtree(tmp)
+        return
     if out_dir.exists():
         shutil.rmtree(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -153,31 +193,37 @@ def write_card(directory: Path, record: dict[str, Any], progress: bool = True) -
     return card
 
 
-def missing(directory: Path) -> UsageError:
-    return UsageError(f"model smollm2-135m-arith is not built yet ({directory} holds no checkpoint): build it once "
-                      "with `morlbench pretrain --model smollm2-135m` (docs/models/smollm2-135m-arith.md)")
-
-
 class SmolLM2Arith(ModelSource):
     """``--model smollm2-135m-arith``: the warm start of the default recipe, from the cache."""
 
     name = "smollm2-135m-arith"
-    description = ("SmolLM2-135M-Instruct warm-started on the arith answer styles (built once by `morlbench "
-                   "pretrain --model smollm2-135m`; card: docs/models/smollm2-135m-arith.md)")
+    description = ("SmolLM2-135M-Instruct warm-started on the arith answer styles (the reference build's LoRA "
+                   "adapters, shipped, merged exactly; card: docs/models/smollm2-135m-arith.md)")
     cpu_autocast = True
     run_defaults = {"lora_rank": 16}
 
     def load(self, device: torch.device, dtype: torch.dtype) -> LoadedModel:
+        import sys
+
         from morlbench.models.local import LocalDirectory
 
         directory = cache_dir()
-        if not (directory / "config.json").is_file():
-            raise missing(directory)
+        if not (directory / "model.safetensors").is_file():
+            print(f"morlbench: merging the shipped warm-start adapters into SmolLM2-135M-Instruct, once (under a "
+                  f"minute after the GGUF conversion; about 520 MB in {directory})", file=sys.stderr)
+            materialise(directory)
         model = LocalDirectory(directory).load(device, dtype)
+        expected = shipped_card()["checkpoint_sha256"]
+        if model.info["checkpoint_sha256"] != expected:  # another GGUF conversion: its results form their own group
+            print(f"morlbench: warning: smollm2-135m-arith merged here to weights {model.info['checkpoint_sha256']}, "
+                  f"not the reference build's {expected}; its results will not compare with the committed ones",
+                  file=sys.stderr)
         return dataclasses.replace(model, name=self.name, info={**model.info, "source": f"warm start {directory.name}"})
 
     @staticmethod
     def card() -> dict[str, Any] | None:
-        """The measured card of the built warm start (card.json), or None before it is built."""
-        path = cache_dir() / "card.json"
-        return json.loads(path.read_text()) if path.is_file() else None
+        """The reference build's measured card (shipped beside its adapters); refused where the base is missing."""
+        from morlbench.models.hf import smollm2_gguf
+
+        smollm2_gguf()
+        return shipped_card()

@@ -21,3 +21,4 @@ def test_static_paper_joins_the_real_model_board():
     assert {k: extra[k] for k in fixed} == {k: board[k] for k in fixed}
     assert extra["methods"] == [{"name": "static", "label": "static-paper", "tune": False}]
     assert {m.get("label") for m in board["methods"]}.isdisjoint({"static-paper"})  # recorded apart, one label
+    assert board["settings"]["dtype"] == "float32"  # machines with and without bfloat16 units record one group
