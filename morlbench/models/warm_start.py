@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from morlbench.errors import UsageError
 from morlbench.models.base import LoadedModel, ModelSource
 
 if TYPE_CHECKING:
@@ -136,8 +137,8 @@ def warm_start(recipe: WarmStartRecipe, out_dir: Path, progress: bool = True) ->
 def save(model: Any, out_dir: Path, record: dict[str, Any], adapters: tuple[dict, float] | None = None,
          replace: bool = True) -> None:
     """The merged model, its tokenizer, ``build.json`` and (from a build) the adapters, under a temporary name that
-    is then renamed: no half-written model. ``replace=False``: an ``out_dir`` another process finished first is
-    kept (two jobs of a sweep may merge the same adapters at once; both get the same bits)."""
+    is then renamed: no half-written model. ``replace=False``: a model another process finished first in
+    ``out_dir`` is kept (two jobs of a sweep may merge the same adapters at once; both get the same bits)."""
     import os
     import shutil
 
@@ -145,20 +146,32 @@ def save(model: Any, out_dir: Path, record: dict[str, Any], adapters: tuple[dict
     from morlbench.results.atomic import file_sha256
 
     tmp = out_dir.with_name(out_dir.name + f".tmp{os.getpid()}")
-    model.policy.save_pretrained(tmp)
-    model.tokenizer.save_pretrained(tmp)
-    if adapters is not None:
-        (tmp / BUILT_ADAPTERS).parent.mkdir()
-        save_adapters(tmp / BUILT_ADAPTERS, *adapters)
-        record["adapters_sha256"] = file_sha256(tmp / BUILT_ADAPTERS)[:16]
-    (tmp / "build.json").write_text(json.dumps(record, indent=2) + "\n")
-    if out_dir.exists() and not replace:
-        shutil.rmtree(tmp)
-        return
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp.rename(out_dir)
+    try:
+        model.policy.save_pretrained(tmp)
+        model.tokenizer.save_pretrained(tmp)
+        if adapters is not None:
+            (tmp / BUILT_ADAPTERS).parent.mkdir()
+            save_adapters(tmp / BUILT_ADAPTERS, *adapters)
+            record["adapters_sha256"] = file_sha256(tmp / BUILT_ADAPTERS)[:16]
+        record.update(conversion_versions())
+        (tmp / "build.json").write_text(json.dumps(record, indent=2) + "\n")
+        if replace and out_dir.exists():
+            shutil.rmtree(out_dir)
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        tmp.rename(out_dir)
+    except OSError as exc:
+        if not replace and (out_dir / "model.safetensors").is_file():
+            return  # another process finished the same model first
+        raise UsageError(f"cannot write {out_dir} ({exc.strerror or exc}); remove it and run again") from None
+    finally:  # nothing half-written stays behind, whoever won
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def conversion_versions() -> dict[str, str]:
+    """What the merged bits depend on besides the GGUF and the adapters: the de-quantisation and the writer."""
+    from importlib.metadata import version
+
+    return {"versions": {name: version(name) for name in ("gguf", "transformers", "safetensors", "numpy")}}
 
 
 def write_card(directory: Path, record: dict[str, Any], progress: bool = True) -> dict[str, Any]:
@@ -194,7 +207,7 @@ def write_card(directory: Path, record: dict[str, Any], progress: bool = True) -
 
 
 class SmolLM2Arith(ModelSource):
-    """``--model smollm2-135m-arith``: the warm start of the default recipe, from the cache."""
+    """``--model smollm2-135m-arith``: the reference build's shipped adapters merged into SmolLM2, from the cache."""
 
     name = "smollm2-135m-arith"
     description = ("SmolLM2-135M-Instruct warm-started on the arith answer styles (the reference build's LoRA "

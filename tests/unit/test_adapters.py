@@ -1,5 +1,6 @@
-"""Stored LoRA adapters merged exactly (morlbench.models.adapters): the merge is the exact value of
-``W + s * B @ A`` rounded once to float32, it agrees with peft's merge, and the shipped reference build is whole."""
+"""Stored LoRA adapters merged in a fixed order (morlbench.models.adapters): where the sum is exact in float64 (as
+on the first test's data) the merge is ``W + s * B @ A`` rounded once to float32, it agrees with peft's merge, a
+merge two processes race to write is written once, and the shipped reference build is whole."""
 import copy
 import dataclasses
 import json
@@ -70,3 +71,23 @@ def test_the_shipped_reference_build_is_whole_and_starts_inside_the_issues_band(
     assert scaling == 2.0 and len(adapters) == 2 * 30 * 7  # every linear layer of SmolLM2's 30 blocks
     accuracy = card["eval"]["objectives"][0]
     assert card["eval"]["split"] == "report" and card["eval"]["problems"] == 512 and 0.2 <= accuracy <= 0.7
+
+
+def test_a_model_another_process_merged_first_is_kept_and_nothing_half_written_stays(tmp_path, tiny_random_model):
+    from morlbench.errors import UsageError
+    from morlbench.models.warm_start import save
+
+    out = tmp_path / "merged"
+    out.mkdir()
+    (out / "model.safetensors").write_text("the other process's model")  # it renamed its copy in first
+    save(tiny_random_model, out, {}, replace=False)
+    assert (out / "model.safetensors").read_text() == "the other process's model"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["merged"]
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_text("{}")  # a stop while it was written: no weights
+    with pytest.raises(UsageError, match="cannot write .*broken.*remove it and run again"):
+        save(tiny_random_model, broken, {}, replace=False)
+    save(tiny_random_model, broken, {"seed": 0})  # replace: the broken directory goes
+    assert (broken / "model.safetensors").is_file() and "versions" in json.loads((broken / "build.json").read_text())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken", "merged"]
