@@ -15,6 +15,7 @@ from morlbench.cli.commands import DEFAULT_RUNS
 from morlbench.cli.flags import add_run_arguments
 from morlbench.cli.generate import cmd_generate
 from morlbench.cli.listing import cmd_list
+from morlbench.cli.pretrain import cmd_pretrain
 from morlbench.cli.values import check_values
 from morlbench.errors import UsageError
 from morlbench.isolation import watch_user_signals
@@ -206,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="share of solutions ending with a sign-off line (0.3 builds tiny-arith-signoff; default 0)")
     p.add_argument("--force", action="store_true", help="overwrite an existing checkpoint in --out")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(func=commands.cmd_pretrain)
+    p.set_defaults(func=cmd_pretrain)
     return parser
 
 
