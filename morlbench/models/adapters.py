@@ -1,5 +1,5 @@
-"""LoRA adapters kept apart from their base model and merged into it exactly, so that every machine that merges the
-same adapters into the same base gets the same weights, bit for bit.
+"""LoRA adapters kept apart from their base model and merged into it in an order the code fixes, so that every machine
+that merges the same adapters into the same base gets the same weights, bit for bit.
 
 Training a warm start rounds differently on every CPU (other kernels sum in other orders), so its weights differ
 between machine classes, and with them the checkpoint digest that keys every result. The adapters of one build

@@ -167,7 +167,7 @@ def save(model: Any, out_dir: Path, record: dict[str, Any], adapters: tuple[dict
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def conversion_versions() -> dict[str, str]:
+def conversion_versions() -> dict[str, dict[str, str]]:
     """What the merged bits depend on besides the GGUF and the adapters: the de-quantisation and the writer."""
     from importlib.metadata import version
 
