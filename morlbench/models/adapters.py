@@ -36,7 +36,7 @@ def adapter_state(policy: torch.nn.Module) -> tuple[dict[str, torch.Tensor], flo
     return adapters, scalings.pop()
 
 
-def merge_exactly(weight: torch.Tensor, a: torch.Tensor, b: torch.Tensor, scaling: float) -> torch.Tensor:
+def merge_in_fixed_order(weight: torch.Tensor, a: torch.Tensor, b: torch.Tensor, scaling: float) -> torch.Tensor:
     """``weight + scaling * b @ a`` in float32, computed the same way on every machine (module docstring)."""
     import numpy as np
     import torch
@@ -51,14 +51,14 @@ def merge_exactly(weight: torch.Tensor, a: torch.Tensor, b: torch.Tensor, scalin
 
 def merged_state(base: dict[str, torch.Tensor], adapters: dict[str, torch.Tensor], scaling: float
                  ) -> dict[str, torch.Tensor]:
-    """``base`` (a plain model's state dict) with every adapted layer's weight merged exactly."""
+    """``base`` (a plain model's state dict) with every adapted layer's weight merged (merge_in_fixed_order)."""
     layers = sorted(key[: -len(LORA_A) - 1] for key in adapters if key.endswith("." + LORA_A))
     missing = [layer for layer in layers if f"{layer}.weight" not in base]
     if missing:
         raise ValueError(f"the adapters name layers the base model lacks: {', '.join(missing[:3])}")
     merged = dict(base)
     for layer in layers:
-        merged[f"{layer}.weight"] = merge_exactly(base[f"{layer}.weight"], adapters[f"{layer}.{LORA_A}"],
+        merged[f"{layer}.weight"] = merge_in_fixed_order(base[f"{layer}.weight"], adapters[f"{layer}.{LORA_A}"],
                                                   adapters[f"{layer}.{LORA_B}"], scaling)
     return merged
 

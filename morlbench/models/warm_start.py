@@ -5,7 +5,7 @@ Out of the box SmolLM2 solves none of the arith problems (it writes "63 + 36 = 1
 LoRA adapters on seeded problems of the task's training stream (the evaluation splits' problems are held out),
 each solved in a style drawn from the mix (numbered steps, inline, boxed answer only), with the loss on the
 solution only, under the run precision SmolLM2 gets here (bfloat16 autocast where the CPU has bfloat16 units),
-then stores the adapters (bfloat16) and merges them exactly into float32 weights (morlbench.models.adapters). A
+then stores the adapters (bfloat16) and merges them in a fixed order into float32 weights (morlbench.models.adapters). A
 build is deterministic for a given machine class only, so the registered model ``smollm2-135m-arith`` is the
 reference build: its adapters and card ship in the package, and every machine merges them into the same bits,
 once, under ``$MORLBENCH_CACHE/smollm2-135m-arith-<digest>``. docs/models/smollm2-135m-arith.md records its cost
@@ -63,7 +63,7 @@ def shipped_card() -> dict[str, Any]:
 
 
 def materialise(directory: Path) -> None:
-    """The registered model: the shipped adapters merged exactly into SmolLM2's float32 weights, saved once."""
+    """The registered model: the shipped adapters merged into SmolLM2's float32 weights, saved once."""
     import torch
 
     from morlbench.models.adapters import load_adapters, merged_state
@@ -211,7 +211,8 @@ class SmolLM2Arith(ModelSource):
 
     name = "smollm2-135m-arith"
     description = ("SmolLM2-135M-Instruct warm-started on the arith answer styles (the reference build's LoRA "
-                   "adapters, shipped, merged exactly; card: docs/models/smollm2-135m-arith.md)")
+                   "adapters, shipped and merged to the same bits on every machine; card: "
+                   "docs/models/smollm2-135m-arith.md)")
     cpu_autocast = True
     run_defaults = {"lora_rank": 16}
 

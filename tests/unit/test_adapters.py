@@ -8,7 +8,7 @@ import json
 import pytest
 import torch
 
-from morlbench.models.adapters import adapter_state, load_adapters, merge_exactly, merged_state, save_adapters
+from morlbench.models.adapters import adapter_state, load_adapters, merge_in_fixed_order, merged_state, save_adapters
 from morlbench.models.lora import apply_lora
 
 
@@ -21,7 +21,7 @@ def test_the_merge_is_the_exact_sum_rounded_once():
     a, b = _bf16(32, 40, scale=0.05), _bf16(48, 32, scale=0.02)
     # bfloat16 products are exact in float64 and 32 of them sum exactly there: any order gives this value
     exact = (weight.double() + 2.0 * (b.double() @ a.double())).float()
-    merged = merge_exactly(weight, a, b, 2.0)
+    merged = merge_in_fixed_order(weight, a, b, 2.0)
     assert merged.dtype == torch.float32 and torch.equal(merged, exact)
     assert not torch.equal(merged, weight)
 
