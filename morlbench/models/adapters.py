@@ -63,6 +63,11 @@ def merged_state(base: dict[str, torch.Tensor], adapters: dict[str, torch.Tensor
     return merged
 
 
+def merge_into(policy: torch.nn.Module, adapters: dict[str, torch.Tensor], scaling: float) -> None:
+    """Load into ``policy`` (a plain model) its own weights with ``adapters`` merged (merged_state)."""
+    policy.load_state_dict(merged_state(policy.state_dict(), adapters, scaling))
+
+
 def save_adapters(path: Path, adapters: dict[str, torch.Tensor], scaling: float) -> None:
     from safetensors.torch import save_file
 

@@ -19,14 +19,15 @@ def apply_lora(policy: torch.nn.Module, rank: int, alpha: float | None = None) -
     return trainable
 
 
-def merge_lora(policy: torch.nn.Module) -> None:
-    """Fold every LoRA adapter into its base layer's weight and put the base layer back in its place: a plain
-    model again, to be saved and loaded without peft."""
+def unwrap_lora(policy: torch.nn.Module, fold: bool = False) -> None:
+    """Put every LoRA-wrapped layer's base layer back in its place, its adapter folded in by peft (``fold``) or
+    dropped: a plain model again, to be saved and loaded without peft."""
     from peft.tuners.lora import LoraLayer
 
     wrapped = [(name, module) for name, module in policy.named_modules() if isinstance(module, LoraLayer)]
     for name, module in wrapped:
-        module.merge()
+        if fold:
+            module.merge()
         parent_name, _, child = name.rpartition(".")
         setattr(policy.get_submodule(parent_name) if parent_name else policy, child, module.get_base_layer())
     for param in policy.parameters():

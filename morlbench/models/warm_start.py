@@ -66,12 +66,11 @@ def materialise(directory: Path) -> None:
     """The registered model: the shipped adapters merged into SmolLM2's float32 weights, saved once."""
     import torch
 
-    from morlbench.models.adapters import load_adapters, merged_state
+    from morlbench.models.adapters import load_adapters, merge_into
     from morlbench.models.hf import SmolLM2
 
     model = SmolLM2().load(torch.device("cpu"), torch.float32)
-    adapters, scaling = load_adapters(SHIPPED / ADAPTERS_FILE)
-    model.policy.load_state_dict(merged_state(model.policy.state_dict(), adapters, scaling))
+    merge_into(model.policy, *load_adapters(SHIPPED / ADAPTERS_FILE))
     card = shipped_card()
     save(model, directory, {"from": "the shipped adapters (morlbench/models/checkpoints/smollm2-135m-arith)",
                             "adapters_sha256": card["adapters_sha256"], "base_sha256": model.info["checkpoint_sha256"]},
@@ -85,9 +84,9 @@ def warm_start(recipe: WarmStartRecipe, out_dir: Path, progress: bool = True) ->
     from tqdm import tqdm
 
     from morlbench.engine.precision import load_at, pick_precision
-    from morlbench.models.adapters import adapter_state, merged_state
+    from morlbench.models.adapters import adapter_state, merge_into
     from morlbench.models.hf import SmolLM2
-    from morlbench.models.lora import apply_lora, merge_lora
+    from morlbench.models.lora import apply_lora, unwrap_lora
     from morlbench.models.pretraining import collate, lr_factor, solution_batches
     from morlbench.tasks.arith import ArithTask
 
@@ -121,11 +120,9 @@ def warm_start(recipe: WarmStartRecipe, out_dir: Path, progress: bool = True) ->
             tokens_seen += int(attention.sum())
             losses.append(float(loss.detach()))
             bar.set_postfix(loss=f"{sum(losses[-10:]) / len(losses[-10:]):.3f}")
-    base_state = {key.replace(".base_layer.", "."): value.detach().clone()
-                  for key, value in model.policy.state_dict().items() if "lora_" not in key}
     adapters, scaling = adapter_state(model.policy)
-    merge_lora(model.policy)  # back to a plain model; its weights are then the exact merge of what is stored
-    model.policy.load_state_dict(merged_state(base_state, adapters, scaling))
+    unwrap_lora(model.policy)  # a plain model of the untouched base, into which what is stored is merged
+    merge_into(model.policy, adapters, scaling)
     seconds = time.perf_counter() - started
     record = {"recipe": asdict(recipe), "base": model.info["source"], "base_sha256": model.info["checkpoint_sha256"],
               "precision": precision.name, "tokens_seen": tokens_seen, "build_seconds": round(seconds, 1),
