@@ -1,6 +1,7 @@
 """docs/results/arith-v3/README.md ("Boards") quotes the analysis of the committed ranked results as the scripts print
 it: the main group's verdicts and power (docs/results/verdicts.py), the paper's pre-registered pair, and the ranked
-runs' cost (docs/results/arith-v3/cost.py)."""
+runs' cost (docs/results/arith-v3/cost.py); and each relationship variant's verdicts with their spread
+(docs/results/arith-v3/variants.py)."""
 import runpy
 from pathlib import Path
 
@@ -28,3 +29,22 @@ def test_the_reading_quotes_the_cost_of_the_ranked_runs():
     cost = runpy.run_path(str(ROOT / "docs" / "results" / "arith-v3" / "cost.py"))
     lines = cost["table"](ROOT / "baselines" / "arith-v3-runs" / "arith")
     assert len(lines) == 2 + 12 and "\n".join(lines) in README.read_text()
+
+
+VARIANTS = [["arith-conflict-d2s2v1", "--model", "tiny-arith", "--steps", "60"],
+            ["arith-aligned-d2s2v1", "--model", "tiny-arith", "--steps", "60"],
+            ["arith-independent-d2s2v1", "--model", "tiny-arith-signoff", "--steps", "60"]]
+
+
+def test_the_reading_quotes_each_relationship_variant_at_5_seeds_and_their_spread(capsys):
+    verdicts = runpy.run_path(str(ROOT / "docs" / "results" / "verdicts.py"))
+    readme = README.read_text()
+    for group in VARIANTS:
+        verdicts["main"](group)
+        blocks = [block.strip() for block in capsys.readouterr().out.split("\n\n") if block.strip()]
+        entries = [line.split(" | ") for line in blocks[1].splitlines()[2:]]
+        assert len(entries) == 12 and all(cells[1] == "5" for cells in entries), group[0]
+        missing = [block.splitlines()[0] for block in blocks if block not in readme]
+        assert not missing, f"the README does not quote {group[0]}'s: {missing}"
+    spread = runpy.run_path(str(ROOT / "docs" / "results" / "arith-v3" / "variants.py"))["table"]()
+    assert len(spread) == 2 + 3 and "\n".join(spread) in readme
