@@ -31,20 +31,17 @@ def test_the_reading_quotes_the_cost_of_the_ranked_runs():
     assert len(lines) == 2 + 12 and "\n".join(lines) in README.read_text()
 
 
-VARIANTS = [["arith-conflict-d2s2v1", "--model", "tiny-arith", "--steps", "60"],
-            ["arith-aligned-d2s2v1", "--model", "tiny-arith", "--steps", "60"],
-            ["arith-independent-d2s2v1", "--model", "tiny-arith-signoff", "--steps", "60"]]
-
-
 def test_the_reading_quotes_each_relationship_variant_at_5_seeds_and_their_spread(capsys):
     verdicts = runpy.run_path(str(ROOT / "docs" / "results" / "verdicts.py"))
+    variants = runpy.run_path(str(ROOT / "docs" / "results" / "arith-v3" / "variants.py"))
     readme = README.read_text()
-    for group in VARIANTS:
+    for _, version, model in variants["VARIANTS"]:  # the groups the spread table reads
+        group = [version, "--model", model, "--steps", str(variants["STEPS"])]
         verdicts["main"](group)
         blocks = [block.strip() for block in capsys.readouterr().out.split("\n\n") if block.strip()]
         entries = [line.split(" | ") for line in blocks[1].splitlines()[2:]]
         assert len(entries) == 12 and all(cells[1] == "5" for cells in entries), group[0]
         missing = [block.splitlines()[0] for block in blocks if block not in readme]
         assert not missing, f"the README does not quote {group[0]}'s: {missing}"
-    spread = runpy.run_path(str(ROOT / "docs" / "results" / "arith-v3" / "variants.py"))["table"]()
+    spread = variants["table"]()
     assert len(spread) == 2 + 3 and "\n".join(spread) in readme
